@@ -1,0 +1,52 @@
+# neon-api-keys: every target creates or refreshes .venv itself when needed.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+UPSTREAM ?=
+DEST ?=
+
+.PHONY: setup demo test lint generate check-generated spec-diff record bench vendor clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found %s); set PYTHON=python3.11" % sys.version.split()[0])'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: $(STAMP)
+	$(PY) -m neon_keys.testing.demo
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+generate: $(STAMP)
+	$(PY) tools/generate.py
+
+check-generated: $(STAMP)
+	$(PY) tools/generate.py --check
+
+spec-diff: $(STAMP)
+	@test -n "$(UPSTREAM)" || { echo "usage: make spec-diff UPSTREAM=path-or-url" >&2; exit 2; }
+	$(PY) tools/spec_diff.py openapi.yaml "$(UPSTREAM)"
+
+record: $(STAMP)
+	$(PY) tools/record.py
+
+bench: $(STAMP)
+	$(PY) bench/run.py
+
+vendor: $(STAMP)
+	@test -n "$(DEST)" || { echo "usage: make vendor DEST=dir" >&2; exit 2; }
+	$(PY) tools/vendor.py "$(DEST)"
+
+clean:
+	rm -rf $(VENV) build dist .mypy_cache .ruff_cache
