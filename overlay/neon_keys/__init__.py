@@ -1,0 +1,155 @@
+"""neon_keys: create, list, revoke, rotate and audit Neon API keys.
+
+    from neon_keys import NeonKeys
+
+    with NeonKeys() as neon:              # NEON_API_KEY, NEON_API_HOST
+        key = neon.personal_keys.create("ci")
+        print(key.id, key.secret)         # the secret prints masked; key.secret.reveal() shows it
+
+Names are loaded on first use, so ``import neon_keys`` (and the CLI's ``--help``) stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from ._version import __version__
+
+if TYPE_CHECKING:
+    from ._client import AsyncNeonKeys, NeonKeys
+    from ._exceptions import (
+        APIConnectionError,
+        APIError,
+        APITimeoutError,
+        AuthenticationError,
+        BadRequestError,
+        ConfigurationError,
+        ConflictError,
+        CreateOutcomeUnknownError,
+        InsecureTransportError,
+        InvalidInputError,
+        LockedError,
+        NeonError,
+        NotFoundError,
+        PermissionDeniedError,
+        RateLimitError,
+        ServerError,
+        UnexpectedResponseError,
+    )
+    from ._models import (
+        APIKey,
+        AuthDetails,
+        Creator,
+        KeyKind,
+        Organization,
+        OrgKey,
+        PersonalKey,
+        ProjectKey,
+    )
+    from ._resources import (
+        AsyncOrg,
+        AsyncOrgKeys,
+        AsyncPersonalKeys,
+        Org,
+        OrgKeys,
+        PersonalKeys,
+    )
+    from ._retry import Backoff
+    from ._secret import Secret
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIKey",
+    "APITimeoutError",
+    "AsyncNeonKeys",
+    "AsyncOrg",
+    "AsyncOrgKeys",
+    "AsyncPersonalKeys",
+    "AuthDetails",
+    "AuthenticationError",
+    "Backoff",
+    "BadRequestError",
+    "ConfigurationError",
+    "ConflictError",
+    "CreateOutcomeUnknownError",
+    "Creator",
+    "InsecureTransportError",
+    "InvalidInputError",
+    "KeyKind",
+    "LockedError",
+    "NeonError",
+    "NeonKeys",
+    "NotFoundError",
+    "Org",
+    "OrgKey",
+    "OrgKeys",
+    "Organization",
+    "PermissionDeniedError",
+    "PersonalKey",
+    "PersonalKeys",
+    "ProjectKey",
+    "RateLimitError",
+    "Secret",
+    "ServerError",
+    "UnexpectedResponseError",
+    "__version__",
+]
+
+_HOMES = {
+    "._client": ("AsyncNeonKeys", "NeonKeys"),
+    "._exceptions": (
+        "APIConnectionError",
+        "APIError",
+        "APITimeoutError",
+        "AuthenticationError",
+        "BadRequestError",
+        "ConfigurationError",
+        "ConflictError",
+        "CreateOutcomeUnknownError",
+        "InsecureTransportError",
+        "InvalidInputError",
+        "LockedError",
+        "NeonError",
+        "NotFoundError",
+        "PermissionDeniedError",
+        "RateLimitError",
+        "ServerError",
+        "UnexpectedResponseError",
+    ),
+    "._models": (
+        "APIKey",
+        "AuthDetails",
+        "Creator",
+        "KeyKind",
+        "OrgKey",
+        "Organization",
+        "PersonalKey",
+        "ProjectKey",
+    ),
+    "._resources": (
+        "AsyncOrg",
+        "AsyncOrgKeys",
+        "AsyncPersonalKeys",
+        "Org",
+        "OrgKeys",
+        "PersonalKeys",
+    ),
+    "._retry": ("Backoff",),
+    "._secret": ("Secret",),
+}
+_MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module 'neon_keys' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,387 @@
+"""What the sync and async clients share: settings, request building, the retry flow.
+
+The whole life of a call (attempts, waits, error mapping, the search for a key whose create
+may have happened) is one generator, ``BaseClient._flow``. It yields *steps*, a request to
+send or a wait, and receives the outcome of each send. ``NeonKeys`` and ``AsyncNeonKeys``
+only drive it, with blocking or awaiting I/O, so every decision is made in one place.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import os
+import re
+import ssl
+import time
+import uuid
+from collections.abc import Generator
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import httpx
+
+from ._constants import (
+    API_HOST_ENV,
+    API_KEY_ENV,
+    DEFAULT_BASE_URL,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+    ERROR_EXCERPT_LENGTH,
+    ORPHAN_CLOCK_SKEW,
+    REQUEST_ID_HEADER,
+    RESPONSE_REQUEST_ID_HEADER,
+)
+from ._exceptions import (
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    ConfigurationError,
+    CreateOutcomeUnknownError,
+    InsecureTransportError,
+    NeonError,
+    RateLimitError,
+    UnexpectedResponseError,
+    error_class_for,
+)
+from ._models import APIKey
+from ._operations import Operation, OrphanSearch, candidates_of
+from ._parsing import _ShapeError, error_fields
+from ._retry import Backoff, Verdict, judge, parse_retry_after, request_was_sent
+from ._secret import Secret
+from ._version import __version__
+
+T = TypeVar("T")
+
+logger = logging.getLogger("neon_keys")
+
+Timeout = float | httpx.Timeout | None
+"""Seconds for each phase of a request, an ``httpx.Timeout``, or None for no limit."""
+
+Verify = bool | str | os.PathLike[str] | ssl.SSLContext
+"""TLS verification: True (system CAs), a CA bundle path, an ``SSLContext``, or False."""
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    """A step of a call: send this request and reply with the response or transport error."""
+
+    request: httpx.Request
+
+
+@dataclass(frozen=True, slots=True)
+class Sleep:
+    """A step of a call: wait this many seconds, then reply with None."""
+
+    seconds: float
+
+
+Step = Send | Sleep
+Flow = Generator[Step, "httpx.Response | httpx.RequestError | None", T]
+
+
+class NotGiven:
+    """Marks an option left out of ``with_options`` (as opposed to one set to None)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "NOT_GIVEN"
+
+
+NOT_GIVEN = NotGiven()
+
+
+class BaseClient:
+    """Settings and decisions shared by ``NeonKeys`` and ``AsyncNeonKeys``. Strictly private."""
+
+    _http: httpx.Client | httpx.AsyncClient
+    _owns_http: bool
+    _CACHED = ("personal_keys",)
+
+    def __init__(
+        self,
+        api_key: str | Secret | None,
+        *,
+        base_url: str | None,
+        timeout: Timeout,
+        max_retries: int,
+        backoff: Backoff,
+    ) -> None:
+        self._api_key = _resolve_api_key(api_key)
+        self.base_url = _resolve_base_url(base_url)
+        self.timeout = timeout
+        self.max_retries = check_max_retries(max_retries)
+        self.backoff = backoff
+        self._headers = {
+            "Accept": "application/json",
+            "User-Agent": f"neon-api-keys/{__version__} python-httpx/{httpx.__version__}",
+        }
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r})"
+
+    def _clone(self, api_key: Any, timeout: Any, max_retries: Any, backoff: Any) -> Any:
+        """A copy with some settings changed, sharing this client's connection pool."""
+        clone = object.__new__(type(self))
+        clone.__dict__.update(
+            {name: value for name, value in self.__dict__.items() if name not in self._CACHED}
+        )
+        clone._owns_http = False
+        if not isinstance(api_key, NotGiven):
+            clone._api_key = _resolve_api_key(api_key)
+        if not isinstance(timeout, NotGiven):
+            clone.timeout = timeout
+        if not isinstance(max_retries, NotGiven):
+            clone.max_retries = check_max_retries(max_retries)
+        if not isinstance(backoff, NotGiven):
+            clone.backoff = backoff
+        return clone
+
+    # -- one call ----------------------------------------------------------------------
+
+    def _build_request(self, operation: Operation[Any], request_id: str) -> httpx.Request:
+        headers = dict(self._headers)
+        headers["Authorization"] = f"Bearer {self._api_key.reveal()}"
+        headers[REQUEST_ID_HEADER] = request_id
+        return self._http.build_request(
+            operation.method,
+            self.base_url + operation.path,
+            json=operation.json,
+            headers=headers,
+            timeout=self.timeout,
+        )
+
+    def _flow(self, operation: Operation[T]) -> Flow[T]:
+        """Perform ``operation`` with retries; see the module docstring."""
+        request_id = str(uuid.uuid4())
+        started = time.time()
+        attempt = 0
+        while True:
+            attempt += 1
+            outcome = yield Send(self._build_request(operation, request_id))
+            assert outcome is not None
+            self._log_attempt(operation, attempt, request_id, outcome)
+            if isinstance(outcome, httpx.Response) and outcome.is_success:
+                return self._parse_success(operation, outcome, attempt)
+            error = self._error_for(operation, outcome)
+            error.attempts = attempt
+            verdict = judge(operation.method, outcome)
+            if verdict is Verdict.RETRY and attempt <= self.max_retries:
+                retry_after = getattr(error, "retry_after", None)
+                delay = self.backoff.delay(attempt, retry_after)
+                if delay is not None:
+                    if delay > 0:
+                        yield Sleep(delay)
+                    continue
+            cause = outcome if isinstance(outcome, httpx.RequestError) else None
+            if verdict is Verdict.AMBIGUOUS and operation.orphan_search is not None:
+                candidates = yield from self._find_orphans(operation.orphan_search, started)
+                unknown = CreateOutcomeUnknownError(
+                    operation.orphan_search.key_name,
+                    candidates,
+                    error,
+                    operation.orphan_search.revoke_hint,
+                )
+                unknown.attempts = attempt
+                raise unknown from error
+            raise error from cause
+
+    def _find_orphans(self, search: OrphanSearch, started: float) -> Flow[list[APIKey] | None]:
+        try:
+            keys = yield from self._flow(search.listing)
+        except NeonError as err:
+            logger.warning("could not list keys to look for an orphaned create: %s", err)
+            return None
+        return candidates_of(search, keys, started - ORPHAN_CLOCK_SKEW)
+
+    def _parse_success(self, operation: Operation[T], response: httpx.Response, attempt: int) -> T:
+        try:
+            return operation.parse(json.loads(response.content))
+        except (ValueError, _ShapeError) as err:
+            text = str(err) if isinstance(err, _ShapeError) else f"body is not JSON ({err})"
+            error = UnexpectedResponseError(
+                self._redact(text),
+                method=operation.method,
+                path=operation.path,
+                status_code=response.status_code,
+                request_id=response.headers.get(RESPONSE_REQUEST_ID_HEADER),
+            )
+            error.attempts = attempt
+            raise error from None
+
+    def _error_for(
+        self, operation: Operation[Any], outcome: httpx.Response | httpx.RequestError
+    ) -> NeonError:
+        if isinstance(outcome, httpx.Response):
+            return self._status_error(operation, outcome)
+        kind = (
+            APITimeoutError if isinstance(outcome, httpx.TimeoutException) else APIConnectionError
+        )
+        detail = str(outcome) or type(outcome).__name__
+        return kind(
+            self._redact(
+                f"{operation.method} {operation.path}: {detail} ({type(outcome).__name__})"
+            ),
+            method=operation.method,
+            path=operation.path,
+            request_sent=request_was_sent(outcome),
+        )
+
+    def _status_error(self, operation: Operation[Any], response: httpx.Response) -> APIError:
+        code, message, request_id = "", "", None
+        try:
+            code, message, request_id = error_fields(json.loads(response.content))
+        except (ValueError, _ShapeError):
+            message = _excerpt(response)
+        if not message:
+            message = response.reason_phrase or "error"
+        if 300 <= response.status_code < 400:
+            message = f"redirect not followed ({message})"
+        request_id = request_id or response.headers.get(RESPONSE_REQUEST_ID_HEADER)
+        cls = error_class_for(response.status_code)
+        common: dict[str, Any] = {
+            "status_code": response.status_code,
+            "code": self._redact(code),
+            "request_id": request_id,
+            "method": operation.method,
+            "path": operation.path,
+        }
+        if cls is RateLimitError:
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            return RateLimitError(self._redact(message), retry_after=retry_after, **common)
+        return cls(self._redact(message), **common)
+
+    def _redact(self, text: str) -> str:
+        token = self._api_key.reveal()
+        return text.replace(token, "[redacted]") if token else text
+
+    def _log_attempt(
+        self,
+        operation: Operation[Any],
+        attempt: int,
+        request_id: str,
+        outcome: httpx.Response | httpx.RequestError,
+    ) -> None:
+        if not logger.isEnabledFor(logging.DEBUG):
+            return
+        result = (
+            str(outcome.status_code)
+            if isinstance(outcome, httpx.Response)
+            else type(outcome).__name__
+        )
+        logger.debug(
+            "%s %s -> %s (attempt %d, request %s)",
+            operation.method,
+            operation.path,
+            result,
+            attempt,
+            request_id,
+        )
+
+
+# -- settings ------------------------------------------------------------------------------
+
+_API_KEY_HELP = (
+    f"pass api_key=... or set {API_KEY_ENV}; create a key in the Neon Console "
+    "(Account settings > API keys)"
+)
+
+
+def _resolve_api_key(api_key: str | Secret | None) -> Secret:
+    if isinstance(api_key, Secret):
+        value: str | None = api_key.reveal()
+    elif api_key is None:
+        value = os.environ.get(API_KEY_ENV)
+    elif isinstance(api_key, str):
+        value = api_key
+    else:
+        raise ConfigurationError(f"api_key must be a str or Secret, not {type(api_key).__name__}")
+    if value is None:
+        raise ConfigurationError(f"no Neon API key: {_API_KEY_HELP}")
+    # Keys read from files or pasted into variables often carry a newline or spaces.
+    value = value.strip()
+    if not value:
+        raise ConfigurationError(f"the Neon API key is empty: {_API_KEY_HELP}")
+    if not value.isascii() or any(ch.isspace() or not ch.isprintable() for ch in value):
+        raise ConfigurationError(
+            "the Neon API key contains spaces, control or non-ASCII characters; "
+            "check how it was copied"
+        )
+    return Secret(value)
+
+
+def _resolve_base_url(base_url: str | None) -> str:
+    raw = base_url if base_url is not None else os.environ.get(API_HOST_ENV) or DEFAULT_BASE_URL
+    raw = raw.strip()
+    try:
+        url = httpx.URL(raw)
+    except httpx.InvalidURL as err:
+        raise ConfigurationError(f"invalid base_url {raw!r}: {err}") from None
+    if url.scheme not in ("https", "http") or not url.host:
+        raise ConfigurationError(
+            f"base_url must be an absolute http(s) URL such as {DEFAULT_BASE_URL}, got {raw!r}"
+        )
+    if url.userinfo or url.query or url.fragment:
+        raise ConfigurationError("base_url must not carry credentials, a query or a fragment")
+    if url.scheme == "http" and not is_loopback(url.host):
+        raise InsecureTransportError(
+            f"refusing to send the API key over plain http to {url.host}; use https "
+            "(plain http is allowed only to loopback addresses, for local emulators)"
+        )
+    return str(url).rstrip("/")
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and loopback IP addresses (127.0.0.0/8, ::1)."""
+    if host.lower() in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def ssl_verify(verify: Verify) -> bool | ssl.SSLContext:
+    """Turn the ``verify`` option into what httpx takes (a path becomes an SSLContext)."""
+    if isinstance(verify, bool | ssl.SSLContext):
+        return verify
+    path = os.fspath(verify)
+    if not os.path.isfile(path):
+        raise ConfigurationError(f"verify: CA bundle {path!r} is not a file")
+    try:
+        return ssl.create_default_context(cafile=path)
+    except ssl.SSLError as err:
+        raise ConfigurationError(f"verify: cannot load CA bundle {path!r}: {err}") from None
+
+
+def check_max_retries(value: object) -> int:
+    """Validate ``max_retries``."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigurationError(f"max_retries must be an integer >= 0, got {value!r}")
+    return value
+
+
+_TAGS = re.compile(r"<[^>]*>")
+_SPACE = re.compile(r"\s+")
+
+
+def _excerpt(response: httpx.Response) -> str:
+    """A short, single-line excerpt of a non-JSON error body (an HTML page from a proxy)."""
+    text = response.content[: ERROR_EXCERPT_LENGTH * 20].decode("utf-8", "replace")
+    text = _SPACE.sub(" ", _TAGS.sub(" ", text)).strip()
+    if not text:
+        return f"{response.reason_phrase or 'error'} (empty body)"
+    if len(text) > ERROR_EXCERPT_LENGTH:
+        text = text[: ERROR_EXCERPT_LENGTH - 3] + "..."
+    return f"{response.reason_phrase or 'error'}: {text}"
+
+
+__all__ = [
+    "DEFAULT_MAX_RETRIES",
+    "DEFAULT_TIMEOUT",
+    "NOT_GIVEN",
+    "BaseClient",
+    "NotGiven",
+]

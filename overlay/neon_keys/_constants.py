@@ -1,0 +1,45 @@
+"""Defaults and limits, named in one place."""
+
+from __future__ import annotations
+
+DEFAULT_BASE_URL = "https://console.neon.tech/api/v2"
+"""Neon's public API v2."""
+
+API_KEY_ENV = "NEON_API_KEY"
+"""Environment variable read when no ``api_key`` is passed."""
+
+API_HOST_ENV = "NEON_API_HOST"
+"""Environment variable read when no ``base_url`` is passed."""
+
+DEFAULT_TIMEOUT = 30.0
+"""Seconds allowed for each phase of a request (connect, write, read, pool)."""
+
+DEFAULT_MAX_RETRIES = 2
+"""Retries after the first attempt, for failures that are safe to retry."""
+
+INITIAL_RETRY_DELAY = 0.5
+"""Seconds before the first retry when the server gives no ``Retry-After``."""
+
+MAX_RETRY_DELAY = 8.0
+"""Upper bound, in seconds, of the exponential backoff."""
+
+MAX_RETRY_AFTER = 60.0
+"""Longest ``Retry-After`` (seconds) the client waits for; longer waits are left to the caller."""
+
+KEY_NAME_MAX_LENGTH = 64
+"""``maxLength`` of ``key_name`` in the spec."""
+
+ID_PATTERN = r"^[a-z0-9-]{1,60}$"
+"""Pattern of organization and project ids in the spec."""
+
+REQUEST_ID_HEADER = "X-Request-ID"
+"""Header carrying the client-chosen id of a request."""
+
+RESPONSE_REQUEST_ID_HEADER = "x-neon-ret-request-id"
+"""Header in which Neon returns the id of a request."""
+
+ERROR_EXCERPT_LENGTH = 200
+"""Characters of a non-JSON error body kept in the error message."""
+
+ORPHAN_CLOCK_SKEW = 120.0
+"""Seconds of clock difference allowed when looking for keys created since an attempt began."""

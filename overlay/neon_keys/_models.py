@@ -1,0 +1,140 @@
+"""The result objects: immutable, slotted, and safe to print."""
+
+from __future__ import annotations
+
+import datetime
+import enum
+import ipaddress
+from dataclasses import dataclass, field
+
+from ._secret import Secret
+
+__all__ = [
+    "APIKey",
+    "AuthDetails",
+    "Creator",
+    "IPAddress",
+    "KeyKind",
+    "OrgKey",
+    "Organization",
+    "PersonalKey",
+    "ProjectKey",
+]
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+"""An address a key was last used from."""
+
+
+class KeyKind(enum.StrEnum):
+    """What an API key can reach."""
+
+    PERSONAL = "personal"
+    """A user's own key: acts as that user in every organization the user belongs to."""
+    ORG = "org"
+    """An organization key: acts on the whole organization."""
+    PROJECT = "project"
+    """An organization key scoped to one project, with member-level access to it only."""
+
+
+@dataclass(frozen=True, slots=True)
+class Creator:
+    """The user who created a key. ``name`` and ``image`` are None when Neon did not say."""
+
+    id: str
+    name: str | None = None
+    image: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class APIKey:
+    """What every kind of API key has.
+
+    ``created_at``/``created_by`` are None when the response omitted them (Neon's revoke
+    responses do); ``last_used_at`` is None and ``last_used_from`` empty for a key never used.
+    ``secret`` is set only on the object returned by a create: Neon shows it once.
+    """
+
+    id: int
+    name: str
+    created_at: datetime.datetime | None
+    created_by: Creator | None
+    last_used_at: datetime.datetime | None = None
+    last_used_from: tuple[IPAddress, ...] = ()
+    revoked: bool = False
+    secret: Secret | None = field(default=None, compare=False)
+
+    @property
+    def kind(self) -> KeyKind:
+        """The kind of key; each subclass has its own."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PersonalKey(APIKey):
+    """A personal API key."""
+
+    @property
+    def kind(self) -> KeyKind:
+        """Always ``KeyKind.PERSONAL``."""
+        return KeyKind.PERSONAL
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrgKey(APIKey):
+    """An organization API key."""
+
+    org_id: str
+
+    @property
+    def kind(self) -> KeyKind:
+        """Always ``KeyKind.ORG``."""
+        return KeyKind.ORG
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProjectKey(APIKey):
+    """An organization API key scoped to a single project."""
+
+    org_id: str
+    project_id: str
+
+    @property
+    def kind(self) -> KeyKind:
+        """Always ``KeyKind.PROJECT``."""
+        return KeyKind.PROJECT
+
+
+@dataclass(frozen=True, slots=True)
+class AuthDetails:
+    """Who is calling: the answer of ``GET /auth``.
+
+    ``auth_method`` is Neon's word for the credential (``api_key_user``, ``api_key_org``,
+    ...); ``account_id`` is the user id for a personal key, the organization id for an
+    organization or project-scoped key.
+    """
+
+    account_id: str
+    auth_method: str
+    auth_data: str | None = None
+
+    @property
+    def key_kind(self) -> KeyKind | None:
+        """``PERSONAL`` or ``ORG`` for an API key (project-scoped keys say ``ORG``), or None."""
+        return _AUTH_METHOD_KINDS.get(self.auth_method)
+
+
+_AUTH_METHOD_KINDS = {"api_key_user": KeyKind.PERSONAL, "api_key_org": KeyKind.ORG}
+
+
+@dataclass(frozen=True, slots=True)
+class Organization:
+    """An organization the calling user belongs to."""
+
+    id: str
+    name: str
+    handle: str
+    plan: str
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+    managed_by: str
+    allow_hipaa_projects: bool | None = None

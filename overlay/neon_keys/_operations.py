@@ -1,0 +1,149 @@
+"""One description per API operation: what to send and how to read the answer.
+
+These are pure values shared by the sync and async clients; the clients only perform them.
+Building one validates its input, so bad input fails before anything is sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from neon_api_keys_client.models.api_key_create_request import ApiKeyCreateRequest
+from neon_api_keys_client.models.org_api_key_create_request import OrgApiKeyCreateRequest
+
+from . import _parsing, _validation
+from ._models import APIKey, AuthDetails, Organization, OrgKey, PersonalKey, ProjectKey
+
+T_co = TypeVar("T_co", covariant=True)
+
+
+@dataclass(frozen=True, slots=True)
+class OrphanSearch:
+    """How to look for a key whose create may have happened: list, then match by name."""
+
+    listing: Operation[Sequence[APIKey]]
+    key_name: str
+    revoke_hint: str
+
+
+@dataclass(frozen=True, slots=True)
+class Operation(Generic[T_co]):
+    """An API call: method, path, JSON body, and the parser of a successful answer."""
+
+    operation_id: str
+    method: str
+    path: str
+    parse: Callable[[Any], T_co]
+    json: dict[str, Any] | None = None
+    orphan_search: OrphanSearch | None = None
+
+
+def list_personal_keys() -> Operation[list[PersonalKey]]:
+    """``listApiKeys``."""
+    return Operation(
+        "listApiKeys",
+        "GET",
+        "/api_keys",
+        _parsing.guarded(_parsing.personal_key_list, "listApiKeys"),
+    )
+
+
+def create_personal_key(name: object) -> Operation[PersonalKey]:
+    """``createApiKey``."""
+    key_name = _validation.key_name(name)
+    return Operation(
+        "createApiKey",
+        "POST",
+        "/api_keys",
+        _parsing.guarded(_parsing.personal_key_created, "createApiKey"),
+        json=ApiKeyCreateRequest(key_name=key_name).to_dict(),
+        orphan_search=OrphanSearch(
+            list_personal_keys(), key_name, "neon-keys revoke ID, or personal_keys.revoke(ID)"
+        ),
+    )
+
+
+def revoke_personal_key(key_id: object) -> Operation[PersonalKey]:
+    """``revokeApiKey``."""
+    checked = _validation.key_id(key_id)
+    return Operation(
+        "revokeApiKey",
+        "DELETE",
+        f"/api_keys/{checked}",
+        _parsing.guarded(_parsing.personal_key_revoked, "revokeApiKey"),
+    )
+
+
+def list_org_keys(org_id: str) -> Operation[list[OrgKey | ProjectKey]]:
+    """``listOrgApiKeys``; ``org_id`` was validated when the ``Org`` was made."""
+    return Operation(
+        "listOrgApiKeys",
+        "GET",
+        f"/organizations/{org_id}/api_keys",
+        _parsing.guarded(lambda data: _parsing.org_key_list(data, org_id), "listOrgApiKeys"),
+    )
+
+
+def create_org_key(
+    org_id: str, name: object, project_id: object | None
+) -> Operation[OrgKey | ProjectKey]:
+    """``createOrgApiKey``; with ``project_id``, a project-scoped key."""
+    key_name = _validation.key_name(name)
+    body = OrgApiKeyCreateRequest(key_name=key_name)
+    if project_id is not None:
+        body.project_id = _validation.resource_id("project_id", project_id)
+    return Operation(
+        "createOrgApiKey",
+        "POST",
+        f"/organizations/{org_id}/api_keys",
+        _parsing.guarded(lambda data: _parsing.org_key_created(data, org_id), "createOrgApiKey"),
+        json=body.to_dict(),
+        orphan_search=OrphanSearch(
+            list_org_keys(org_id),
+            key_name,
+            f"neon-keys revoke ID --org {org_id}, or org({org_id!r}).keys.revoke(ID)",
+        ),
+    )
+
+
+def revoke_org_key(org_id: str, key_id: object) -> Operation[OrgKey | ProjectKey]:
+    """``revokeOrgApiKey``."""
+    checked = _validation.key_id(key_id)
+    return Operation(
+        "revokeOrgApiKey",
+        "DELETE",
+        f"/organizations/{org_id}/api_keys/{checked}",
+        _parsing.guarded(lambda data: _parsing.org_key_revoked(data, org_id), "revokeOrgApiKey"),
+    )
+
+
+def get_auth_details() -> Operation[AuthDetails]:
+    """``getAuthDetails``."""
+    return Operation(
+        "getAuthDetails",
+        "GET",
+        "/auth",
+        _parsing.guarded(_parsing.auth_details, "getAuthDetails"),
+    )
+
+
+def list_organizations() -> Operation[list[Organization]]:
+    """``getCurrentUserOrganizations``."""
+    return Operation(
+        "getCurrentUserOrganizations",
+        "GET",
+        "/users/me/organizations",
+        _parsing.guarded(_parsing.organizations, "getCurrentUserOrganizations"),
+    )
+
+
+def candidates_of(search: OrphanSearch, keys: Sequence[APIKey], since: float) -> list[APIKey]:
+    """Keys named ``search.key_name`` created at or after ``since`` (a POSIX time)."""
+    return [
+        key
+        for key in keys
+        if key.name == search.key_name
+        and (key.created_at is None or key.created_at.timestamp() >= since)
+    ]

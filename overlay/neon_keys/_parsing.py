@@ -1,0 +1,295 @@
+"""Turning Neon's JSON into result objects, through the generated models.
+
+The generated models are built from ``openapi.yaml`` as relaxed by ``tools/relax_spec.py``
+(the one mechanism for the live service's deviations from its spec: see the README section
+"When the API disagrees with its spec"). This module converts them into the public objects
+and normalises what the generated types leave loose: ``created_by`` is a bare user id in
+create and revoke responses but an object in listings, ``last_used_from_addr`` may be empty
+or hold several comma-joined addresses, and an absent optional field is ``UNSET``.
+Any body that still does not fit raises ``_ShapeError``; the caller turns it into an
+``UnexpectedResponseError`` that names the operation.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import ipaddress
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from neon_api_keys_client.models.api_key_create_response import ApiKeyCreateResponse
+from neon_api_keys_client.models.api_key_revoke_response import ApiKeyRevokeResponse
+from neon_api_keys_client.models.api_keys_list_response_item import ApiKeysListResponseItem
+from neon_api_keys_client.models.auth_details_response import AuthDetailsResponse
+from neon_api_keys_client.models.general_error import GeneralError
+from neon_api_keys_client.models.org_api_key_create_response import OrgApiKeyCreateResponse
+from neon_api_keys_client.models.org_api_key_revoke_response import OrgApiKeyRevokeResponse
+from neon_api_keys_client.models.org_api_keys_list_response_item import (
+    OrgApiKeysListResponseItem,
+)
+from neon_api_keys_client.models.organizations_response import OrganizationsResponse
+from neon_api_keys_client.types import Unset
+
+from ._models import (
+    APIKey,
+    AuthDetails,
+    Creator,
+    IPAddress,
+    Organization,
+    OrgKey,
+    PersonalKey,
+    ProjectKey,
+)
+from ._secret import Secret
+
+T = TypeVar("T")
+
+_GeneratedKey = (
+    ApiKeysListResponseItem
+    | ApiKeyCreateResponse
+    | ApiKeyRevokeResponse
+    | OrgApiKeysListResponseItem
+    | OrgApiKeyCreateResponse
+    | OrgApiKeyRevokeResponse
+)
+
+
+class _ShapeError(Exception):
+    """A response body that does not fit the expected shape (message says where)."""
+
+
+def guarded(parse: Callable[[Any], T], what: str) -> Callable[[Any], T]:
+    """Wrap ``parse`` so that any failure on malformed input becomes ``_ShapeError``."""
+
+    def parse_or_fail(data: Any) -> T:
+        try:
+            return parse(data)
+        except _ShapeError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as err:
+            raise _ShapeError(f"{what}: {type(err).__name__}: {_describe(err)}") from None
+
+    return parse_or_fail
+
+
+def _describe(err: Exception) -> str:
+    if isinstance(err, KeyError):
+        return f"missing field {err.args[0]!r}" if err.args else "missing field"
+    text = str(err)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+# -- scalar fields -------------------------------------------------------------------------
+
+
+def _int_id(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _ShapeError(f"key id must be an integer, got {type(value).__name__}")
+    return value
+
+
+def _str(value: object, field: str) -> str:
+    if not isinstance(value, str):
+        raise _ShapeError(f"{field} must be a string, got {type(value).__name__}")
+    return value
+
+
+def _aware(value: object, field: str) -> datetime.datetime:
+    if not isinstance(value, datetime.datetime):
+        raise _ShapeError(f"{field} must be a date-time, got {value!r:.40}")
+    return value if value.tzinfo is not None else value.replace(tzinfo=datetime.UTC)
+
+
+def _optional_time(value: object) -> datetime.datetime | None:
+    # The generated parser hands back the raw value when a nullable date-time is unreadable;
+    # a key's last use is informative only, so an unreadable one reads as "unknown".
+    if isinstance(value, datetime.datetime):
+        return _aware(value, "last_used_at")
+    return None
+
+
+def _optional_str(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+@functools.lru_cache(maxsize=4096)
+def parse_addresses(text: str) -> tuple[IPAddress, ...]:
+    """Parse ``last_used_from_addr``: empty, one address, or several joined by commas.
+
+    Entries that are not IP addresses are skipped rather than failing the whole key.
+    """
+    found: list[IPAddress] = []
+    for part in text.split(","):
+        address = part.strip()
+        if not address:
+            continue
+        try:
+            found.append(ipaddress.ip_address(address))
+        except ValueError:
+            continue
+    return tuple(found)
+
+
+def _creator(value: object) -> Creator | None:
+    if isinstance(value, Unset) or value is None:
+        return None
+    if isinstance(value, str):
+        return Creator(id=value)
+    if isinstance(value, Mapping):
+        return Creator(
+            id=_str(value.get("id"), "created_by.id"),
+            name=_optional_str(value.get("name")),
+            image=_optional_str(value.get("image")),
+        )
+    # the generated ApiKeyCreatorData
+    return Creator(
+        id=_str(value.id, "created_by.id"),  # type: ignore[attr-defined]
+        name=_optional_str(value.name),  # type: ignore[attr-defined]
+        image=_optional_str(value.image),  # type: ignore[attr-defined]
+    )
+
+
+def _object(data: object) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise _ShapeError(f"expected a JSON object, got {type(data).__name__}")
+    return data
+
+
+def _list(data: object) -> list[Any]:
+    if not isinstance(data, list):
+        raise _ShapeError(f"expected a JSON array, got {type(data).__name__}")
+    return data
+
+
+def _listing_item(data: object) -> dict[str, Any]:
+    item = _object(data)
+    # Listings carry created_by as an object; tolerate a bare id as in other responses.
+    if isinstance(item.get("created_by"), str):
+        item = {**item, "created_by": {"id": item["created_by"]}}
+    return item
+
+
+# -- keys ----------------------------------------------------------------------------------
+
+
+def _common(model: _GeneratedKey) -> dict[str, Any]:
+    """The fields every key kind shares, read from any generated key model."""
+    last_used_at = getattr(model, "last_used_at", None)
+    addresses = getattr(model, "last_used_from_addr", "")
+    created_at = model.created_at
+    key: object = getattr(model, "key", None)
+    return {
+        "id": _int_id(model.id),
+        "name": _str(model.name, "name"),
+        "created_at": None if isinstance(created_at, Unset) else _aware(created_at, "created_at"),
+        "created_by": _creator(model.created_by),
+        "last_used_at": _optional_time(last_used_at),
+        "last_used_from": parse_addresses(addresses) if isinstance(addresses, str) else (),
+        "revoked": getattr(model, "revoked", False) is True,
+        "secret": Secret(_str(key, "key")) if key is not None else None,
+    }
+
+
+def _org_key(model: _GeneratedKey, org_id: str) -> OrgKey | ProjectKey:
+    fields = _common(model)
+    project_id = getattr(model, "project_id", None)
+    if isinstance(project_id, str) and project_id:
+        return ProjectKey(org_id=org_id, project_id=project_id, **fields)
+    return OrgKey(org_id=org_id, **fields)
+
+
+def personal_key_list(data: object) -> list[PersonalKey]:
+    """Parse the answer of ``listApiKeys``."""
+    return [
+        PersonalKey(**_common(ApiKeysListResponseItem.from_dict(_listing_item(item))))
+        for item in _list(data)
+    ]
+
+
+def personal_key_created(data: object) -> PersonalKey:
+    """Parse the answer of ``createApiKey`` (the only place the secret appears)."""
+    return PersonalKey(**_common(ApiKeyCreateResponse.from_dict(_object(data))))
+
+
+def personal_key_revoked(data: object) -> PersonalKey:
+    """Parse the answer of ``revokeApiKey``."""
+    return PersonalKey(**_common(ApiKeyRevokeResponse.from_dict(_object(data))))
+
+
+def org_key_list(data: object, org_id: str) -> list[OrgKey | ProjectKey]:
+    """Parse the answer of ``listOrgApiKeys``."""
+    return [
+        _org_key(OrgApiKeysListResponseItem.from_dict(_listing_item(item)), org_id)
+        for item in _list(data)
+    ]
+
+
+def org_key_created(data: object, org_id: str) -> OrgKey | ProjectKey:
+    """Parse the answer of ``createOrgApiKey``."""
+    return _org_key(OrgApiKeyCreateResponse.from_dict(_object(data)), org_id)
+
+
+def org_key_revoked(data: object, org_id: str) -> OrgKey | ProjectKey:
+    """Parse the answer of ``revokeOrgApiKey``."""
+    return _org_key(OrgApiKeyRevokeResponse.from_dict(_object(data)), org_id)
+
+
+# -- the caller ----------------------------------------------------------------------------
+
+
+def auth_details(data: object) -> AuthDetails:
+    """Parse the answer of ``getAuthDetails``."""
+    model = AuthDetailsResponse.from_dict(_object(data))
+    auth_data = model.auth_data
+    return AuthDetails(
+        account_id=_str(model.account_id, "account_id"),
+        auth_method=_str(model.auth_method, "auth_method"),
+        auth_data=auth_data if isinstance(auth_data, str) else None,
+    )
+
+
+def organizations(data: object) -> list[Organization]:
+    """Parse the answer of ``getCurrentUserOrganizations``."""
+    model = OrganizationsResponse.from_dict(_object(data))
+    found = []
+    for org in model.organizations:
+        hipaa = org.allow_hipaa_projects
+        found.append(
+            Organization(
+                id=_str(org.id, "id"),
+                name=_str(org.name, "name"),
+                handle=_str(org.handle, "handle"),
+                plan=_str(org.plan, "plan"),
+                created_at=_aware(org.created_at, "created_at"),
+                updated_at=_aware(org.updated_at, "updated_at"),
+                managed_by=_str(org.managed_by, "managed_by"),
+                allow_hipaa_projects=hipaa if isinstance(hipaa, bool) else None,
+            )
+        )
+    return found
+
+
+def error_fields(data: object) -> tuple[str, str, str | None]:
+    """``(code, message, request_id)`` of a ``GeneralError`` body; raises ``_ShapeError``."""
+    model = GeneralError.from_dict(_object(data))
+    code = model.code if isinstance(model.code, str) else ""
+    message = model.message if isinstance(model.message, str) else ""
+    request_id = model.request_id if isinstance(model.request_id, str) else None
+    return code, message, request_id
+
+
+__all__ = [
+    "APIKey",
+    "auth_details",
+    "error_fields",
+    "guarded",
+    "org_key_created",
+    "org_key_list",
+    "org_key_revoked",
+    "organizations",
+    "parse_addresses",
+    "personal_key_created",
+    "personal_key_list",
+    "personal_key_revoked",
+]

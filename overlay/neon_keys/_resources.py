@@ -1,0 +1,124 @@
+"""Resource objects: ``personal_keys`` and ``org(org_id).keys``, sync and async side by side.
+
+Each method builds an ``Operation`` (which checks its input) and hands it to the client;
+the sync and async classes differ only in awaiting it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from . import _operations as ops
+from . import _validation
+from ._models import OrgKey, PersonalKey, ProjectKey
+
+if TYPE_CHECKING:
+    from ._client import AsyncNeonKeys, NeonKeys
+
+
+class PersonalKeys:
+    """The calling user's personal API keys: ``neon.personal_keys``."""
+
+    def __init__(self, client: NeonKeys) -> None:
+        self._client = client
+
+    def list(self) -> list[PersonalKey]:
+        """List the caller's personal keys (never with their secrets)."""
+        return self._client._execute(ops.list_personal_keys())
+
+    def create(self, name: str) -> PersonalKey:
+        """Create a personal key named ``name`` (1 to 64 characters).
+
+        The result's ``secret`` holds the token, which Neon shows only this once.
+        Raises ``CreateOutcomeUnknownError`` if the answer was lost; see its ``candidates``.
+        """
+        return self._client._execute(ops.create_personal_key(name))
+
+    def revoke(self, key_id: int) -> PersonalKey:
+        """Revoke the personal key ``key_id``; the result has ``revoked`` True."""
+        return self._client._execute(ops.revoke_personal_key(key_id))
+
+
+class AsyncPersonalKeys:
+    """The calling user's personal API keys: ``neon.personal_keys`` on ``AsyncNeonKeys``."""
+
+    def __init__(self, client: AsyncNeonKeys) -> None:
+        self._client = client
+
+    async def list(self) -> list[PersonalKey]:
+        """List the caller's personal keys (never with their secrets)."""
+        return await self._client._execute(ops.list_personal_keys())
+
+    async def create(self, name: str) -> PersonalKey:
+        """Create a personal key named ``name``; see ``PersonalKeys.create``."""
+        return await self._client._execute(ops.create_personal_key(name))
+
+    async def revoke(self, key_id: int) -> PersonalKey:
+        """Revoke the personal key ``key_id``; the result has ``revoked`` True."""
+        return await self._client._execute(ops.revoke_personal_key(key_id))
+
+
+class OrgKeys:
+    """An organization's API keys, project-scoped ones included: ``neon.org(id).keys``."""
+
+    def __init__(self, client: NeonKeys, org_id: str) -> None:
+        self._client = client
+        self.org_id = org_id
+
+    def list(self) -> list[OrgKey | ProjectKey]:
+        """List the organization's keys; project-scoped ones are ``ProjectKey``."""
+        return self._client._execute(ops.list_org_keys(self.org_id))
+
+    def create(self, name: str, *, project_id: str | None = None) -> OrgKey | ProjectKey:
+        """Create an organization key, or with ``project_id`` a key scoped to that project.
+
+        Returns an ``OrgKey``, or a ``ProjectKey`` when ``project_id`` is given; its
+        ``secret`` holds the token, shown only this once.
+        """
+        return self._client._execute(ops.create_org_key(self.org_id, name, project_id))
+
+    def revoke(self, key_id: int) -> OrgKey | ProjectKey:
+        """Revoke the organization or project-scoped key ``key_id``."""
+        return self._client._execute(ops.revoke_org_key(self.org_id, key_id))
+
+
+class AsyncOrgKeys:
+    """An organization's API keys on ``AsyncNeonKeys``: ``neon.org(id).keys``."""
+
+    def __init__(self, client: AsyncNeonKeys, org_id: str) -> None:
+        self._client = client
+        self.org_id = org_id
+
+    async def list(self) -> list[OrgKey | ProjectKey]:
+        """List the organization's keys; project-scoped ones are ``ProjectKey``."""
+        return await self._client._execute(ops.list_org_keys(self.org_id))
+
+    async def create(self, name: str, *, project_id: str | None = None) -> OrgKey | ProjectKey:
+        """Create an organization or project-scoped key; see ``OrgKeys.create``."""
+        return await self._client._execute(ops.create_org_key(self.org_id, name, project_id))
+
+    async def revoke(self, key_id: int) -> OrgKey | ProjectKey:
+        """Revoke the organization or project-scoped key ``key_id``."""
+        return await self._client._execute(ops.revoke_org_key(self.org_id, key_id))
+
+
+class Org:
+    """One organization, as reached by ``neon.org(org_id)``."""
+
+    def __init__(self, client: NeonKeys, org_id: str) -> None:
+        self.id = _validation.resource_id("org_id", org_id)
+        self.keys = OrgKeys(client, self.id)
+
+    def __repr__(self) -> str:
+        return f"Org({self.id!r})"
+
+
+class AsyncOrg:
+    """One organization, as reached by ``neon.org(org_id)`` on ``AsyncNeonKeys``."""
+
+    def __init__(self, client: AsyncNeonKeys, org_id: str) -> None:
+        self.id = _validation.resource_id("org_id", org_id)
+        self.keys = AsyncOrgKeys(client, self.id)
+
+    def __repr__(self) -> str:
+        return f"AsyncOrg({self.id!r})"

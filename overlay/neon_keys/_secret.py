@@ -1,0 +1,57 @@
+"""``Secret``: a token that does not show itself by accident."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any, NoReturn
+
+_MASK = "**********"
+
+
+class Secret:
+    """A secret string (an API key's token) masked in ``str``, ``repr`` and f-strings.
+
+    Call :meth:`reveal` to get the token itself, at the one place it is needed. Two secrets
+    compare equal when their tokens are equal (in constant time). Secrets cannot be pickled,
+    so they do not end up in caches or task queues by accident.
+    """
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        if not isinstance(value, str):
+            raise TypeError(f"Secret takes a str, not {type(value).__name__}")
+        self._value = value
+
+    def reveal(self) -> str:
+        """Return the token in clear."""
+        return self._value
+
+    def __str__(self) -> str:
+        return _MASK
+
+    def __repr__(self) -> str:
+        return f"Secret('{_MASK}')"
+
+    def __format__(self, format_spec: str) -> str:
+        return format(_MASK, format_spec)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Secret):
+            return NotImplemented
+        return hmac.compare_digest(self._value.encode(), other._value.encode())
+
+    def __hash__(self) -> int:
+        return hash((Secret, self._value))
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError("a Secret cannot be pickled; store secret.reveal() deliberately instead")
+
+    def __copy__(self) -> Secret:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Secret:
+        return self
