@@ -1,0 +1,46 @@
+"""Shared fixtures: a fake Neon behind ``httpx.MockTransport``, for both clients."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fakes import FakeNeon
+
+
+@pytest.fixture(autouse=True)
+def _no_ambient_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never pick up a developer's real key or host from the environment."""
+    monkeypatch.delenv("NEON_API_KEY", raising=False)
+    monkeypatch.delenv("NEON_API_HOST", raising=False)
+
+
+@pytest.fixture
+def fake() -> FakeNeon:
+    """A fresh fake Neon."""
+    return FakeNeon()
+
+
+@pytest.fixture(params=["sync", "async"])
+def make_client(request: pytest.FixtureRequest, fake: FakeNeon) -> Callable[..., Any]:
+    """Build a ``NeonKeys`` or an ``AsyncNeonKeys`` (each test runs with both) on ``fake``."""
+
+    def build(**options: Any) -> Any:
+        if request.param == "sync":
+            return fake.sync_client(**options)
+        return fake.async_client(**options)
+
+    return build
+
+
+@pytest.fixture
+def client(make_client: Callable[..., Any]) -> Any:
+    """A client with default options on the fake Neon; sync and async in turn."""
+    return make_client()
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """Async tests run on asyncio."""
+    return "asyncio"

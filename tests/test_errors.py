@@ -1,0 +1,141 @@
+"""Error statuses map to the right class, with their context, whatever the body looks like."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from fakes import API_KEY, ORG_ID, FakeNeon, json_response, run
+from neon_keys import (
+    APIError,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    LockedError,
+    NeonError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    ServerError,
+    UnexpectedResponseError,
+)
+
+
+@pytest.mark.parametrize(
+    ("status", "cls"),
+    [
+        (400, BadRequestError),
+        (401, AuthenticationError),
+        (403, PermissionDeniedError),
+        (404, NotFoundError),
+        (409, ConflictError),
+        (418, APIError),
+        (422, BadRequestError),
+        (423, LockedError),
+        (429, RateLimitError),
+        (500, ServerError),
+        (503, ServerError),
+    ],
+)
+def test_status_maps_to_class(
+    make_client: Any, fake: FakeNeon, status: int, cls: type[APIError]
+) -> None:
+    """Each error status raises its class with code, message and request id from the body."""
+    body = {"code": "E1", "message": "it went wrong", "request_id": "req-body"}
+    fake.route("GET", "/api_keys", json_response(body, status=status))
+    client = make_client(max_retries=0)
+    with pytest.raises(cls) as caught:
+        run(client.personal_keys.list())
+    error = caught.value
+    assert type(error) is cls
+    assert isinstance(error, NeonError)
+    assert (error.status_code, error.code, error.message) == (status, "E1", "it went wrong")
+    assert error.request_id == "req-body"
+    assert error.attempts == 1
+    assert str(status) in str(error) and "req-body" in str(error)
+
+
+def test_request_id_falls_back_to_header(client: Any, fake: FakeNeon) -> None:
+    """Without a request_id in the body, the x-neon-ret-request-id header is used."""
+    fake.route("GET", "/auth", json_response({"code": "", "message": "nope"}, status=401))
+    with pytest.raises(AuthenticationError) as caught:
+        run(client.whoami())
+    assert caught.value.request_id == "req-from-header"
+    assert caught.value.code == ""
+
+
+def test_html_502_from_a_proxy(make_client: Any, fake: FakeNeon) -> None:
+    """An HTML error page becomes a ServerError with a short one-line excerpt."""
+    page = "<html><head><title>502</title></head><body>\n<h1>Bad Gateway</h1>" + "x" * 5000
+    fake.route("GET", "/api_keys", httpx.Response(502, text=page))
+    with pytest.raises(ServerError) as caught:
+        run(make_client(max_retries=0).personal_keys.list())
+    error = caught.value
+    assert error.status_code == 502 and error.request_id is None
+    assert "Bad Gateway" in error.message and "<h1>" not in error.message
+    assert "\n" not in str(error) and len(error.message) < 300
+
+
+@pytest.mark.parametrize("body", [b"", b"{not json", b"[1, 2]", b'{"message": 5}', b"null"])
+def test_odd_error_bodies(make_client: Any, fake: FakeNeon, body: bytes) -> None:
+    """Empty, truncated or oddly typed error bodies still give the status's error class."""
+    fake.route("POST", "/api_keys", httpx.Response(403, content=body))
+    with pytest.raises(PermissionDeniedError) as caught:
+        run(make_client().personal_keys.create("x"))
+    assert caught.value.status_code == 403
+    assert caught.value.message
+
+
+def test_error_body_without_code(client: Any, fake: FakeNeon) -> None:
+    """A GeneralError body missing its code field is read, code empty."""
+    fake.route("GET", "/api_keys", json_response({"message": "gone"}, status=404))
+    with pytest.raises(NotFoundError) as caught:
+        run(client.personal_keys.list())
+    assert caught.value.code == "" and caught.value.message == "gone"
+
+
+def test_rate_limit_carries_retry_after(make_client: Any, fake: FakeNeon) -> None:
+    """A 429 exposes the Retry-After Neon asked for."""
+    fake.route(
+        "GET",
+        "/api_keys",
+        json_response({"code": "", "message": "slow down"}, status=429, **{"Retry-After": "120"}),
+    )
+    with pytest.raises(RateLimitError) as caught:
+        run(make_client(max_retries=0).personal_keys.list())
+    assert caught.value.retry_after == 120.0
+
+
+def test_redirect_is_not_followed(client: Any, fake: FakeNeon) -> None:
+    """A redirect is reported, not followed (the token must not travel elsewhere)."""
+    fake.route("GET", "/api_keys", httpx.Response(302, headers={"location": "https://evil.test/"}))
+    with pytest.raises(APIError) as caught:
+        run(client.personal_keys.list())
+    assert caught.value.status_code == 302
+    assert "redirect" in str(caught.value)
+    assert len(fake.requests) == 1
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"<html>oops</html>", b'{"id": "seven"}', b"[]", b'{"id": 1}', b'{"id": 1, "name": 2}'],
+)
+def test_unreadable_success_body(client: Any, fake: FakeNeon, body: bytes) -> None:
+    """A 200 whose body does not fit the spec raises UnexpectedResponseError naming the call."""
+    fake.route("POST", "/api_keys", httpx.Response(200, content=body))
+    with pytest.raises(UnexpectedResponseError) as caught:
+        run(client.personal_keys.create("x"))
+    assert "createApiKey" in str(caught.value) or "JSON" in str(caught.value)
+    assert caught.value.status_code == 200
+
+
+def test_messages_never_contain_the_api_key(client: Any, fake: FakeNeon) -> None:
+    """Even if the server echoes the token, errors show it redacted."""
+    echo = {"code": API_KEY, "message": f"bad token {API_KEY}"}
+    fake.route("GET", f"/organizations/{ORG_ID}/api_keys", json_response(echo, status=401))
+    with pytest.raises(AuthenticationError) as caught:
+        run(client.org(ORG_ID).keys.list())
+    assert API_KEY not in str(caught.value)
+    assert API_KEY not in repr(caught.value.args) and API_KEY not in caught.value.code
+    assert "[redacted]" in caught.value.message

@@ -1,0 +1,33 @@
+"""The public namespace is exactly what ``__all__`` says, sorted, and every name resolves."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import neon_keys
+
+
+def test_all_is_sorted_and_resolves() -> None:
+    """Every name in __all__ is importable, and the list is kept sorted."""
+    assert neon_keys.__all__ == sorted(neon_keys.__all__)
+    for name in neon_keys.__all__:
+        assert getattr(neon_keys, name) is not None
+
+
+def test_public_names_have_docstrings() -> None:
+    """Every public class documents itself."""
+    for name in neon_keys.__all__:
+        value = getattr(neon_keys, name)
+        if isinstance(value, type):
+            assert value.__doc__, name
+
+
+def test_import_is_lazy() -> None:
+    """Importing neon_keys alone does not load httpx or the generated client."""
+    code = (
+        "import sys, neon_keys; "
+        "print('httpx' in sys.modules, 'neon_api_keys_client' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]

@@ -1,0 +1,200 @@
+"""Every operation, for every key kind, through both clients, against live-service shapes."""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import json
+import uuid
+from typing import Any
+
+import pytest
+from fakes import FAKE_SECRET, ORG_ID, PROJECT_ID, USER_ID, USER_UUID, FakeNeon, run
+from neon_keys import (
+    AuthDetails,
+    Creator,
+    KeyKind,
+    Organization,
+    OrgKey,
+    PersonalKey,
+    ProjectKey,
+    Secret,
+)
+
+UTC = datetime.UTC
+
+
+def test_list_personal_keys_parses_listing_shapes(client: Any, fake: FakeNeon) -> None:
+    """Listed keys carry their creator, last use and addresses as the live API reports them."""
+    keys = run(client.personal_keys.list())
+    assert [k.id for k in keys] == [165432, 165433, 165434]
+    first, never, busy = keys
+    assert all(isinstance(k, PersonalKey) and k.kind is KeyKind.PERSONAL for k in keys)
+    assert first.created_at == datetime.datetime(2022, 11, 15, 20, 13, 35, tzinfo=UTC)
+    assert first.created_by == Creator(id=USER_UUID, name="Alice Example", image=None)
+    assert first.last_used_from == (ipaddress.ip_address("192.0.2.255"),)
+    assert never.created_by == Creator(id=USER_ID)
+    assert never.last_used_at is None
+    assert never.last_used_from == ()
+    assert busy.last_used_from == (
+        ipaddress.ip_address("203.0.113.7"),
+        ipaddress.ip_address("2001:db8::1"),
+    )
+    assert not any(k.revoked for k in keys)
+    assert all(k.secret is None for k in keys)
+    assert fake.requests[0].method == "GET"
+
+
+def test_create_personal_key_returns_secret_once(client: Any, fake: FakeNeon) -> None:
+    """A created key carries its secret, masked unless revealed, and sends the name as key_name."""
+    key = run(client.personal_keys.create("ci"))
+    assert isinstance(key, PersonalKey)
+    assert key.id == 7 and key.name == "ci"
+    assert isinstance(key.secret, Secret)
+    assert key.secret.reveal() == FAKE_SECRET
+    assert FAKE_SECRET not in repr(key) and FAKE_SECRET not in str(key.secret)
+    assert key.created_by is None  # absent from create responses recorded in 2024
+    request = fake.requests[-1]
+    assert request.method == "POST" and request.url.path == "/api/v2/api_keys"
+    assert json.loads(request.content) == {"key_name": "ci"}
+    assert request.headers["content-type"] == "application/json"
+
+
+def test_revoke_personal_key_tolerates_missing_fields(client: Any, fake: FakeNeon) -> None:
+    """A revoke answer without created_at/created_by still gives a revoked key."""
+    key = run(client.personal_keys.revoke(165432))
+    assert key.revoked is True
+    assert key.created_at is None and key.created_by is None
+    assert fake.requests[-1].method == "DELETE"
+    assert fake.requests[-1].url.path == "/api/v2/api_keys/165432"
+
+
+def test_org_list_separates_org_and_project_keys(client: Any) -> None:
+    """An org listing yields OrgKey and ProjectKey objects with their ids."""
+    keys = run(client.org(ORG_ID).keys.list())
+    org_key, project_key = keys
+    assert type(org_key) is OrgKey and org_key.kind is KeyKind.ORG
+    assert org_key.org_id == ORG_ID
+    assert type(project_key) is ProjectKey and project_key.kind is KeyKind.PROJECT
+    assert project_key.project_id == PROJECT_ID and project_key.org_id == ORG_ID
+
+
+def test_org_create_without_project_gives_org_key(client: Any, fake: FakeNeon) -> None:
+    """Creating without project_id gives an OrgKey and sends only key_name."""
+    key = run(client.org(ORG_ID).keys.create("deploy"))
+    assert type(key) is OrgKey and key.secret is not None
+    assert json.loads(fake.requests[-1].content) == {"key_name": "deploy"}
+
+
+def test_org_create_with_project_gives_project_key(client: Any, fake: FakeNeon) -> None:
+    """Creating with project_id gives a ProjectKey scoped to that project."""
+    key = run(client.org(ORG_ID).keys.create("preview", project_id=PROJECT_ID))
+    assert type(key) is ProjectKey and key.project_id == PROJECT_ID
+    assert json.loads(fake.requests[-1].content) == {
+        "key_name": "preview",
+        "project_id": PROJECT_ID,
+    }
+
+
+def test_org_revoke(client: Any, fake: FakeNeon) -> None:
+    """Revoking an org key hits the org's path and returns a revoked key."""
+    key = run(client.org(ORG_ID).keys.revoke(200))
+    assert key.revoked and key.org_id == ORG_ID
+    assert fake.requests[-1].url.path == f"/api/v2/organizations/{ORG_ID}/api_keys/200"
+
+
+def test_whoami(client: Any) -> None:
+    """whoami reports the credential's kind and account."""
+    details = run(client.whoami())
+    assert details == AuthDetails(account_id=USER_ID, auth_method="api_key_user")
+    assert details.key_kind is KeyKind.PERSONAL
+
+
+def test_whoami_accepts_unknown_auth_method(client: Any, fake: FakeNeon) -> None:
+    """A credential kind Neon adds later does not break whoami."""
+    from fakes import json_response
+
+    fake.route("GET", "/auth", json_response({"account_id": "x", "auth_method": "magic"}))
+    details = run(client.whoami())
+    assert details.auth_method == "magic" and details.key_kind is None
+
+
+def test_organizations(client: Any) -> None:
+    """The caller's organizations are listed with ids and timestamps."""
+    (org,) = run(client.organizations())
+    assert isinstance(org, Organization)
+    assert org.id == ORG_ID and org.managed_by == "console"
+    assert org.created_at.tzinfo is not None
+    assert org.allow_hipaa_projects is None
+
+
+def test_every_request_carries_request_id_and_user_agent(client: Any, fake: FakeNeon) -> None:
+    """Each request sends a uuid4 X-Request-ID, a User-Agent naming the library, and the key."""
+    run(client.personal_keys.list())
+    run(client.whoami())
+    ids = [r.headers["x-request-id"] for r in fake.requests]
+    assert len(set(ids)) == 2
+    assert all(uuid.UUID(i).version == 4 for i in ids)
+    agent = fake.requests[0].headers["user-agent"]
+    assert agent.startswith("neon-api-keys/")
+    assert fake.requests[0].headers["authorization"] == "Bearer napi_fake_caller_token_for_tests"
+
+
+@pytest.mark.parametrize(
+    "created_by",
+    ["user_01h84bfr2npa81rn8h8jzz8mx4", {"id": USER_ID, "name": "", "image": ""}],
+)
+def test_created_by_as_string_or_object(
+    client: Any, fake: FakeNeon, created_by: str | dict[str, str]
+) -> None:
+    """created_by parses whether Neon sends a bare id or an object, in any response."""
+    from fakes import json_response
+
+    item = {"id": 1, "name": "a", "created_at": "2024-01-01T00:00:00Z", "created_by": created_by}
+    fake.route("GET", "/api_keys", json_response([{**item, "last_used_from_addr": ""}]))
+    fake.route("POST", "/api_keys", json_response({**item, "key": FAKE_SECRET}))
+    (listed,) = run(client.personal_keys.list())
+    made = run(client.personal_keys.create("a"))
+    assert listed.created_by == made.created_by == Creator(id=USER_ID)
+
+
+def test_gzip_and_charset_responses(client: Any, fake: FakeNeon) -> None:
+    """gzip-encoded JSON with a charset in its content type parses."""
+    import gzip
+
+    import httpx
+
+    body = gzip.compress(json.dumps([{**_minimal_item(), "last_used_from_addr": ""}]).encode())
+    fake.route(
+        "GET",
+        "/api_keys",
+        httpx.Response(
+            200,
+            content=body,
+            headers={
+                "content-type": "application/json; charset=utf-8",
+                "content-encoding": "gzip",
+            },
+        ),
+    )
+    (key,) = run(client.personal_keys.list())
+    assert key.id == 1
+
+
+def _minimal_item() -> dict[str, Any]:
+    return {
+        "id": 1,
+        "name": "a",
+        "created_at": "2024-01-01T00:00:00+00:00",
+        "created_by": {"id": USER_ID, "name": "", "image": ""},
+        "last_used_at": None,
+    }
+
+
+def test_key_objects_are_immutable(client: Any) -> None:
+    """Result objects cannot be changed after the fact."""
+    import dataclasses
+
+    key = run(client.personal_keys.list())[0]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        key.name = "other"

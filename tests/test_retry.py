@@ -1,0 +1,274 @@
+"""Retries follow Neon's rules; waits honour Retry-After; creates never leave silent orphans."""
+
+from __future__ import annotations
+
+import email.utils
+from typing import Any
+
+import httpx
+import pytest
+from fakes import ORG_ID, FakeNeon, created, json_response, run
+from neon_keys import (
+    APIConnectionError,
+    APITimeoutError,
+    Backoff,
+    CreateOutcomeUnknownError,
+    LockedError,
+    RateLimitError,
+    ServerError,
+)
+from neon_keys._retry import Verdict, judge, parse_retry_after
+
+REQUEST = httpx.Request("GET", "https://x.test/")
+
+
+def _status(code: int) -> httpx.Response:
+    return httpx.Response(code)
+
+
+@pytest.mark.parametrize(
+    ("method", "outcome", "verdict"),
+    [
+        ("GET", _status(500), Verdict.RETRY),
+        ("GET", _status(502), Verdict.RETRY),
+        ("GET", _status(504), Verdict.RETRY),
+        ("POST", _status(500), Verdict.AMBIGUOUS),
+        ("DELETE", _status(502), Verdict.AMBIGUOUS),
+        ("POST", _status(504), Verdict.AMBIGUOUS),
+        ("POST", _status(503), Verdict.RETRY),
+        ("DELETE", _status(423), Verdict.RETRY),
+        ("POST", _status(429), Verdict.RETRY),
+        ("GET", _status(404), Verdict.FAIL),
+        ("POST", _status(400), Verdict.FAIL),
+        ("GET", _status(501), Verdict.FAIL),
+        ("POST", httpx.ConnectError("refused", request=REQUEST), Verdict.RETRY),
+        ("DELETE", httpx.ConnectTimeout("slow", request=REQUEST), Verdict.RETRY),
+        ("GET", httpx.ReadTimeout("slow", request=REQUEST), Verdict.RETRY),
+        ("POST", httpx.ReadTimeout("slow", request=REQUEST), Verdict.AMBIGUOUS),
+        ("DELETE", httpx.RemoteProtocolError("dropped", request=REQUEST), Verdict.AMBIGUOUS),
+        ("GET", httpx.ReadError("reset", request=REQUEST), Verdict.RETRY),
+    ],
+)
+def test_policy(method: str, outcome: Any, verdict: Verdict) -> None:
+    """Each method and failure gets Neon's documented verdict."""
+    assert judge(method, outcome) is verdict
+
+
+def test_backoff_grows_and_is_capped() -> None:
+    """Without jitter the waits double from `initial` up to `maximum`."""
+    backoff = Backoff(initial=0.5, maximum=3.0, jitter=False)
+    assert [backoff.delay(n) for n in range(1, 6)] == [0.5, 1.0, 2.0, 3.0, 3.0]
+
+
+def test_backoff_jitter_stays_in_range() -> None:
+    """Jitter keeps each wait between half and all of the computed wait."""
+    backoff = Backoff(initial=1.0, maximum=8.0)
+    waits = [backoff.delay(3) for _ in range(200)]
+    assert all(w is not None and 2.0 <= w <= 4.0 for w in waits)
+    assert len(set(waits)) > 1
+
+
+def test_retry_after_replaces_backoff_until_the_cap() -> None:
+    """A Retry-After within the cap is waited exactly; beyond it, retries stop."""
+    backoff = Backoff(max_retry_after=60)
+    assert backoff.delay(1, retry_after=7.0) == 7.0
+    assert backoff.delay(1, retry_after=61.0) is None
+    assert Backoff.immediate().delay(1, retry_after=7.0) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [("3", 3.0), (" 2.5 ", 2.5), ("-4", 0.0), ("soon", None), (None, None), ("nan", None)],
+)
+def test_parse_retry_after_seconds(header: str | None, seconds: float | None) -> None:
+    """Retry-After in delta-seconds form is read; nonsense is ignored."""
+    assert parse_retry_after(header) == seconds
+
+
+def test_parse_retry_after_http_date() -> None:
+    """Retry-After as an HTTP date is converted to seconds from now."""
+    now = 1_700_000_000.0
+    header = email.utils.formatdate(now + 30, usegmt=True)
+    assert parse_retry_after(header, now=now) == pytest.approx(30.0)
+
+
+class TestCallRetries:
+    """Whole calls through the client: attempts counted at the fake server."""
+
+    def test_get_retried_on_5xx_then_succeeds(self, make_client: Any, fake: FakeNeon) -> None:
+        """A GET that meets 500 then 502 succeeds on the third attempt."""
+        ok = fake.routes[("GET", "/api/v2/api_keys")]
+        fake.route("GET", "/api_keys", _status(500), _status(502), ok)  # type: ignore[arg-type]
+        keys = run(make_client().personal_keys.list())
+        assert len(keys) == 3 and len(fake.requests) == 3
+
+    def test_retries_are_bounded(self, make_client: Any, fake: FakeNeon) -> None:
+        """After max_retries the last error is raised with its attempt count."""
+        fake.route("GET", "/api_keys", _status(503))
+        with pytest.raises(ServerError) as caught:
+            run(make_client(max_retries=3).personal_keys.list())
+        assert caught.value.attempts == 4 and len(fake.requests) == 4
+
+    def test_same_request_id_across_retries(self, make_client: Any, fake: FakeNeon) -> None:
+        """Retries of one call reuse its X-Request-ID, so Neon's logs tie them together."""
+        fake.route("GET", "/auth", _status(503))
+        with pytest.raises(ServerError):
+            run(make_client().whoami())
+        assert len({r.headers["x-request-id"] for r in fake.requests}) == 1
+
+    @pytest.mark.parametrize("status", [429, 503, 423])
+    def test_post_retried_on_statuses_safe_for_any_method(
+        self, make_client: Any, fake: FakeNeon, status: int
+    ) -> None:
+        """A create that meets 429, 503 or 423 is sent again and succeeds."""
+        fake.route("POST", "/api_keys", _status(status), json_response(created(9, "ci")))
+        key = run(make_client().personal_keys.create("ci"))
+        assert key.id == 9 and len(fake.requests) == 2
+
+    def test_locked_is_raised_after_retries(self, make_client: Any, fake: FakeNeon) -> None:
+        """A resource that stays locked raises LockedError."""
+        fake.route("DELETE", "/api_keys/5", _status(423))
+        with pytest.raises(LockedError) as caught:
+            run(make_client(max_retries=1).personal_keys.revoke(5))
+        assert caught.value.attempts == 2
+
+    def test_delete_not_retried_after_500(self, make_client: Any, fake: FakeNeon) -> None:
+        """A revoke that meets a 500 is not sent again."""
+        fake.route("DELETE", "/api_keys/5", _status(500))
+        with pytest.raises(ServerError) as caught:
+            run(make_client().personal_keys.revoke(5))
+        assert len(fake.requests) == 1 and caught.value.attempts == 1
+
+    def test_connect_error_retried_for_post(self, make_client: Any, fake: FakeNeon) -> None:
+        """A create whose connection failed (nothing sent) is retried."""
+
+        def refuse(request: httpx.Request) -> httpx.Response:
+            raise httpx.ConnectError("connection refused", request=request)
+
+        fake.route("POST", "/api_keys", refuse, json_response(created(9, "ci")))
+        assert run(make_client().personal_keys.create("ci")).id == 9
+        assert len(fake.requests) == 2
+
+    def test_connect_errors_exhausted(self, make_client: Any, fake: FakeNeon) -> None:
+        """Persistent connect failures raise APIConnectionError saying nothing was sent."""
+
+        def refuse(request: httpx.Request) -> httpx.Response:
+            raise httpx.ConnectError("connection refused", request=request)
+
+        fake.route("GET", "/api_keys", refuse)
+        with pytest.raises(APIConnectionError) as caught:
+            run(make_client(max_retries=1).personal_keys.list())
+        assert caught.value.request_sent is False and caught.value.attempts == 2
+        assert isinstance(caught.value.__cause__, httpx.ConnectError)
+
+    def test_get_timeout_retried(self, make_client: Any, fake: FakeNeon) -> None:
+        """A GET that timed out is retried."""
+
+        def slow(request: httpx.Request) -> httpx.Response:
+            raise httpx.ReadTimeout("timed out", request=request)
+
+        fake.route("GET", "/auth", slow)
+        with pytest.raises(APITimeoutError) as caught:
+            run(make_client(max_retries=2).whoami())
+        assert caught.value.attempts == 3
+
+    def test_retry_after_is_waited(self, fake: FakeNeon) -> None:
+        """The client waits what Retry-After asks before retrying."""
+        fake.route(
+            "GET",
+            "/api_keys",
+            json_response({"message": "slow"}, status=429, **{"Retry-After": "4"}),
+            json_response([]),
+        )
+        neon = fake.sync_client(backoff=Backoff())
+        waits: list[float] = []
+        neon._sleep = waits.append  # type: ignore[method-assign]
+        assert neon.personal_keys.list() == []
+        assert waits == [4.0]
+
+    def test_long_retry_after_is_left_to_the_caller(self, fake: FakeNeon) -> None:
+        """A Retry-After beyond the cap raises at once with retry_after set."""
+        fake.route(
+            "GET",
+            "/api_keys",
+            json_response({"message": "slow"}, status=429, **{"Retry-After": "3600"}),
+        )
+        neon = fake.sync_client(backoff=Backoff())
+        neon._sleep = lambda s: pytest.fail("must not wait")  # type: ignore[method-assign]
+        with pytest.raises(RateLimitError) as caught:
+            neon.personal_keys.list()
+        assert caught.value.retry_after == 3600 and len(fake.requests) == 1
+
+    def test_backoff_waits_between_attempts(self, fake: FakeNeon) -> None:
+        """Without Retry-After the waits follow the backoff."""
+        fake.route("GET", "/api_keys", _status(503))
+        neon = fake.sync_client(backoff=Backoff(initial=1, maximum=10, jitter=False))
+        waits: list[float] = []
+        neon._sleep = waits.append  # type: ignore[method-assign]
+        with pytest.raises(ServerError):
+            neon.personal_keys.list()
+        assert waits == [1, 2]
+
+
+class TestOrphans:
+    """A create whose answer is lost is never silently left behind."""
+
+    def _lose_answer(self, fake: FakeNeon, path: str, name: str, key_id: int) -> None:
+        listing = fake.routes[("GET", "/api/v2" + path)]
+        listed = listing(httpx.Request("GET", "https://x.test"))  # type: ignore[operator]
+        import json
+
+        keys = json.loads(listed.content)
+
+        def create_then_drop(request: httpx.Request) -> httpx.Response:
+            keys.append(
+                {
+                    "id": key_id,
+                    "name": name,
+                    "created_at": "2099-01-01T00:00:00Z",
+                    "created_by": {"id": "u", "name": "", "image": ""},
+                    "last_used_at": None,
+                    "last_used_from_addr": "",
+                }
+            )
+            raise httpx.ReadTimeout("response lost", request=request)
+
+        fake.route("POST", path, create_then_drop)
+        fake.route("GET", path, lambda r: json_response(keys))
+
+    def test_lost_personal_create_reports_candidate(self, client: Any, fake: FakeNeon) -> None:
+        """The error names the key that was created anyway, and the POST is not repeated."""
+        self._lose_answer(fake, "/api_keys", "ci", 4242)
+        with pytest.raises(CreateOutcomeUnknownError) as caught:
+            run(client.personal_keys.create("ci"))
+        error = caught.value
+        assert [k.id for k in error.candidates] == [4242]
+        assert "4242" in str(error) and "revoke" in str(error)
+        assert isinstance(error.cause, APITimeoutError)
+        assert [r.method for r in fake.requests] == ["POST", "GET"]
+
+    def test_lost_org_create_reports_candidate(self, client: Any, fake: FakeNeon) -> None:
+        """The same holds for organization keys, with an org-specific revoke hint."""
+        self._lose_answer(fake, f"/organizations/{ORG_ID}/api_keys", "deploy", 77)
+        with pytest.raises(CreateOutcomeUnknownError) as caught:
+            run(client.org(ORG_ID).keys.create("deploy"))
+        assert [k.id for k in caught.value.candidates] == [77]
+        assert ORG_ID in str(caught.value)
+
+    def test_500_on_create_checks_and_finds_nothing(self, client: Any, fake: FakeNeon) -> None:
+        """A 500 on create is not retried; the lookup finds no key of that name."""
+        fake.route("POST", "/api_keys", _status(500))
+        with pytest.raises(CreateOutcomeUnknownError) as caught:
+            run(client.personal_keys.create("fresh-name"))
+        assert caught.value.candidates == ()
+        assert isinstance(caught.value.cause, ServerError)
+        assert [r.method for r in fake.requests] == ["POST", "GET"]
+
+    def test_lookup_failure_is_reported(self, make_client: Any, fake: FakeNeon) -> None:
+        """If the keys cannot be listed either, the error says so (candidates None)."""
+        fake.route("POST", "/api_keys", _status(502))
+        fake.route("GET", "/api_keys", _status(401))
+        with pytest.raises(CreateOutcomeUnknownError) as caught:
+            run(make_client().personal_keys.create("x"))
+        assert caught.value.candidates is None
+        assert "could not be listed" in str(caught.value)

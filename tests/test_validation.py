@@ -1,0 +1,62 @@
+"""Bad input is refused before any request, with a message naming the field and the rule."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fakes import ORG_ID, FakeNeon, run
+from neon_keys import InvalidInputError
+
+
+@pytest.mark.parametrize(
+    ("name", "rule"),
+    [("", "must not be empty"), ("x" * 65, "at most 64"), (None, "must be a string"), (5, "str")],
+)
+def test_bad_key_names(client: Any, fake: FakeNeon, name: Any, rule: str) -> None:
+    """A key name that is not 1 to 64 characters is refused for personal and org keys."""
+    for create in (client.personal_keys.create, client.org(ORG_ID).keys.create):
+        with pytest.raises(InvalidInputError) as caught:
+            run(create(name))
+        assert caught.value.field == "key name"
+        assert rule in str(caught.value)
+    assert fake.requests == []
+
+
+def test_name_of_64_characters_is_accepted(client: Any, fake: FakeNeon) -> None:
+    """The longest allowed name goes through."""
+    run(client.personal_keys.create("x" * 64))
+    assert len(fake.requests) == 1
+
+
+@pytest.mark.parametrize("key_id", ["12", True, 0, -3, 1.5, None, 2**63])
+def test_bad_key_ids(client: Any, fake: FakeNeon, key_id: Any) -> None:
+    """Key ids must be positive ints, not bools or strings."""
+    with pytest.raises(InvalidInputError, match="key_id"):
+        run(client.personal_keys.revoke(key_id))
+    with pytest.raises(InvalidInputError, match="key_id"):
+        run(client.org(ORG_ID).keys.revoke(key_id))
+    assert fake.requests == []
+
+
+@pytest.mark.parametrize("org_id", ["", "Org-Upper", "a" * 61, "org_1", "org/../x", "org-1\n", 7])
+def test_bad_org_ids(client: Any, fake: FakeNeon, org_id: Any) -> None:
+    """org() refuses ids that break the spec's pattern, before anything is sent."""
+    with pytest.raises(InvalidInputError) as caught:
+        client.org(org_id)
+    assert caught.value.field == "org_id"
+    assert fake.requests == []
+
+
+@pytest.mark.parametrize("project_id", ["", "Upper", "p" * 61, "a b"])
+def test_bad_project_ids(client: Any, fake: FakeNeon, project_id: str) -> None:
+    """A project id that breaks the pattern is refused before the create is sent."""
+    with pytest.raises(InvalidInputError) as caught:
+        run(client.org(ORG_ID).keys.create("k", project_id=project_id))
+    assert caught.value.field == "project_id"
+    assert fake.requests == []
+
+
+def test_invalid_input_is_also_a_value_error() -> None:
+    """Callers catching ValueError also catch invalid input."""
+    assert issubclass(InvalidInputError, ValueError)
