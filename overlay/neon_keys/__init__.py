@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ._version import __version__
 
 if TYPE_CHECKING:
+    from ._bulk import RevokeOutcome, RevokeStatus
     from ._client import AsyncNeonKeys, NeonKeys
     from ._exceptions import (
         APIConnectionError,
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
         PersonalKey,
         ProjectKey,
     )
+    from ._pacing import RateLimits
     from ._resources import (
         AsyncOrg,
         AsyncOrgKeys,
@@ -91,6 +93,9 @@ __all__ = [
     "PersonalKeys",
     "ProjectKey",
     "RateLimitError",
+    "RateLimits",
+    "RevokeOutcome",
+    "RevokeStatus",
     "Secret",
     "ServerError",
     "UnexpectedResponseError",
@@ -98,6 +103,7 @@ __all__ = [
 ]
 
 _HOMES = {
+    "._bulk": ("RevokeOutcome", "RevokeStatus"),
     "._client": ("AsyncNeonKeys", "NeonKeys"),
     "._exceptions": (
         "APIConnectionError",
@@ -136,6 +142,7 @@ _HOMES = {
         "OrgKeys",
         "PersonalKeys",
     ),
+    "._pacing": ("RateLimits",),
     "._retry": ("Backoff",),
     "._secret": ("Secret",),
 }

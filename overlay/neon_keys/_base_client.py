@@ -47,6 +47,7 @@ from ._exceptions import (
 )
 from ._models import APIKey
 from ._operations import Operation, OrphanSearch, candidates_of
+from ._pacing import Pacer, RateLimits
 from ._parsing import _ShapeError, error_fields
 from ._retry import Backoff, Verdict, judge, parse_retry_after, request_was_sent
 from ._secret import Secret
@@ -108,12 +109,14 @@ class BaseClient:
         timeout: Timeout,
         max_retries: int,
         backoff: Backoff,
+        rate_limits: RateLimits | None,
     ) -> None:
         self._api_key = _resolve_api_key(api_key)
         self.base_url = _resolve_base_url(base_url)
         self.timeout = timeout
         self.max_retries = check_max_retries(max_retries)
         self.backoff = backoff
+        self._pacer = Pacer(rate_limits) if rate_limits is not None else None
         self._headers = {
             "Accept": "application/json",
             "User-Agent": f"neon-api-keys/{__version__} python-httpx/{httpx.__version__}",
@@ -158,23 +161,30 @@ class BaseClient:
         request_id = str(uuid.uuid4())
         started = time.time()
         attempt = 0
+        pacer = self._pacer
         while True:
             attempt += 1
+            if pacer is not None and (wait := pacer.reserve(operation.operation_id)) > 0:
+                yield Sleep(wait)
             outcome = yield Send(self._build_request(operation, request_id))
             assert outcome is not None
             self._log_attempt(operation, attempt, request_id, outcome)
             if isinstance(outcome, httpx.Response) and outcome.is_success:
+                if pacer is not None:
+                    pacer.recovered()
                 return self._parse_success(operation, outcome, attempt)
             error = self._error_for(operation, outcome)
             error.attempts = attempt
             verdict = judge(operation.method, outcome)
-            if verdict is Verdict.RETRY and attempt <= self.max_retries:
-                retry_after = getattr(error, "retry_after", None)
-                delay = self.backoff.delay(attempt, retry_after)
-                if delay is not None:
-                    if delay > 0:
-                        yield Sleep(delay)
-                    continue
+            retry_after = getattr(error, "retry_after", None)
+            delay = self.backoff.delay(attempt, retry_after)
+            if pacer is not None and isinstance(error, RateLimitError):
+                # Hold every call of this client, not only this one, until Neon allows more.
+                pacer.backoff(delay if delay is not None else retry_after or 1.0)
+            if verdict is Verdict.RETRY and attempt <= self.max_retries and delay is not None:
+                if delay > 0 and (pacer is None or not isinstance(error, RateLimitError)):
+                    yield Sleep(delay)
+                continue
             cause = outcome if isinstance(outcome, httpx.RequestError) else None
             if verdict is Verdict.AMBIGUOUS and operation.orphan_search is not None:
                 candidates = yield from self._find_orphans(operation.orphan_search, started)

@@ -22,11 +22,14 @@ from ._base_client import (
 from ._constants import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
 from ._models import AuthDetails, Organization
 from ._operations import Operation
+from ._pacing import RateLimits
 from ._resources import AsyncOrg, AsyncPersonalKeys, Org, PersonalKeys
 from ._retry import Backoff
 from ._secret import Secret
 
 T = TypeVar("T")
+
+_NEON_LIMITS = RateLimits()
 
 
 class NeonKeys(BaseClient):
@@ -40,6 +43,8 @@ class NeonKeys(BaseClient):
         timeout: seconds for each phase of a request (or an ``httpx.Timeout``; None: no limit).
         max_retries: retries after the first attempt, for failures Neon says are safe to retry.
         backoff: waits between attempts (``Backoff.immediate()`` for tests).
+        rate_limits: the limits this client paces itself by (Neon's documented ones by
+            default; None turns pacing off).
         verify: TLS verification: True, a CA bundle path, an ``ssl.SSLContext``, or False.
         http_client: an ``httpx.Client`` to use instead of a new one (it is not closed here).
 
@@ -56,6 +61,7 @@ class NeonKeys(BaseClient):
         timeout: Timeout = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         backoff: Backoff | None = None,
+        rate_limits: RateLimits | None = _NEON_LIMITS,
         verify: Verify = True,
         http_client: httpx.Client | None = None,
     ) -> None:
@@ -65,6 +71,7 @@ class NeonKeys(BaseClient):
             timeout=timeout,
             max_retries=max_retries,
             backoff=backoff or Backoff(),
+            rate_limits=rate_limits,
         )
         self._owns_http = http_client is None
         self._http = http_client or httpx.Client(
@@ -154,6 +161,7 @@ class AsyncNeonKeys(BaseClient):
         timeout: Timeout = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         backoff: Backoff | None = None,
+        rate_limits: RateLimits | None = _NEON_LIMITS,
         verify: Verify = True,
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
@@ -163,6 +171,7 @@ class AsyncNeonKeys(BaseClient):
             timeout=timeout,
             max_retries=max_retries,
             backoff=backoff or Backoff(),
+            rate_limits=rate_limits,
         )
         self._owns_http = http_client is None
         self._http = http_client or httpx.AsyncClient(

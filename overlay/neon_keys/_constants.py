@@ -43,3 +43,15 @@ ERROR_EXCERPT_LENGTH = 200
 
 ORPHAN_CLOCK_SKEW = 120.0
 """Seconds of clock difference allowed when looking for keys created since an attempt began."""
+
+NEON_REQUESTS_PER_MINUTE = 700
+"""Neon's documented limit of requests per minute for one account."""
+
+NEON_BURST_PER_ROUTE = 40
+"""Neon's documented burst limit, in requests per second, for one route."""
+
+NEON_ORG_CREATE_PER_SECOND = 10
+"""Neon's documented limit of organization-key creations per second."""
+
+BULK_CONCURRENCY = 8
+"""Requests in flight at once during bulk work (``revoke_many``)."""

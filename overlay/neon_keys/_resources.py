@@ -6,10 +6,14 @@ the sync and async classes differ only in awaiting it.
 
 from __future__ import annotations
 
+import builtins
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from . import _bulk, _validation
 from . import _operations as ops
-from . import _validation
+from ._bulk import OnOutcome, RevokeOutcome
+from ._constants import BULK_CONCURRENCY
 from ._models import OrgKey, PersonalKey, ProjectKey
 
 if TYPE_CHECKING:
@@ -38,6 +42,16 @@ class PersonalKeys:
         """Revoke the personal key ``key_id``; the result has ``revoked`` True."""
         return self._client._execute(ops.revoke_personal_key(key_id))
 
+    def revoke_many(
+        self, key_ids: Iterable[int], *, on_outcome: OnOutcome | None = None
+    ) -> builtins.list[RevokeOutcome[PersonalKey]]:
+        """Revoke several keys, paced under Neon's limits; one outcome per distinct id.
+
+        Every id is checked before anything is sent. A failure is recorded in its outcome
+        and the rest go on; ``on_outcome`` is called as each one settles.
+        """
+        return _bulk.revoke_all(key_ids, self.revoke, on_outcome)
+
 
 class AsyncPersonalKeys:
     """The calling user's personal API keys: ``neon.personal_keys`` on ``AsyncNeonKeys``."""
@@ -56,6 +70,16 @@ class AsyncPersonalKeys:
     async def revoke(self, key_id: int) -> PersonalKey:
         """Revoke the personal key ``key_id``; the result has ``revoked`` True."""
         return await self._client._execute(ops.revoke_personal_key(key_id))
+
+    async def revoke_many(
+        self,
+        key_ids: Iterable[int],
+        *,
+        on_outcome: OnOutcome | None = None,
+        concurrency: int = BULK_CONCURRENCY,
+    ) -> builtins.list[RevokeOutcome[PersonalKey]]:
+        """Revoke several keys, ``concurrency`` at a time; see ``PersonalKeys.revoke_many``."""
+        return await _bulk.arevoke_all(key_ids, self.revoke, on_outcome, concurrency)
 
 
 class OrgKeys:
@@ -81,6 +105,12 @@ class OrgKeys:
         """Revoke the organization or project-scoped key ``key_id``."""
         return self._client._execute(ops.revoke_org_key(self.org_id, key_id))
 
+    def revoke_many(
+        self, key_ids: Iterable[int], *, on_outcome: OnOutcome | None = None
+    ) -> builtins.list[RevokeOutcome[OrgKey | ProjectKey]]:
+        """Revoke several keys, paced under Neon's limits; see ``PersonalKeys.revoke_many``."""
+        return _bulk.revoke_all(key_ids, self.revoke, on_outcome)
+
 
 class AsyncOrgKeys:
     """An organization's API keys on ``AsyncNeonKeys``: ``neon.org(id).keys``."""
@@ -100,6 +130,16 @@ class AsyncOrgKeys:
     async def revoke(self, key_id: int) -> OrgKey | ProjectKey:
         """Revoke the organization or project-scoped key ``key_id``."""
         return await self._client._execute(ops.revoke_org_key(self.org_id, key_id))
+
+    async def revoke_many(
+        self,
+        key_ids: Iterable[int],
+        *,
+        on_outcome: OnOutcome | None = None,
+        concurrency: int = BULK_CONCURRENCY,
+    ) -> builtins.list[RevokeOutcome[OrgKey | ProjectKey]]:
+        """Revoke several keys, ``concurrency`` at a time; see ``PersonalKeys.revoke_many``."""
+        return await _bulk.arevoke_all(key_ids, self.revoke, on_outcome, concurrency)
 
 
 class Org:
