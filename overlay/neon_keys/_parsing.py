@@ -132,22 +132,21 @@ def parse_addresses(text: str) -> tuple[IPAddress, ...]:
 
 
 def _creator(value: object) -> Creator | None:
-    if isinstance(value, Unset) or value is None:
+    if value is None or isinstance(value, Unset):
         return None
     if isinstance(value, str):
-        return Creator(id=value)
+        return _creator_of(value, None, None)
     if isinstance(value, Mapping):
-        return Creator(
-            id=_str(value.get("id"), "created_by.id"),
-            name=_optional_str(value.get("name")),
-            image=_optional_str(value.get("image")),
-        )
-    # the generated ApiKeyCreatorData
-    return Creator(
-        id=_str(value.id, "created_by.id"),  # type: ignore[attr-defined]
-        name=_optional_str(value.name),  # type: ignore[attr-defined]
-        image=_optional_str(value.image),  # type: ignore[attr-defined]
-    )
+        fields = (value.get("id"), value.get("name"), value.get("image"))
+    else:  # the generated ApiKeyCreatorData
+        fields = (value.id, value.name, value.image)  # type: ignore[attr-defined]
+    return _creator_of(_str(fields[0], "created_by.id"), *map(_optional_str, fields[1:]))
+
+
+@functools.lru_cache(maxsize=1024)
+def _creator_of(user_id: str, name: str | None, image: str | None) -> Creator:
+    # A listing repeats the same few creators on thousands of keys: share the objects.
+    return Creator(id=user_id, name=name, image=image)
 
 
 def _object(data: object) -> dict[str, Any]:
