@@ -6,11 +6,18 @@
 The generator's input is ``openapi.yaml`` after ``tools/relax_spec.py``; its options are in
 ``generator.yaml``. The output folder is replaced whole, so files the generator no longer
 writes do not linger.
+
+``overlay/neon_keys/_spec.py`` records which description the library was built from: the
+sha256 of ``openapi.yaml`` (rewritten here whenever it changes; ``--check`` fails when it is
+stale) and ``SPEC_RELEASE``, the Neon release it states, which is kept as it is and changed by
+hand when re-pinning (see MAINTAINING.md).
 """
 
 from __future__ import annotations
 
 import filecmp
+import hashlib
+import re
 import shutil
 import subprocess
 import sys
@@ -21,6 +28,55 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "neon_api_keys_client"
 TARGET = ROOT / "generated" / PACKAGE
 GENERATOR_VERSION = "0.29.1"
+SPEC = ROOT / "openapi.yaml"
+SPEC_MODULE = ROOT / "overlay" / "neon_keys" / "_spec.py"
+SPEC_MODULE_TEMPLATE = '''"""Which API description this library was built from.
+
+``SPEC_SHA256`` is the sha256 of ``openapi.yaml``: ``make generate`` rewrites it, and
+``make check-generated`` and the tests fail when it is stale. ``SPEC_RELEASE`` names the Neon
+release (year-month of publication) whose facts ``openapi.yaml`` states; it is changed by hand
+when the pinned description is updated (see MAINTAINING.md).
+"""
+
+from typing import Final
+
+SPEC_SHA256: Final = "{sha256}"
+SPEC_RELEASE: Final = "{release}"
+'''
+
+
+def spec_sha256(spec: Path = SPEC) -> str:
+    """The sha256 (hex) of the pinned description's bytes."""
+    return hashlib.sha256(spec.read_bytes()).hexdigest()
+
+
+def spec_module_text(sha256: str, release: str) -> str:
+    """The source of ``_spec.py`` for a description hash and a Neon release."""
+    return SPEC_MODULE_TEMPLATE.format(sha256=sha256, release=release)
+
+
+def current_release(module: Path = SPEC_MODULE) -> str:
+    """The ``SPEC_RELEASE`` recorded in ``_spec.py`` (kept when the hash is rewritten)."""
+    text = module.read_text(encoding="utf-8") if module.exists() else ""
+    found = re.search(r'^SPEC_RELEASE: Final = "([^"]+)"$', text, re.MULTILINE)
+    if not found:
+        raise SystemExit(f"{module}: no SPEC_RELEASE line; restore the file from version control")
+    return found.group(1)
+
+
+def spec_module_is_current(module: Path = SPEC_MODULE, spec: Path = SPEC) -> bool:
+    """Whether ``_spec.py`` is exactly what this script would write for ``spec``."""
+    expected = spec_module_text(spec_sha256(spec), current_release(module))
+    return module.read_text(encoding="utf-8") == expected
+
+
+def write_spec_module(module: Path = SPEC_MODULE, spec: Path = SPEC) -> bool:
+    """Rewrite ``_spec.py`` if it is stale; return whether it was written."""
+    if spec_module_is_current(module, spec):
+        return False
+    text = spec_module_text(spec_sha256(spec), current_release(module))
+    module.write_text(text, encoding="utf-8", newline="\n")
+    return True
 
 
 def generate_into(folder: Path) -> Path:
@@ -89,6 +145,13 @@ def main(argv: list[str]) -> int:
             changed = (
                 differences(TARGET, fresh) if TARGET.exists() else ["(generated package missing)"]
             )
+            stale_spec = not spec_module_is_current()
+            if stale_spec:
+                print(
+                    f"{SPEC_MODULE.relative_to(ROOT)} is out of date with openapi.yaml; "
+                    "run `make generate`",
+                    file=sys.stderr,
+                )
             if changed:
                 print(
                     "generated/ is out of date with openapi.yaml; run `make generate`:",
@@ -96,13 +159,16 @@ def main(argv: list[str]) -> int:
                 )
                 for path in changed:
                     print(f"  {path}", file=sys.stderr)
+            if changed or stale_spec:
                 return 1
-            print("generated/ matches openapi.yaml")
+            print("generated/ and _spec.py match openapi.yaml")
             return 0
         if TARGET.exists():
             shutil.rmtree(TARGET)
         shutil.copytree(fresh, TARGET, ignore=shutil.ignore_patterns("__pycache__"))
         print(f"wrote {TARGET.relative_to(ROOT)}")
+    if write_spec_module():
+        print(f"wrote {SPEC_MODULE.relative_to(ROOT)}")
     return 0
 
 

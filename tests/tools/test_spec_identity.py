@@ -1,0 +1,57 @@
+"""overlay/neon_keys/_spec.py records which openapi.yaml the library was built from."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import runpy
+from pathlib import Path
+
+import generate
+import pytest
+from neon_keys import _spec
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_spec_sha256_matches_openapi_yaml() -> None:
+    """SPEC_SHA256 is the sha256 of openapi.yaml as committed."""
+    actual = hashlib.sha256((ROOT / "openapi.yaml").read_bytes()).hexdigest()
+    assert actual == _spec.SPEC_SHA256, (
+        "overlay/neon_keys/_spec.py does not match openapi.yaml; run `make generate`"
+    )
+
+
+def test_spec_release_names_a_year_and_month() -> None:
+    """SPEC_RELEASE is a Neon release in YYYY-MM form."""
+    assert re.fullmatch(r"20\d\d-(0[1-9]|1[0-2])", _spec.SPEC_RELEASE)
+
+
+def test_spec_module_is_exactly_what_make_generate_writes() -> None:
+    """`make generate` would leave the committed _spec.py untouched."""
+    assert generate.spec_module_is_current(), (
+        "overlay/neon_keys/_spec.py is not what `make generate` writes; run `make generate`"
+    )
+
+
+def test_generate_rewrites_a_stale_hash_and_keeps_the_release(tmp_path: Path) -> None:
+    """A changed description makes the module stale; writing it updates only the hash."""
+    spec = tmp_path / "openapi.yaml"
+    module = tmp_path / "_spec.py"
+    spec.write_bytes(b"openapi: 3.0.3\n")
+    module.write_text(generate.spec_module_text("0" * 64, "2031-04"), encoding="utf-8")
+    assert not generate.spec_module_is_current(module, spec)
+    assert generate.write_spec_module(module, spec)
+    assert generate.spec_module_is_current(module, spec)
+    assert not generate.write_spec_module(module, spec)
+    namespace = runpy.run_path(str(module))
+    assert namespace["SPEC_SHA256"] == hashlib.sha256(b"openapi: 3.0.3\n").hexdigest()
+    assert namespace["SPEC_RELEASE"] == "2031-04"
+
+
+def test_generate_refuses_a_module_without_release(tmp_path: Path) -> None:
+    """Without a SPEC_RELEASE line to keep, generate stops with a message instead of guessing."""
+    spec = tmp_path / "openapi.yaml"
+    spec.write_bytes(b"openapi: 3.0.3\n")
+    with pytest.raises(SystemExit, match="no SPEC_RELEASE"):
+        generate.write_spec_module(tmp_path / "missing.py", spec)
