@@ -1,0 +1,91 @@
+"""neon_keys.testing: an emulator of Neon's API-key operations, for tests, demos and offline use.
+
+    from neon_keys import NeonKeys
+    from neon_keys.testing import EmulatorServer, Fault, World
+
+    world = World.seeded()                    # an org, a project, an admin and a member
+    with EmulatorServer(world) as server:     # uvicorn on 127.0.0.1, an ephemeral port
+        with NeonKeys(api_key=server.api_key, base_url=server.base_url) as neon:
+            world.faults.inject("createApiKey", Fault.lost_response())
+            ...
+        assert world.log.count("createApiKey") == 1
+
+The pieces:
+
+- ``World``: users, organizations, projects and keys in memory, configured from Python
+  (``add_user``, ``add_org``, ``add_project``, ``issue_personal_key``, ``issue_org_key``),
+  with a ``Clock`` (``FakeClock`` in tests), optional ``ServerRateLimits``, planned
+  ``faults`` (``Fault``) and a request ``log``.
+- ``EmulatorApp`` / ``create_app``: the ASGI app serving a world under ``/api/v2``; its
+  docstring lists the request steps and the deliberate departures from ``openapi.yaml``.
+- ``EmulatorServer``: the app on a loopback port, in a background thread.
+- ``AsyncEmulatorTransport`` / ``EmulatorTransport``: the app in process, for
+  ``httpx.AsyncClient`` and ``httpx.Client``.
+- ``neon_keys.testing.pytest_plugin``: the ``neon_world``, ``neon_emulator``,
+  ``neon_client`` and ``async_neon_client`` fixtures.
+
+The app, server and transports need the ``sandbox`` extra (starlette, uvicorn):
+``pip install 'neon-api-keys[sandbox]'``. Importing this package does not load them; the
+names that need them do, on first use, and fail with that advice if they are missing.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._app import EmulatorApp, create_app
+    from ._clock import Clock, FakeClock, SystemClock
+    from ._faults import ConnectionDropped, Fault, Faults, InjectedFault
+    from ._log import RequestLog, RequestRecord
+    from ._ratelimit import ServerRateLimits
+    from ._server import EmulatorServer
+    from ._transport import AsyncEmulatorTransport, EmulatorTransport
+    from ._world import KeyInfo, Seed, World
+
+__all__ = [
+    "AsyncEmulatorTransport",
+    "Clock",
+    "ConnectionDropped",
+    "EmulatorApp",
+    "EmulatorServer",
+    "EmulatorTransport",
+    "FakeClock",
+    "Fault",
+    "Faults",
+    "InjectedFault",
+    "KeyInfo",
+    "RequestLog",
+    "RequestRecord",
+    "Seed",
+    "ServerRateLimits",
+    "SystemClock",
+    "World",
+    "create_app",
+]
+
+_HOMES = {
+    "._app": ("EmulatorApp", "create_app"),
+    "._clock": ("Clock", "FakeClock", "SystemClock"),
+    "._faults": ("ConnectionDropped", "Fault", "Faults", "InjectedFault"),
+    "._log": ("RequestLog", "RequestRecord"),
+    "._ratelimit": ("ServerRateLimits",),
+    "._server": ("EmulatorServer",),
+    "._transport": ("AsyncEmulatorTransport", "EmulatorTransport"),
+    "._world": ("KeyInfo", "Seed", "World"),
+}
+_MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module 'neon_keys.testing' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

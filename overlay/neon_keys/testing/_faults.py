@@ -1,0 +1,350 @@
+"""Injectable faults: make the next requests of an operation fail the way networks do.
+
+    world.faults.inject("createApiKey", Fault.status(500))                 # once
+    world.faults.inject("listApiKeys", Fault.html(502), times=3)          # a proxy's page
+    world.faults.inject("createOrgApiKey", Fault.lost_response())          # created, never told
+    world.faults.inject("*", Fault.status(503, headers={"Retry-After": "1"}), times=None)
+
+A fault applies to the next ``times`` requests of that operation (``"*"``: of any of the
+eight operations; ``times=None``: until ``clear``). Rules are tried in the order they were
+injected and the first one with uses left wins.
+
+Every fault says whether the server *acts* before it strikes (``committed``):
+
+- ``committed=False`` (the default for replacement responses and disconnects): the fault
+  sits in front of the service, like a failing proxy. The request is not authenticated,
+  not rate-limited and changes nothing (``Fault.delay(s, committed=False)`` is the
+  exception: it waits, then lets the request through).
+- ``committed=True``: the request is carried out in full (a key may be created or revoked),
+  then its response is replaced, cut, or delayed. This is how a client meets a create whose
+  outcome it cannot know.
+
+The kinds:
+
+``Fault.status(code)`` / ``Fault.html(code)`` / ``Fault.response(code, body)``
+    answer with that status and a ``GeneralError`` JSON body, an HTML page, or any body.
+``Fault.disconnect()`` / ``Fault.lost_response()``
+    send the status line and headers, part of the body, then close the connection: the
+    client sees a transport error (``httpx.RemoteProtocolError``), never a status. In
+    process, the app raises ``ConnectionDropped`` (itself an ``httpx.RemoteProtocolError``).
+``Fault.delay(seconds)``
+    hold the response back (after acting, by default), for client timeouts; the wait ends
+    early when the client goes away.
+``Fault.truncated_body()``
+    the real status and headers, but only the first half of the body (with a matching
+    ``Content-Length``): for a 200, JSON that does not parse.
+``Fault.content_type(value)``
+    the real response under another ``Content-Type``.
+"""
+
+from __future__ import annotations
+
+import http
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+import httpx
+
+__all__ = [
+    "ANY_OPERATION",
+    "OPERATION_IDS",
+    "ConnectionDropped",
+    "Fault",
+    "Faults",
+    "InjectedFault",
+]
+
+ANY_OPERATION = "*"
+"""The operation id that makes a fault apply to every operation."""
+
+OPERATION_IDS = frozenset(
+    {
+        "listApiKeys",
+        "createApiKey",
+        "revokeApiKey",
+        "listOrgApiKeys",
+        "createOrgApiKey",
+        "revokeOrgApiKey",
+        "getAuthDetails",
+        "getCurrentUserOrganizations",
+    }
+)
+"""The operations the emulator serves, by ``operationId``."""
+
+
+class ConnectionDropped(httpx.RemoteProtocolError):
+    """The emulator broke a connection on purpose (``Fault.disconnect``).
+
+    The app raises it after sending part of a response. A server (uvicorn) then closes the
+    socket, so its client sees ``httpx.RemoteProtocolError``; in process, through
+    ``httpx.ASGITransport`` or the emulator's transports, the client gets this exception
+    itself, which is that same transport error.
+    """
+
+
+FaultKind = Literal["response", "disconnect", "delay", "truncated_body", "content_type"]
+
+_PROXY_PAGE = (
+    "<html>\r\n<head><title>{status} Bad Gateway</title></head>\r\n<body>\r\n"
+    "<center><h1>{status} Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n"
+    "</body>\r\n</html>\r\n"
+)
+_HTML = "text/html; charset=utf-8"
+
+
+@dataclass(frozen=True, slots=True)
+class Fault:
+    """One way for a request to go wrong; build it with the class methods, not directly.
+
+    Attributes:
+        kind: what happens (see the module docstring).
+        committed: whether the server carries out the request before the fault strikes.
+        status_code: the status of a replacement response (``kind == "response"``).
+        body: the replacement body; None for a ``GeneralError`` carrying ``message``/``code``
+            and the request id.
+        message: the ``GeneralError`` message, when ``body`` is None.
+        code: the ``GeneralError`` code, when ``body`` is None.
+        media_type: the ``Content-Type`` of a replacement, or the one ``content_type`` sets.
+        headers: extra response headers (``Retry-After`` ...).
+        seconds: how long ``delay`` holds the response.
+    """
+
+    kind: FaultKind
+    committed: bool = False
+    status_code: int = 0
+    body: bytes | None = None
+    message: str = ""
+    code: str = ""
+    media_type: str = ""
+    headers: tuple[tuple[str, str], ...] = ()
+    seconds: float = 0.0
+
+    @classmethod
+    def status(
+        cls,
+        status_code: int,
+        *,
+        message: str | None = None,
+        code: str = "",
+        headers: Mapping[str, str] | None = None,
+        committed: bool = False,
+    ) -> Fault:
+        """Answer ``status_code`` with a ``GeneralError`` JSON body (and the request id).
+
+        Args:
+            status_code: the status, 100-599.
+            message: the error message; default the status's reason phrase.
+            code: the error code (Neon's is often empty).
+            headers: extra headers, e.g. ``{"Retry-After": "2"}``.
+            committed: carry the request out first (a 500 after the key was created).
+        """
+        _check_status(status_code)
+        return cls(
+            "response",
+            committed=committed,
+            status_code=status_code,
+            message=message if message is not None else _reason(status_code),
+            code=code,
+            media_type="application/json; charset=utf-8",
+            headers=_pairs(headers),
+        )
+
+    @classmethod
+    def html(
+        cls,
+        status_code: int = 502,
+        *,
+        page: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        committed: bool = False,
+    ) -> Fault:
+        """Answer ``status_code`` with an HTML page, as a load balancer or proxy does.
+
+        Args:
+            status_code: the status; default 502.
+            page: the HTML; default a short nginx-style error page.
+            headers: extra headers.
+            committed: carry the request out first.
+        """
+        _check_status(status_code)
+        text = page if page is not None else _PROXY_PAGE.format(status=status_code)
+        return cls.response(
+            status_code, text, media_type=_HTML, headers=headers, committed=committed
+        )
+
+    @classmethod
+    def response(
+        cls,
+        status_code: int,
+        body: bytes | str,
+        *,
+        media_type: str = "application/json; charset=utf-8",
+        headers: Mapping[str, str] | None = None,
+        committed: bool = False,
+    ) -> Fault:
+        """Answer ``status_code`` with exactly ``body`` (str is sent as UTF-8).
+
+        Args:
+            status_code: the status.
+            body: the body, verbatim.
+            media_type: its ``Content-Type``.
+            headers: extra headers.
+            committed: carry the request out first.
+        """
+        _check_status(status_code)
+        return cls(
+            "response",
+            committed=committed,
+            status_code=status_code,
+            body=body.encode() if isinstance(body, str) else bytes(body),
+            media_type=media_type,
+            headers=_pairs(headers),
+        )
+
+    @classmethod
+    def disconnect(cls, *, committed: bool = False) -> Fault:
+        """Break the connection mid-response; the client gets a transport error.
+
+        Args:
+            committed: carry the request out first (see ``lost_response``).
+        """
+        return cls("disconnect", committed=committed)
+
+    @classmethod
+    def lost_response(cls) -> Fault:
+        """Carry the request out, then break the connection: it happened, the client can't know."""
+        return cls("disconnect", committed=True)
+
+    @classmethod
+    def delay(cls, seconds: float, *, committed: bool = True) -> Fault:
+        """Hold the response back ``seconds`` (real time), e.g. past a client's timeout.
+
+        Args:
+            seconds: how long, in seconds.
+            committed: True (default): act first, then wait, so a client that gives up
+                has still caused the change; False: wait, then act.
+        """
+        if not seconds >= 0:
+            raise ValueError("a delay must not be negative")
+        return cls("delay", committed=committed, seconds=float(seconds))
+
+    @classmethod
+    def truncated_body(cls) -> Fault:
+        """Send the real response with only the first half of its body (request carried out)."""
+        return cls("truncated_body", committed=True)
+
+    @classmethod
+    def content_type(cls, value: str = "text/plain; charset=utf-8") -> Fault:
+        """Send the real response labelled with another ``Content-Type`` (request carried out)."""
+        return cls("content_type", committed=True, media_type=value)
+
+    def __str__(self) -> str:
+        when = "after acting" if self.committed else "before acting"
+        if self.kind == "response":
+            return f"response {self.status_code} {when}"
+        if self.kind == "delay":
+            return f"delay {self.seconds:g}s {when}"
+        if self.kind == "content_type":
+            return f"content-type {self.media_type!r}"
+        return f"{self.kind.replace('_', ' ')} {when}"
+
+
+class InjectedFault:
+    """A fault waiting in a ``Faults`` plan: which operation, how many uses are left."""
+
+    def __init__(self, operation_id: str, fault: Fault, times: int | None) -> None:
+        self.operation_id = operation_id
+        self.fault = fault
+        self.times = times
+        self.hits = 0
+        """How many requests this fault has struck so far."""
+
+    @property
+    def remaining(self) -> int | None:
+        """Uses left; None for a fault without a limit."""
+        return None if self.times is None else self.times - self.hits
+
+    @property
+    def exhausted(self) -> bool:
+        """True once it has struck ``times`` requests."""
+        return self.times is not None and self.hits >= self.times
+
+    def __repr__(self) -> str:
+        times = "always" if self.times is None else f"{self.hits}/{self.times} used"
+        return f"<InjectedFault {self.operation_id} {self.fault} ({times})>"
+
+
+class Faults:
+    """The faults planned for a world's next requests (``world.faults``); thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._planned: list[InjectedFault] = []
+
+    def inject(self, operation_id: str, fault: Fault, *, times: int | None = 1) -> InjectedFault:
+        """Make the next ``times`` requests of ``operation_id`` meet ``fault``.
+
+        Args:
+            operation_id: an operationId of the spec (``"createApiKey"`` ...) or ``"*"``.
+            fault: what happens to them.
+            times: how many requests it strikes; None for all of them until ``clear``.
+
+        Returns:
+            The planned fault, whose ``hits`` counts the requests it struck.
+        """
+        if operation_id != ANY_OPERATION and operation_id not in OPERATION_IDS:
+            known = ", ".join(sorted(OPERATION_IDS))
+            raise ValueError(f"unknown operation {operation_id!r}; use one of {known} or '*'")
+        if not isinstance(fault, Fault):
+            raise TypeError("fault must be a Fault (Fault.status(500), Fault.disconnect(), ...)")
+        if times is not None and (isinstance(times, bool) or times < 1):
+            raise ValueError("times must be a positive integer or None")
+        planned = InjectedFault(operation_id, fault, times)
+        with self._lock:
+            self._planned.append(planned)
+        return planned
+
+    def clear(self) -> None:
+        """Forget every planned fault."""
+        with self._lock:
+            self._planned.clear()
+
+    @property
+    def pending(self) -> list[InjectedFault]:
+        """The planned faults that still have uses left, in the order they are tried."""
+        with self._lock:
+            return [planned for planned in self._planned if not planned.exhausted]
+
+    def take(self, operation_id: str | None) -> Fault | None:
+        """Use up the fault for a request of ``operation_id``, if one is planned."""
+        if operation_id is None:
+            return None
+        with self._lock:
+            for planned in self._planned:
+                if planned.exhausted:
+                    continue
+                if planned.operation_id in (operation_id, ANY_OPERATION):
+                    planned.hits += 1
+                    return planned.fault
+        return None
+
+    def __repr__(self) -> str:
+        return f"<Faults pending={self.pending!r}>"
+
+
+def _check_status(status_code: int) -> None:
+    if isinstance(status_code, bool) or not 100 <= status_code <= 599:
+        raise ValueError(f"not an HTTP status: {status_code!r}")
+
+
+def _reason(status_code: int) -> str:
+    try:
+        return http.HTTPStatus(status_code).phrase
+    except ValueError:
+        return "Error"
+
+
+def _pairs(headers: Mapping[str, str] | None) -> tuple[tuple[str, str], ...]:
+    return tuple((str(name), str(value)) for name, value in (headers or {}).items())

@@ -1,0 +1,157 @@
+"""In-process transports: an ``httpx`` client talks to the emulator without a socket.
+
+    transport = AsyncEmulatorTransport(world)
+    async with httpx.AsyncClient(transport=transport, base_url=transport.base_url) as http:
+        ...
+
+    neon = NeonKeys(api_key=token, base_url=transport.base_url,
+                    http_client=httpx.Client(transport=EmulatorTransport(world)))
+
+Both wrap ``httpx.ASGITransport`` and add what it leaves out: they enforce the request's
+read timeout (``httpx.ReadTimeout``, so ``Fault.delay`` works in process) and keep a broken
+connection a transport error (``ConnectionDropped`` is an ``httpx.RemoteProtocolError``).
+``httpx.ASGITransport`` serves async clients only; ``EmulatorTransport`` serves sync ones
+by running the app on an event loop in a daemon thread of its own, started on first use
+and stopped by ``close()`` (which ``httpx.Client.close`` calls).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any, cast
+
+import httpx
+
+from ._app import EmulatorApp
+from ._world import World
+
+try:
+    import anyio
+except ImportError as _err:  # pragma: no cover - anyio comes with httpx
+    from ._extras import missing_extra
+
+    raise missing_extra(_err) from _err
+
+__all__ = ["DEFAULT_CLIENT_ADDRESS", "AsyncEmulatorTransport", "EmulatorTransport"]
+
+DEFAULT_CLIENT_ADDRESS = ("127.0.0.1", 50000)
+"""The client address the app sees in process (it becomes ``last_used_from_addr``)."""
+
+
+def _as_app(target: EmulatorApp | World | None) -> EmulatorApp:
+    return target if isinstance(target, EmulatorApp) else EmulatorApp(target)
+
+
+class AsyncEmulatorTransport(httpx.AsyncBaseTransport):
+    """Serves an ``httpx.AsyncClient`` from the emulator in process.
+
+    Args:
+        target: the app, or a world to serve with a new app; default ``World.seeded()``.
+        client: the (address, port) requests seem to come from.
+    """
+
+    def __init__(
+        self,
+        target: EmulatorApp | World | None = None,
+        *,
+        client: tuple[str, int] = DEFAULT_CLIENT_ADDRESS,
+    ) -> None:
+        self.app = _as_app(target)
+        self._asgi = httpx.ASGITransport(app=cast(Any, self.app), client=client)
+
+    @property
+    def world(self) -> World:
+        """The world being served."""
+        return self.app.world
+
+    @property
+    def base_url(self) -> str:
+        """The base URL to give a client: ``http://127.0.0.1/api/v2`` (loopback, no socket)."""
+        return "http://127.0.0.1" + self.app.base_path
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Send ``request`` to the app, within the request's read timeout."""
+        timeouts = request.extensions.get("timeout") or {}
+        limit = timeouts.get("read")
+        try:
+            with anyio.fail_after(limit):
+                return await self._asgi.handle_async_request(request)
+        except TimeoutError:
+            raise httpx.ReadTimeout(
+                f"the Neon emulator did not answer within {limit} s", request=request
+            ) from None
+
+
+class EmulatorTransport(httpx.BaseTransport):
+    """Serves an ``httpx.Client`` (sync) from the emulator in process.
+
+    Args:
+        target: the app, or a world to serve with a new app; default ``World.seeded()``.
+        client: the (address, port) requests seem to come from.
+    """
+
+    def __init__(
+        self,
+        target: EmulatorApp | World | None = None,
+        *,
+        client: tuple[str, int] = DEFAULT_CLIENT_ADDRESS,
+    ) -> None:
+        self._inner = AsyncEmulatorTransport(target, client=client)
+        self.app = self._inner.app
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def world(self) -> World:
+        """The world being served."""
+        return self.app.world
+
+    @property
+    def base_url(self) -> str:
+        """The base URL to give a client: ``http://127.0.0.1/api/v2`` (loopback, no socket)."""
+        return self._inner.base_url
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        """Send ``request`` to the app and wait for the whole response."""
+        copy = httpx.Request(
+            request.method,
+            request.url,
+            headers=request.headers,
+            content=request.read(),
+            extensions=request.extensions,
+        )
+        future = asyncio.run_coroutine_threadsafe(self._round_trip(copy), self._running_loop())
+        status, headers, content = future.result()
+        return httpx.Response(status, headers=headers, content=content, request=request)
+
+    async def _round_trip(
+        self, request: httpx.Request
+    ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        response = await self._inner.handle_async_request(request)
+        content = await response.aread()
+        return response.status_code, response.headers.raw, content
+
+    def _running_loop(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None:
+                loop = asyncio.new_event_loop()
+                thread = threading.Thread(
+                    target=loop.run_forever, name="neon-emulator-transport", daemon=True
+                )
+                thread.start()
+                self._loop, self._thread = loop, thread
+            return self._loop
+
+    def close(self) -> None:
+        """Stop the event loop thread, if one was started."""
+        with self._lock:
+            loop, thread = self._loop, self._thread
+            self._loop = self._thread = None
+        if loop is None or thread is None:
+            return
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=5)
+        if not thread.is_alive():
+            loop.close()

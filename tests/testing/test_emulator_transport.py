@@ -1,0 +1,98 @@
+"""In-process transports for sync and async httpx clients, and the app's own surface."""
+
+from __future__ import annotations
+
+import threading
+
+import httpx
+import pytest
+from neon_keys.testing import (
+    AsyncEmulatorTransport,
+    EmulatorApp,
+    EmulatorTransport,
+    Fault,
+    World,
+    create_app,
+)
+
+
+def _auth(world: World) -> dict[str, str]:
+    return {"Authorization": f"Bearer {world.seed.admin_token}"}
+
+
+def test_sync_transport_serves_a_sync_client(world: World) -> None:
+    """EmulatorTransport lets httpx.Client reach the emulator without a socket."""
+    transport = EmulatorTransport(world)
+    assert transport.base_url == "http://127.0.0.1/api/v2"
+    with httpx.Client(transport=transport, base_url=transport.base_url) as http:
+        response = http.post("api_keys", json={"key_name": "ci"}, headers=_auth(world))
+    assert response.status_code == 200
+    assert transport.world is world
+    assert world.log.last.operation_id == "createApiKey"
+
+
+def test_sync_transport_thread_starts_on_use_and_stops_on_close(world: World) -> None:
+    """The transport's loop thread exists only between the first request and close()."""
+    before = set(threading.enumerate())
+    transport = EmulatorTransport(world)
+    assert set(threading.enumerate()) == before
+    with httpx.Client(transport=transport, base_url=transport.base_url) as http:
+        http.get("auth", headers=_auth(world))
+        assert len(set(threading.enumerate()) - before) == 1
+    assert set(threading.enumerate()) == before
+
+
+@pytest.mark.anyio
+async def test_async_transport_serves_an_async_client(world: World) -> None:
+    """AsyncEmulatorTransport lets httpx.AsyncClient reach the emulator in process."""
+    transport = AsyncEmulatorTransport(world, client=("198.51.100.7", 1234))
+    async with httpx.AsyncClient(transport=transport, base_url=transport.base_url) as http:
+        response = await http.get("auth", headers=_auth(world))
+    assert response.json()["auth_method"] == "api_key_user"
+    assert transport.world is world
+    info = world.key(world.seed.admin_key_id)
+    assert info.last_used_from == ("198.51.100.7",)
+
+
+@pytest.mark.anyio
+async def test_plain_asgi_transport_works_too(world: World) -> None:
+    """httpx.ASGITransport can serve the app directly to an async client."""
+    transport = httpx.ASGITransport(app=create_app(world))
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1/api/v2/") as http:
+        response = await http.get("users/me/organizations", headers=_auth(world))
+    assert response.json()["organizations"][0]["id"] == world.seed.org_id
+
+
+def test_transports_share_an_app_and_its_world(world: World) -> None:
+    """A transport built on an EmulatorApp serves that app's world."""
+    app = EmulatorApp(world)
+    assert EmulatorTransport(app).app is app
+    assert AsyncEmulatorTransport(app).world is world
+
+
+def test_default_app_serves_a_seeded_world_under_api_v2() -> None:
+    """create_app() with no world serves a fresh World.seeded() at /api/v2."""
+    app = create_app()
+    assert app.base_path == "/api/v2"
+    assert app.world.seed.org_id == "org-cool-breeze-12345678"
+    assert "/api/v2" in repr(app)
+
+
+@pytest.mark.parametrize(("base_path", "expected"), [("/", ""), ("custom/v9/", "/custom/v9")])
+def test_base_path_is_configurable(world: World, base_path: str, expected: str) -> None:
+    """The operations can be mounted elsewhere, or at the root."""
+    transport = EmulatorTransport(create_app(world, base_path=base_path))
+    assert transport.base_url == "http://127.0.0.1" + expected
+    with httpx.Client(transport=transport) as http:
+        assert http.get(f"{transport.base_url}/auth", headers=_auth(world)).status_code == 200
+        assert http.get("http://127.0.0.1/api/v2/auth").status_code == 404
+
+
+def test_read_timeout_applies_in_process(world: World) -> None:
+    """The sync transport honours the client's read timeout as httpx.ReadTimeout."""
+    world.faults.inject("getAuthDetails", Fault.delay(30))
+    transport = EmulatorTransport(world)
+    with httpx.Client(transport=transport, base_url=transport.base_url, timeout=0.05) as http:
+        with pytest.raises(httpx.ReadTimeout):
+            http.get("auth", headers=_auth(world))
+        assert http.get("auth", headers=_auth(world)).status_code == 200
