@@ -1,0 +1,26 @@
+"""``neon-keys``: the command line of ``neon_keys``.
+
+``main`` is the console entry point; ``cli`` is the click group, for embedding and testing.
+Importing this package imports click but neither httpx nor the generated client.
+"""
+
+from __future__ import annotations
+
+try:
+    import click  # noqa: F401  (checked first, for a clear message where it is missing)
+except ImportError as _err:
+    raise ImportError(
+        "the neon-keys command line (neon_keys.cli) needs click: pip install 'click>=8.1' "
+        "(the neon_keys library itself works without it)",
+        name="click",
+    ) from _err
+
+from ._app import cli
+from ._errors import ExitCode
+
+__all__ = ["ExitCode", "cli", "main"]
+
+
+def main() -> None:
+    """Run ``neon-keys`` with the process's arguments and exit with its exit code."""
+    cli.main(prog_name="neon-keys")

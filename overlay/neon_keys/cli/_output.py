@@ -1,0 +1,181 @@
+"""Rendering results: plain-text tables for people, JSON records for programs.
+
+The JSON records are a documented, stable interface (docs/cli.md): fields are only ever
+added. Times are ISO 8601 in UTC, absent values are ``null``, key ids are integers.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from neon_keys._models import APIKey, AuthDetails, Creator, Organization
+
+NEVER = "never"
+NONE = "-"
+
+
+def clean(text: str) -> str:
+    """``text`` safe to show on a terminal: control characters (escape sequences) become ``?``."""
+    return "".join(ch if ch.isprintable() else "?" for ch in text)
+
+
+def fmt_time(value: datetime.datetime | None, missing: str = NONE) -> str:
+    """A time for a table, in UTC to the minute; ``missing`` when there is none."""
+    if value is None:
+        return missing
+    return value.astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M")
+
+
+def iso_time(value: datetime.datetime | None) -> str | None:
+    """A time for JSON: ISO 8601 in UTC, or None."""
+    if value is None:
+        return None
+    return value.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z")
+
+
+def render_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Left-aligned columns separated by two spaces, under an upper-case header line."""
+    cells = [[clean(str(cell)) for cell in row] for row in [list(headers), *rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = [
+        "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in cells
+    ]
+    lines[0] = lines[0].upper()
+    return "\n".join(lines)
+
+
+def render_pairs(pairs: Sequence[tuple[str, str]]) -> str:
+    """``label  value`` lines with the values aligned (for single objects)."""
+    width = max(len(label) for label, _ in pairs)
+    return "\n".join(f"{label.ljust(width)}  {clean(value)}" for label, value in pairs)
+
+
+def plural(count: int, noun: str) -> str:
+    """``1 key``, ``2 keys``."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def emit(text: str, *, err: bool = False) -> None:
+    """Print ``text`` and a newline to stdout (or stderr)."""
+    click.echo(text, err=err)
+
+
+def emit_json(data: Any, *, err: bool = False) -> None:
+    """Print ``data`` as indented JSON to stdout (or stderr)."""
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False), err=err)
+
+
+# -- records ---------------------------------------------------------------------------------
+
+
+def creator_record(creator: Creator | None) -> dict[str, Any] | None:
+    """``created_by`` as JSON."""
+    if creator is None:
+        return None
+    return {"id": creator.id, "name": creator.name, "image": creator.image}
+
+
+def key_record(key: APIKey) -> dict[str, Any]:
+    """A key as JSON (never with its secret): the schema of ``list``'s array items."""
+    return {
+        "id": key.id,
+        "name": key.name,
+        "kind": key.kind.value,
+        "org_id": getattr(key, "org_id", None),
+        "project_id": getattr(key, "project_id", None),
+        "created_at": iso_time(key.created_at),
+        "created_by": creator_record(key.created_by),
+        "last_used_at": iso_time(key.last_used_at),
+        "last_used_from": [str(address) for address in key.last_used_from],
+        "revoked": key.revoked,
+    }
+
+
+def org_record(org: Organization) -> dict[str, Any]:
+    """An organization as JSON."""
+    return {
+        "id": org.id,
+        "name": org.name,
+        "handle": org.handle,
+        "plan": org.plan,
+        "managed_by": org.managed_by,
+        "created_at": iso_time(org.created_at),
+        "updated_at": iso_time(org.updated_at),
+    }
+
+
+def auth_record(auth: AuthDetails) -> dict[str, Any]:
+    """``whoami``'s answer as JSON."""
+    kind = auth.key_kind
+    return {
+        "key_kind": kind.value if kind is not None else None,
+        "account_id": auth.account_id,
+        "auth_method": auth.auth_method,
+        "auth_data": auth.auth_data,
+    }
+
+
+_CREDENTIALS = {
+    "personal": "personal API key",
+    "org": "organization API key (or project-scoped)",
+}
+
+
+def auth_pairs(record: dict[str, Any]) -> list[tuple[str, str]]:
+    """``whoami``'s answer (an ``auth_record``) as labelled lines."""
+    pairs = [
+        ("credential", _CREDENTIALS.get(record["key_kind"] or "", "not an API key")),
+        ("account", record["account_id"]),
+        ("auth method", record["auth_method"]),
+    ]
+    if record["auth_data"]:
+        pairs.append(("auth data", record["auth_data"]))
+    return pairs
+
+
+# -- table cells -----------------------------------------------------------------------------
+
+
+def creator_cell(creator: Creator | None) -> str:
+    """Who created a key: the name when Neon gave one, else the user id."""
+    if creator is None:
+        return NONE
+    return creator.name or creator.id
+
+
+def key_label(key: APIKey) -> str:
+    """``personal key 12 "ci"``, ``project key 12 "ci" (project p-1)``: for messages."""
+    text = f'{key.kind.value} key {key.id} "{clean(key.name)}"'
+    project = getattr(key, "project_id", None)
+    return f"{text} (project {project})" if project else text
+
+
+KEY_HEADERS = ("id", "name", "kind", "created", "created by", "last used", "last used from")
+ORG_KEY_HEADERS = ("id", "name", "kind", "project", *KEY_HEADERS[3:])
+
+
+def key_row(key: APIKey, *, org: bool) -> list[str]:
+    """The cells of a key's row under ``KEY_HEADERS`` (``ORG_KEY_HEADERS`` when ``org``)."""
+    scope = [getattr(key, "project_id", None) or NONE] if org else []
+    return [
+        str(key.id),
+        key.name,
+        key.kind.value,
+        *scope,
+        fmt_time(key.created_at),
+        creator_cell(key.created_by),
+        fmt_time(key.last_used_at, NEVER),
+        ", ".join(str(address) for address in key.last_used_from) or NONE,
+    ]
+
+
+def keys_table(keys: Sequence[APIKey], *, org: bool) -> str:
+    """A table of keys, with a project column for an organization's keys."""
+    headers = ORG_KEY_HEADERS if org else KEY_HEADERS
+    return render_table(headers, [key_row(key, org=org) for key in keys])

@@ -1,0 +1,85 @@
+"""Argument types that check input against the API's rules while the command line is parsed.
+
+A bad value is a usage error (exit 2) raised before any request is sent; the checks are the
+library's own (``neon_keys._validation``), so the CLI and the library agree on every rule.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import click
+
+from neon_keys import _validation
+from neon_keys._exceptions import InvalidInputError
+
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+class _Checked(click.ParamType):  # type: ignore[type-arg]
+    """A string checked by one of the library's validators. Strictly private.
+
+    ``ParamType`` is subscripted for type checkers in recent click only, hence the ignores.
+    """
+
+    def check(self, value: str) -> Any:
+        raise NotImplementedError
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        try:
+            return self.check(value)
+        except InvalidInputError as err:
+            self.fail(str(err), param, ctx)
+
+
+class KeyIdType(_Checked):
+    """A key id: a positive 64-bit integer."""
+
+    name = "key_id"
+
+    def check(self, value: str) -> int:
+        if isinstance(value, int):
+            return _validation.key_id(value)
+        text = value.strip()
+        if not text.isascii() or not text.isdecimal():
+            raise InvalidInputError("key_id", "must be a positive integer", value)
+        return _validation.key_id(int(text))
+
+
+class ResourceIdType(_Checked):
+    """An organization or project id (``^[a-z0-9-]{1,60}$``)."""
+
+    def __init__(self, field: str) -> None:
+        self.name = field
+        self.field = field
+
+    def check(self, value: str) -> str:
+        return _validation.resource_id(self.field, value)
+
+
+class KeyNameType(_Checked):
+    """A key name: 1 to 64 characters."""
+
+    name = "name"
+
+    def check(self, value: str) -> str:
+        return _validation.key_name(value)
+
+
+class EnvNameType(click.ParamType):  # type: ignore[type-arg]
+    """An environment variable name (letters, digits, underscores; not starting with a digit)."""
+
+    name = "var"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        if not isinstance(value, str) or not _ENV_NAME.fullmatch(value):
+            self.fail(f"{value!r} is not a valid variable name", param, ctx)
+        return value
+
+
+KEY_ID = KeyIdType()
+ORG_ID = ResourceIdType("org_id")
+PROJECT_ID = ResourceIdType("project_id")
+KEY_NAME = KeyNameType()
+ENV_NAME = EnvNameType()

@@ -1,0 +1,156 @@
+"""``neon-keys audit``: findings, the CI gate, and revoking what was flagged."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from cli_support import DAY, Neon, lines
+from neon_keys.cli import _revoking
+from neon_keys.testing import FakeClock, Fault
+
+
+@pytest.fixture
+def scene(neon: Neon, clock: FakeClock) -> dict[str, int]:
+    """Personal keys: one stale, one never used, two sharing a name, one healthy."""
+    world, admin = neon.world, neon.world.seed.admin_id
+    stale = world.issue_personal_key(admin, "stale")
+    old_dup = world.issue_personal_key(admin, "dup")
+    neon.use(stale)
+    neon.use(old_dup)
+    world.issue_personal_key(admin, "never")
+    clock.advance(120 * DAY)
+    new_dup = world.issue_personal_key(admin, "dup")
+    neon.use(new_dup)
+    neon.use(world.seed.admin_token)
+    ids = {info.name: info.id for info in world.personal_keys(admin)}
+    ids["old_dup"] = world.key_for_token(old_dup).id  # type: ignore[union-attr]
+    ids["new_dup"] = world.key_for_token(new_dup).id  # type: ignore[union-attr]
+    return ids
+
+
+def test_reports_never_used_stale_and_duplicate_keys(neon: Neon, scene: dict[str, int]) -> None:
+    """Each flagged key is listed with its reasons; the kept duplicate and healthy keys are not."""
+    result = neon("audit")
+    assert result.exit_code == 0
+    rows = {int(row.split()[0]): row for row in lines(result.stdout)[1:]}
+    assert set(rows) == {scene["stale"], scene["old_dup"], scene["never"]}
+    assert "last used 120 days ago" in rows[scene["stale"]]
+    assert "never used (created 120 days ago)" in rows[scene["never"]]
+    assert f"key {scene['new_dup']} is the one kept" in rows[scene["old_dup"]]
+    assert "last used 120 days ago" in rows[scene["old_dup"]]
+    assert "3 of 5 keys flagged" in result.stderr
+
+
+def test_unused_days_sets_the_threshold(neon: Neon, scene: dict[str, int]) -> None:
+    """--unused-days 200 no longer flags a key last used 120 days ago."""
+    result = neon("-o", "json", "audit", "--unused-days", "200")
+    flagged = {f["id"] for f in json.loads(result.stdout)["findings"]}
+    assert flagged == {scene["old_dup"], scene["never"]}
+
+
+def test_json_report(neon: Neon, scene: dict[str, int]) -> None:
+    """--output json gives the settings, the count checked and each finding with codes."""
+    result = neon("-o", "json", "audit")
+    assert result.exit_code == 0
+    report = json.loads(result.stdout)
+    assert report["org_id"] is None and report["unused_days"] == 90 and report["checked"] == 5
+    by_id = {f["id"]: f for f in report["findings"]}
+    assert [r["code"] for r in by_id[scene["old_dup"]]["findings"]] == [
+        "unused",
+        "duplicate_name",
+    ]
+    assert [r["code"] for r in by_id[scene["never"]]["findings"]] == ["never_used"]
+    assert by_id[scene["stale"]]["kind"] == "personal"
+    assert all(f["revocation"] is None for f in report["findings"])
+
+
+def test_fail_on_findings_exits_1(neon: Neon, scene: dict[str, int]) -> None:
+    """--fail-on-findings turns findings into exit code 1."""
+    result = neon("audit", "--fail-on-findings")
+    assert result.exit_code == 1
+    assert "3 flagged keys still active" in result.stderr
+
+
+def test_fail_on_findings_passes_when_clean(neon: Neon) -> None:
+    """With nothing to flag, --fail-on-findings exits 0."""
+    neon("whoami")
+    result = neon("audit", "--fail-on-findings")
+    assert result.exit_code == 0
+    assert result.stdout == ""
+    assert "0 of 1 key flagged" in result.stderr
+
+
+def test_revoke_with_yes_revokes_the_flagged_keys(neon: Neon, scene: dict[str, int]) -> None:
+    """--revoke --yes revokes every flagged key, reports each, and spares the others."""
+    result = neon("audit", "--revoke", "--yes", "--fail-on-findings")
+    assert result.exit_code == 0, result.stderr
+    for name in ("stale", "old_dup", "never"):
+        assert neon.world.key(scene[name]).revoked
+    assert not neon.world.key(scene["new_dup"]).revoked
+    assert not neon.world.key(neon.world.seed.admin_key_id).revoked
+    outcome_rows = [row for row in lines(result.stdout) if row.rstrip().endswith("revoked")]
+    assert len(outcome_rows) == 3
+
+
+def test_revoke_json_has_each_outcome(neon: Neon, scene: dict[str, int]) -> None:
+    """With --output json, each finding carries the outcome of its revocation."""
+    report = json.loads(neon("-o", "json", "audit", "--revoke", "--yes").stdout)
+    assert {f["revocation"]["outcome"] for f in report["findings"]} == {"revoked"}
+
+
+def test_revoke_failure_exits_1_with_per_key_outcomes(neon: Neon, scene: dict[str, int]) -> None:
+    """A revoke that fails is reported for its key and the command exits 1."""
+    neon.world.faults.inject("revokeApiKey", Fault.status(500, message="boom"))
+    result = neon("audit", "--revoke", "--yes")
+    assert result.exit_code == 1
+    assert sum("failed: " in row for row in lines(result.stdout)) == 1
+    assert sum(neon.world.key(scene[n]).revoked for n in ("stale", "old_dup", "never")) == 2
+    assert "could not be revoked" in result.stderr
+
+
+def test_revoke_needs_yes_without_a_terminal(neon: Neon, scene: dict[str, int]) -> None:
+    """--revoke off a terminal without --yes exits 2 before any request."""
+    neon.world.log.clear()
+    assert neon("audit", "--revoke").exit_code == 2
+    assert len(neon.world.log) == 0
+
+
+def test_yes_without_revoke_is_a_usage_error(neon: Neon) -> None:
+    """--yes alone is refused, so that nobody believes it revoked something."""
+    assert neon("audit", "--yes").exit_code == 2
+
+
+def test_revoke_asks_on_a_terminal(
+    neon: Neon, scene: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a terminal the flagged ids are shown in the question; "n" revokes nothing, exit 1."""
+    monkeypatch.setattr(_revoking, "stdin_is_terminal", lambda: True)
+    result = neon("audit", "--revoke", input="n\n")
+    assert result.exit_code == 1
+    assert f"Revoke the 3 flagged keys ({scene['stale']}" in result.stderr
+    assert neon.world.log.count("revokeApiKey") == 0
+
+
+def test_many_revocations_draw_a_progress_bar(neon: Neon, clock: FakeClock) -> None:
+    """Above ten flagged keys a progress bar is drawn on stderr, and stdout keeps the outcomes."""
+    for number in range(12):
+        neon.world.issue_personal_key(neon.world.seed.admin_id, f"unused-{number}")
+    result = neon("audit", "--revoke", "--yes")
+    assert result.exit_code == 0
+    assert "Revoking" in result.stderr
+    assert "Revoking" not in result.stdout
+    assert sum(row.endswith("revoked") for row in lines(result.stdout)) == 12
+
+
+def test_org_audit_covers_project_keys_and_scopes_duplicates(neon: Neon) -> None:
+    """Org keys of the same name in different scopes are not duplicates; the table has projects."""
+    neon.world.issue_org_key(neon.org, "ci")
+    neon.world.issue_org_key(neon.org, "ci", project_id=neon.project)
+    result = neon("-o", "json", "audit", "--org", neon.org)
+    report = json.loads(result.stdout)
+    assert report["org_id"] == neon.org
+    codes = [[r["code"] for r in f["findings"]] for f in report["findings"]]
+    assert codes == [["never_used"], ["never_used"]]
+    table = neon("audit", "--org", neon.org).stdout
+    assert "PROJECT" in table and neon.project in table

@@ -1,0 +1,143 @@
+"""Errors: one line, documented exit codes, tracebacks only with --verbose."""
+
+from __future__ import annotations
+
+import pytest
+from cli_support import Neon, lines
+from click.testing import CliRunner
+from neon_keys.cli import ExitCode, _app, cli
+from neon_keys.testing import Fault
+
+
+def test_exit_codes_are_stable() -> None:
+    """The documented exit codes keep their values."""
+    assert [int(code) for code in ExitCode] == [0, 1, 2, 3]
+
+
+def test_missing_api_key_exits_3_without_a_request(neon: Neon) -> None:
+    """No --api-key and no NEON_API_KEY: exit 3 with advice, and nothing sent."""
+    result = neon("list", env={"NEON_API_KEY": None})
+    assert result.exit_code == 3
+    assert lines(result.stderr) == [
+        "Error: no Neon API key: pass --api-key or set NEON_API_KEY "
+        "(create one in the Neon Console: Account settings > API keys)"
+    ]
+    assert len(neon.world.log) == 0
+
+
+def test_blank_api_key_counts_as_missing(neon: Neon) -> None:
+    """An empty NEON_API_KEY is reported like a missing one."""
+    assert neon("whoami", key="  ").exit_code == 3
+
+
+def test_api_key_option_wins_over_the_environment(neon: Neon) -> None:
+    """--api-key is used instead of NEON_API_KEY."""
+    result = neon("--api-key", neon.world.seed.member_token, "-o", "json", "whoami")
+    assert neon.world.seed.member_id in result.stdout
+
+
+def test_unknown_api_key_exits_3(neon: Neon) -> None:
+    """A key Neon refuses (401) exits 3 with one line that does not show the key."""
+    token = "napi_" + "z" * 60
+    result = neon("list", key=token)
+    assert result.exit_code == 3
+    (line,) = lines(result.stderr)
+    assert line.startswith("Error: Neon refused the API key:") and "NEON_API_KEY" in line
+    assert token not in result.stderr
+
+
+def test_revoked_api_key_exits_3(neon: Neon) -> None:
+    """A revoked key exits 3."""
+    token = neon.world.issue_personal_key(neon.world.seed.admin_id, "gone")
+    neon.world.revoke(neon.personal_ids()[-1])
+    assert neon("whoami", key=token).exit_code == 3
+
+
+def test_permission_denied_exits_1(neon: Neon) -> None:
+    """A member who may not manage org keys gets a one-line 403 and exit 1."""
+    result = neon("list", "--org", neon.org, key=neon.world.seed.member_token)
+    assert result.exit_code == 1
+    assert len(lines(result.stderr)) == 1 and "HTTP 403" in result.stderr
+
+
+def test_plain_http_to_a_remote_host_is_a_usage_error(neon: Neon) -> None:
+    """--api-host over http to a non-loopback host exits 2 before sending the key."""
+    result = neon("--api-host", "http://neon.example.com/api/v2", "whoami")
+    assert result.exit_code == 2
+    assert "--api-host" in result.stderr
+
+
+@pytest.mark.parametrize("org", ["Org_Upper", "x" * 61, "a b"])
+def test_invalid_org_id_exits_2_without_a_request(neon: Neon, org: str) -> None:
+    """An --org that breaks the id pattern is refused before any request."""
+    assert neon("list", "--org", org).exit_code == 2
+    assert len(neon.world.log) == 0
+
+
+def test_server_error_is_one_line_without_traceback(neon: Neon) -> None:
+    """A 5xx after retries is reported in one line, without a traceback, exit 1."""
+    neon.world.faults.inject("listApiKeys", Fault.html(502), times=None)
+    result = neon("list")
+    assert result.exit_code == 1
+    (line,) = lines(result.stderr)
+    assert "HTTP 502" in line and "Traceback" not in result.stderr
+
+
+def test_verbose_shows_requests_and_the_traceback(neon: Neon) -> None:
+    """--verbose logs each attempt and prints the traceback of a failure."""
+    neon.world.faults.inject("listApiKeys", Fault.status(503), times=None)
+    result = neon("--verbose", "list")
+    assert result.exit_code == 1
+    assert result.stderr.count("GET /api_keys -> 503") == 3
+    assert "Traceback" in result.stderr
+    assert result.stderr.rstrip().splitlines()[-1].startswith("Error: ")
+
+
+def test_verbose_logging_is_detached_after_the_run(neon: Neon) -> None:
+    """The log handler --verbose adds is removed when the command ends."""
+    import logging
+
+    before = list(logging.getLogger("neon_keys").handlers)
+    neon("--verbose", "whoami")
+    assert logging.getLogger("neon_keys").handlers == before
+
+
+def test_unexpected_errors_are_one_line(neon: Neon, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bug surfaces as one line naming the exception, with a hint about --verbose."""
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("oops")
+
+    monkeypatch.setattr(_app, "auth_record", broken)
+    result = neon("whoami")
+    assert result.exit_code == 1
+    assert lines(result.stderr) == [
+        "Error: unexpected error: RuntimeError: oops (run with --verbose for details)"
+    ]
+
+
+def test_unknown_command_is_a_usage_error() -> None:
+    """An unknown command exits 2."""
+    assert CliRunner().invoke(cli, ["frobnicate"]).exit_code == 2
+
+
+def test_version_names_the_spec() -> None:
+    """--version shows the library version and the pinned spec's release and digest."""
+    from neon_keys import __version__
+    from neon_keys._spec import SPEC_RELEASE, SPEC_SHA256
+
+    result = CliRunner().invoke(cli, ["--version"])
+    assert result.exit_code == 0
+    assert result.stdout == (
+        f"neon-keys {__version__} (Neon API spec {SPEC_RELEASE}, sha256 {SPEC_SHA256[:12]})\n"
+    )
+
+
+def test_version_without_spec_identity(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without spec constants, --version still works and says they are unknown."""
+    from neon_keys import _spec
+
+    monkeypatch.delattr(_spec, "SPEC_RELEASE")
+    monkeypatch.delattr(_spec, "SPEC_SHA256")
+    result = CliRunner().invoke(cli, ["--version"])
+    assert "Neon API spec unknown, sha256 unknown" in result.stdout

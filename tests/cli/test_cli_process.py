@@ -1,0 +1,135 @@
+"""``neon-keys`` as a real process: fast start, the entry point, stdout and exit codes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cli_support import Neon
+
+HEAVY = ("httpx", "neon_api_keys_client")
+
+_PROBE = """
+import atexit, sys
+atexit.register(lambda: print("LOADED=" + ",".join(
+    m for m in {heavy!r} if m in sys.modules), file=sys.stderr))
+sys.argv = ["neon-keys", *{args!r}]
+from neon_keys.cli import main
+main()
+"""
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("NEON_") and k not in ("GITHUB_ENV", "COLUMNS")
+    }
+    env.update(extra)
+    return env
+
+
+def _run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "neon_keys.cli", *args],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        env=_env(**env),
+        timeout=30,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    "args", [["--help"], ["--version"], ["create", "--help"], ["audit", "--help"]]
+)
+def test_help_and_version_do_not_import_httpx(args: list[str]) -> None:
+    """--help and --version load neither httpx nor the generated client."""
+    probe = _PROBE.format(heavy=HEAVY, args=args)
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == "LOADED="
+    assert done.stdout
+
+
+def test_console_script_prints_the_version() -> None:
+    """The installed ``neon-keys`` script runs and prints its version."""
+    script = Path(sys.executable).with_name("neon-keys")
+    done = subprocess.run(
+        [str(script), "--version"], capture_output=True, text=True, timeout=30, check=False
+    )
+    assert done.returncode == 0
+    assert done.stdout.startswith("neon-keys ")
+
+
+def test_create_prints_only_the_token(neon: Neon) -> None:
+    """KEY=$(neon-keys create ci) captures exactly the token; the details go to stderr."""
+    done = _run(
+        "create",
+        "ci",
+        NEON_API_KEY=neon.world.seed.admin_token,
+        NEON_API_HOST=neon.server.base_url,
+    )
+    assert done.returncode == 0, done.stderr
+    token = done.stdout.removesuffix("\n")
+    assert "\n" not in token and neon.world.key_for_token(token) is not None
+    assert "Created personal key" in done.stderr and token not in done.stderr
+
+
+def test_invalid_id_exits_2(neon: Neon) -> None:
+    """revoke abc exits 2 in a real process, and nothing is sent."""
+    done = _run(
+        "revoke",
+        "abc",
+        NEON_API_KEY=neon.world.seed.admin_token,
+        NEON_API_HOST=neon.server.base_url,
+    )
+    assert done.returncode == 2
+    assert len(neon.world.log) == 0
+
+
+def test_revoke_without_a_terminal_needs_yes(neon: Neon) -> None:
+    """With stdin not a terminal and no --yes, revoke exits 2 and sends nothing."""
+    done = _run(
+        "revoke",
+        str(neon.world.seed.admin_key_id),
+        NEON_API_KEY=neon.world.seed.admin_token,
+        NEON_API_HOST=neon.server.base_url,
+    )
+    assert done.returncode == 2 and "--yes" in done.stderr
+    assert len(neon.world.log) == 0
+
+
+def test_auth_failure_exits_3_without_traceback(neon: Neon) -> None:
+    """A refused key exits 3 with a single line on stderr."""
+    done = _run("whoami", NEON_API_KEY="napi_" + "x" * 60, NEON_API_HOST=neon.server.base_url)
+    assert done.returncode == 3
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_importing_the_cli_without_click_names_click() -> None:
+    """Where click is missing, importing the CLI says what to install."""
+    code = (
+        "import sys\n"
+        "sys.modules['click'] = None\n"
+        "try:\n"
+        "    import neon_keys.cli\n"
+        "except ImportError as err:\n"
+        "    print(err.name, err)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=False
+    )
+    assert done.stdout.startswith("click the neon-keys command line (neon_keys.cli) needs click")
+    assert "pip install 'click>=8.1'" in done.stdout

@@ -1,0 +1,141 @@
+"""``neon-keys revoke``: confirmation, several ids, per-id outcomes, --missing-ok."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from cli_support import Neon, lines
+from neon_keys.cli import _revoking
+from neon_keys.testing import Fault
+
+
+def _personal(neon: Neon, *names: str) -> list[int]:
+    for name in names:
+        neon.world.issue_personal_key(neon.world.seed.admin_id, name)
+    return neon.personal_ids()[1:]
+
+
+def test_revokes_one_key_with_yes(neon: Neon) -> None:
+    """revoke ID --yes revokes the key and reports it."""
+    (key_id,) = _personal(neon, "ci")
+    result = neon("revoke", str(key_id), "--yes")
+    assert result.exit_code == 0
+    assert neon.world.key(key_id).revoked
+    header, row = lines(result.stdout)
+    assert header.split() == ["ID", "NAME", "RESULT"]
+    assert row.split() == [str(key_id), "ci", "revoked"]
+
+
+def test_reports_each_id_and_fails_on_a_missing_one(neon: Neon) -> None:
+    """With one unknown id among several, the others are revoked and the exit code is 1."""
+    first, second = _personal(neon, "a", "b")
+    result = neon("revoke", str(first), "999999", str(second), "--yes")
+    assert result.exit_code == 1
+    assert neon.world.key(first).revoked and neon.world.key(second).revoked
+    rows = lines(result.stdout)[1:]
+    assert [row.split()[0] for row in rows] == [str(first), "999999", str(second)]
+    assert "failed: not found" in rows[1]
+    assert "1 of 3 keys not revoked" in result.stderr
+
+
+def test_missing_ok_treats_not_found_as_success(neon: Neon) -> None:
+    """--missing-ok makes a 404 a success."""
+    (key_id,) = _personal(neon, "a")
+    result = neon("revoke", str(key_id), "999999", "--yes", "--missing-ok")
+    assert result.exit_code == 0
+    assert "not found (ok)" in result.stdout
+
+
+def test_json_output_has_one_record_per_id(neon: Neon) -> None:
+    """--output json prints id, name, outcome, ok and error for each id."""
+    (key_id,) = _personal(neon, "a")
+    result = neon("-o", "json", "revoke", str(key_id), "999999", "--yes")
+    assert result.exit_code == 1
+    done, missing = json.loads(result.stdout)
+    assert done == {"id": key_id, "name": "a", "outcome": "revoked", "ok": True, "error": None}
+    assert missing["outcome"] == "already_gone" and missing["ok"] is False
+    assert "404" in missing["error"]
+
+
+def test_revokes_org_keys(neon: Neon) -> None:
+    """--org revokes organization and project-scoped keys."""
+    neon.world.issue_org_key(neon.org, "deploy")
+    neon.world.issue_org_key(neon.org, "preview", project_id=neon.project)
+    ids = neon.org_ids()
+    result = neon("revoke", *map(str, ids), "--org", neon.org, "--yes")
+    assert result.exit_code == 0
+    assert neon.org_ids() == []
+
+
+def test_repeated_ids_are_revoked_once(neon: Neon) -> None:
+    """An id given twice is sent once."""
+    (key_id,) = _personal(neon, "a")
+    assert neon("revoke", str(key_id), str(key_id), "--yes").exit_code == 0
+    assert neon.world.log.count("revokeApiKey") == 1
+
+
+def test_without_yes_and_without_a_terminal_nothing_is_sent(neon: Neon) -> None:
+    """Not on a terminal and without --yes: exit 2 and no request at all."""
+    (key_id,) = _personal(neon, "a")
+    result = neon("revoke", str(key_id))
+    assert result.exit_code == 2
+    assert "--yes" in result.stderr
+    assert len(neon.world.log) == 0
+
+
+def test_asks_on_a_terminal_and_revokes_on_yes(neon: Neon, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a terminal, answering y revokes; the question goes to stderr."""
+    monkeypatch.setattr(_revoking, "stdin_is_terminal", lambda: True)
+    (key_id,) = _personal(neon, "a")
+    result = neon("revoke", str(key_id), input="y\n")
+    assert result.exit_code == 0
+    assert f"Revoke personal key {key_id}?" in result.stderr
+    assert neon.world.key(key_id).revoked
+
+
+def test_answering_no_revokes_nothing(neon: Neon, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Declining the confirmation exits 1 and sends no revoke."""
+    monkeypatch.setattr(_revoking, "stdin_is_terminal", lambda: True)
+    (key_id,) = _personal(neon, "a")
+    result = neon("revoke", str(key_id), input="n\n")
+    assert result.exit_code == 1
+    assert "nothing was revoked" in result.stderr
+    assert neon.world.log.count("revokeApiKey") == 0
+
+
+@pytest.mark.parametrize("bad", ["abc", "0", "1.5", "99999999999999999999", " ", "١٢"])
+def test_invalid_ids_are_refused_before_any_request(neon: Neon, bad: str) -> None:
+    """Ids that are not positive 64-bit integers exit 2 and nothing is sent."""
+    result = neon("revoke", "5", bad, "--yes")
+    assert result.exit_code == 2
+    assert "key_id" in result.stderr
+    assert len(neon.world.log) == 0
+
+
+def test_negative_id_is_a_usage_error(neon: Neon) -> None:
+    """A negative id exits 2 and nothing is sent."""
+    assert neon("revoke", "--yes", "--", "-5").exit_code == 2
+    assert len(neon.world.log) == 0
+
+
+def test_ids_are_required(neon: Neon) -> None:
+    """revoke without ids is a usage error."""
+    assert neon("revoke", "--yes").exit_code == 2
+
+
+def test_a_server_failure_is_reported_per_id(neon: Neon) -> None:
+    """A 500 on one revoke marks that id failed and the command exits 1."""
+    first, second = _personal(neon, "a", "b")
+    neon.world.faults.inject("revokeApiKey", Fault.status(500, message="boom"))
+    result = neon("revoke", str(first), str(second), "--yes")
+    assert result.exit_code == 1
+    rows = lines(result.stdout)[1:]
+    assert "failed: " in rows[0] and "boom" in rows[0]
+    assert rows[1].split()[-1] == "revoked"
+
+
+def test_a_refused_credential_exits_3(neon: Neon) -> None:
+    """When every revoke fails with 401, the exit code is the authentication one."""
+    result = neon("revoke", "123", "--yes", key="napi_" + "0" * 60)
+    assert result.exit_code == 3

@@ -1,0 +1,214 @@
+"""``neon-keys rotate``: the happy path, and what it says when each step fails."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from cli_support import Neon, lines, mode
+from neon_keys import AuthDetails, NeonKeys
+from neon_keys.cli import _sinks
+from neon_keys.testing import Fault
+
+
+def _personal(neon: Neon, name: str = "ci") -> int:
+    neon.world.issue_personal_key(neon.world.seed.admin_id, name)
+    return neon.personal_ids()[-1]
+
+
+def _project_key(neon: Neon) -> int:
+    neon.world.issue_org_key(neon.org, "preview", project_id=neon.project)
+    return neon.org_ids()[-1]
+
+
+def _new_id(neon: Neon, old: int) -> int:
+    (new,) = [k for k in neon.personal_ids() if k not in (old, neon.world.seed.admin_key_id)]
+    return new
+
+
+def test_rotates_a_personal_key_to_stdout(neon: Neon) -> None:
+    """The new key gets the old name, its token goes to stdout, the old key is revoked."""
+    old = _personal(neon)
+    result = neon("rotate", str(old))
+    assert result.exit_code == 0, result.stderr
+    token = result.stdout.removesuffix("\n")
+    new = neon.world.key_for_token(token)
+    assert new is not None and new.name == "ci" and new.id != old
+    assert neon.world.key(old).revoked
+    assert f"old key {old} revoked" in result.stderr
+    assert token not in result.stderr
+
+
+def test_steps_happen_in_order(neon: Neon) -> None:
+    """List, create, verify with the new key, and only then revoke the old key."""
+    old = _personal(neon)
+    assert neon("rotate", str(old)).exit_code == 0
+    operations = [record.operation_id for record in neon.world.log]
+    assert operations == ["listApiKeys", "createApiKey", "getAuthDetails", "revokeApiKey"]
+    new = neon.world.key(_new_id(neon, old))
+    assert new.last_used_at is not None
+
+
+def test_rotates_a_project_key_keeping_its_scope(neon: Neon, tmp_path: Path) -> None:
+    """A project key is replaced by a key of the same project, saved 0600, renamed with --name."""
+    old = _project_key(neon)
+    target = tmp_path / "preview.token"
+    result = neon(
+        "rotate", str(old), "--org", neon.org, "--name", "preview-2", "--save", str(target)
+    )
+    assert result.exit_code == 0, result.stderr
+    new = neon.world.key_for_token(target.read_text().strip())
+    assert new is not None
+    assert (new.kind, new.project_id, new.name) == ("project", neon.project, "preview-2")
+    assert mode(target) == 0o600
+    assert neon.world.key(old).revoked
+    assert f"saved to {target}" in result.stdout
+
+
+def test_json_report(neon: Neon, tmp_path: Path) -> None:
+    """--output json prints the old and new keys and the state of each step."""
+    old = _personal(neon)
+    result = neon("-o", "json", "rotate", str(old), "--save", str(tmp_path / "k"))
+    assert result.exit_code == 0
+    report = json.loads(result.stdout)
+    assert report["old"]["id"] == old and report["new"]["name"] == "ci"
+    assert report["secret_delivered_to"] == str(tmp_path / "k")
+    assert report["verified"] is True and report["old_revoked"] is True
+    assert report["error"] is None
+
+
+def test_unknown_key_changes_nothing(neon: Neon) -> None:
+    """A key id that is not in the listing exits 1 and creates nothing."""
+    result = neon("rotate", "424242")
+    assert result.exit_code == 1
+    assert "key 424242 not found" in result.stderr and "nothing changed" in result.stderr
+    assert "--org" in result.stderr
+    assert neon.world.log.count("createApiKey") == 0
+
+
+def test_sink_refusal_happens_before_anything(neon: Neon, tmp_path: Path) -> None:
+    """An existing --save file without --force exits 2 before any request."""
+    old = _personal(neon)
+    (tmp_path / "k").write_text("x")
+    assert neon("rotate", str(old), "--save", str(tmp_path / "k")).exit_code == 2
+    assert len(neon.world.log) == 0
+
+
+def test_invalid_id_is_refused_before_any_request(neon: Neon) -> None:
+    """rotate abc exits 2 and sends nothing."""
+    assert neon("rotate", "abc").exit_code == 2
+    assert len(neon.world.log) == 0
+
+
+def test_failed_creation_keeps_the_old_key(neon: Neon) -> None:
+    """If the replacement cannot be created, the old key stays and the exit code is 1."""
+    old = _personal(neon)
+    neon.world.faults.inject("createApiKey", Fault.status(403, message="not allowed"))
+    result = neon("rotate", str(old))
+    assert result.exit_code == 1
+    assert "could not create the replacement" in result.stderr
+    assert f"old key {old} NOT revoked" in result.stderr
+    assert not neon.world.key(old).revoked
+    assert neon.personal_ids() == [neon.world.seed.admin_key_id, old]
+    assert result.stdout == ""
+
+
+def test_failed_verification_keeps_the_old_key(neon: Neon, tmp_path: Path) -> None:
+    """If the new secret fails verification, both keys exist and the message says so."""
+    old = _personal(neon)
+    target = tmp_path / "k"
+    neon.world.faults.inject("getAuthDetails", Fault.status(401, message="who are you"))
+    result = neon("rotate", str(old), "--save", str(target))
+    assert result.exit_code == 1
+    new = _new_id(neon, old)
+    assert (
+        f'new personal key {new} "ci" created and its secret saved to {target} (mode 0600), '
+        "but it failed verification"
+    ) in result.stderr
+    assert f"old key {old} NOT revoked" in result.stderr
+    assert "NEON_API_KEY" not in result.stderr  # the caller's own key is not at fault
+    assert not neon.world.key(old).revoked and not neon.world.key(new).revoked
+    assert neon.world.key_for_token(target.read_text().strip()).id == new  # type: ignore[union-attr]
+    assert neon.world.log.count("revokeApiKey") == 0
+
+
+def test_failed_verification_json_report(neon: Neon, tmp_path: Path) -> None:
+    """On failure with --output json, the report says which steps were done."""
+    old = _personal(neon)
+    neon.world.faults.inject("getAuthDetails", Fault.status(401))
+    result = neon("-o", "json", "rotate", str(old), "--save", str(tmp_path / "k"))
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert report["new"] is not None and report["secret_delivered_to"] == str(tmp_path / "k")
+    assert report["verified"] is False and report["old_revoked"] is False
+    assert "verification" in report["error"]
+
+
+def test_failed_revocation_leaves_both_keys_working(neon: Neon) -> None:
+    """If revoking the old key fails, the new key is delivered and verified and the user is told."""
+    old = _personal(neon)
+    neon.world.faults.inject("revokeApiKey", Fault.status(500, message="boom"))
+    result = neon("rotate", str(old))
+    assert result.exit_code == 1
+    new = _new_id(neon, old)
+    assert neon.world.key_for_token(result.stdout.strip()).id == new  # type: ignore[union-attr]
+    assert f"printed to stdout and verified, but revoking old key {old} failed" in result.stderr
+    assert f"revoke it with: neon-keys revoke {old}" in result.stderr
+    assert not neon.world.key(old).revoked
+
+
+def test_failed_revocation_of_an_org_key_gives_the_org_command(neon: Neon) -> None:
+    """The advice to revoke an organization key by hand names the organization."""
+    old = _project_key(neon)
+    neon.world.faults.inject("revokeOrgApiKey", Fault.status(500))
+    result = neon("rotate", str(old), "--org", neon.org)
+    assert result.exit_code == 1
+    assert f"neon-keys revoke {old} --org {neon.org}" in result.stderr
+
+
+def test_failed_delivery_shows_the_secret_and_keeps_the_old_key(
+    neon: Neon, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If the secret cannot be saved, it is shown once on stderr and nothing is revoked."""
+
+    def fail(*_args: object, **_kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(_sinks, "write_private", fail)
+    old = _personal(neon)
+    result = neon("rotate", str(old), "--save", str(tmp_path / "k"))
+    assert result.exit_code == 1
+    new = _new_id(neon, old)
+    token = result.stderr.splitlines()[2]
+    assert neon.world.key_for_token(token).id == new  # type: ignore[union-attr]
+    assert f"old key {old} NOT revoked" in result.stderr
+    assert neon.world.log.count("getAuthDetails") == 0
+    assert not neon.world.key(old).revoked
+
+
+def test_a_new_key_of_the_wrong_kind_fails_verification(
+    neon: Neon, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new secret that authenticates as another kind of key is not accepted."""
+
+    class PersonalCredential:
+        def whoami(self) -> AuthDetails:
+            return AuthDetails("user_x", "api_key_user")
+
+    monkeypatch.setattr(NeonKeys, "with_options", lambda self, **_: PersonalCredential())
+    old = _project_key(neon)
+    result = neon("rotate", str(old), "--org", neon.org)
+    assert result.exit_code == 1
+    assert "authenticates as 'api_key_user'" in result.stderr
+    assert not neon.world.key(old).revoked
+
+
+def test_list_failure_changes_nothing(neon: Neon) -> None:
+    """If the keys cannot be listed, nothing is created."""
+    neon.world.faults.inject("listApiKeys", Fault.status(500), times=None)
+    result = neon("rotate", "5")
+    assert result.exit_code == 1
+    assert "could not list keys" in result.stderr and "nothing changed" in result.stderr
+    assert neon.world.log.count("createApiKey") == 0
+    assert lines(result.stdout) == []
