@@ -27,6 +27,7 @@ DOC_USER_ID = "629982cc-de05-43db-ae16-28f2399c4910"
 DOC_USER_NAME = "Example User"
 DOC_IMAGE = "https://example.com/avatar.png"
 DOC_ADDRESS = "192.0.2.1"
+CANONICAL_BASE_URL = "https://console.neon.tech/api/v2"
 
 _TOKEN_SHAPES = (
     re.compile(r"napi_[a-z0-9]{20,}"),
@@ -60,14 +61,25 @@ def sensitive_fields() -> frozenset[str]:
 
 
 class Scrubber:
-    """Rewrites recorded exchanges; ``org_id``/``project_id`` are the real ids to hide."""
+    """Rewrites recorded exchanges.
 
-    def __init__(self, org_id: str | None = None, project_id: str | None = None) -> None:
+    ``org_id``/``project_id`` are the real ids to hide; ``base_url`` is the recording
+    target's base URL, written as Neon's canonical one so that a cassette recorded against
+    an emulator port or a staging host looks like any other.
+    """
+
+    def __init__(
+        self,
+        org_id: str | None = None,
+        project_id: str | None = None,
+        base_url: str | None = None,
+    ) -> None:
         self.replacements = {
             real: doc
             for real, doc in ((org_id, DOC_ORG_ID), (project_id, DOC_PROJECT_ID))
             if real and real != doc
         }
+        self.base_url = base_url.rstrip("/") if base_url else None
 
     def _ids(self, text: str) -> str:
         for real, doc in self.replacements.items():
@@ -75,7 +87,9 @@ class Scrubber:
         return text
 
     def scrub_request(self, request: Any) -> Any:
-        """vcrpy ``before_record_request``: hide real ids in the URI and body."""
+        """vcrpy ``before_record_request``: the canonical host; real ids hidden in URI and body."""
+        if self.base_url and request.uri.startswith(self.base_url):
+            request.uri = CANONICAL_BASE_URL + request.uri[len(self.base_url) :]
         request.uri = self._ids(request.uri)
         if request.body:
             body = request.body.decode() if isinstance(request.body, bytes) else request.body

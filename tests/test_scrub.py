@@ -71,6 +71,17 @@ def test_request_uri_ids_are_replaced() -> None:
     assert DOC_ORG_ID in out.uri and b"real-project-1" not in out.body
 
 
+def test_request_uri_gets_the_canonical_host() -> None:
+    """A recording target's host and port never reach the cassette."""
+
+    class Request:
+        uri = "http://127.0.0.1:43123/api/v2/api_keys/7"
+        body = b""
+
+    out = Scrubber(base_url="http://127.0.0.1:43123/api/v2/").scrub_request(Request())
+    assert out.uri == "https://console.neon.tech/api/v2/api_keys/7"
+
+
 def test_leak_check_finds_tokens_and_addresses() -> None:
     """The leak check flags a token, an Authorization header and a non-documentation address."""
     text = (
