@@ -1,6 +1,7 @@
 """The six key operations replayed from recorded exchanges (``tests/cassettes/``).
 
-Replay is offline (vcrpy's ``none`` record mode) and matches method, path and body.
+Replay is offline (vcrpy's ``none`` record mode, with pytest-recording's network block in
+force) and matches method, path and body.
 ``make record`` re-records: against Neon when ``NEON_API_KEY`` is set, else against the
 emulator; ``tools/record.py`` passes the target to this module as ``NEON_RECORD_*``.
 """
@@ -8,6 +9,7 @@ emulator; ``tools/record.py`` passes the target to this module as ``NEON_RECORD_
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,8 @@ from scrub import (
     Scrubber,
     find_leaks,
 )
+
+pytestmark = pytest.mark.block_network
 
 CASSETTES = Path(__file__).parent / "cassettes"
 REPLAY_BASE_URL = CANONICAL_BASE_URL
@@ -142,6 +146,18 @@ def test_revoke_org_api_key(neon: NeonKeys, org_id: str) -> None:
     made = keys.create("cassette-org-revoke")
     gone = keys.revoke(made.id)
     assert gone.revoked and gone.org_id == org_id
+
+
+def test_replay_cannot_reach_the_network(pytestconfig: pytest.Config) -> None:
+    """On replay a real connection is refused, so a missing recording cannot fall through."""
+    if _recording(pytestconfig):
+        pytest.skip("recording needs the network")
+    with (
+        socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock,
+        pytest.raises(RuntimeError, match="Network is disabled"),
+    ):
+        sock.settimeout(1)
+        sock.connect(("127.0.0.1", 9))
 
 
 def _replayed_tests() -> set[str]:
