@@ -8,7 +8,7 @@ import time
 
 import httpx
 import pytest
-from neon_keys.testing import EmulatorServer, World
+from neon_keys.testing import EmulatorServer, Fault, World
 
 
 def test_serves_on_an_ephemeral_loopback_port() -> None:
@@ -108,3 +108,17 @@ def test_a_busy_port_fails_fast() -> None:
         port = taken.getsockname()[1]
         with pytest.raises(OSError):
             EmulatorServer(port=port).start()
+
+
+def test_an_answered_request_is_already_in_the_log(served: EmulatorServer) -> None:
+    """Once a client has its response, the request log holds it (no race with the server)."""
+    world = served.world
+    auth = {"Authorization": f"Bearer {served.api_key}"}
+    with httpx.Client(base_url=served.base_url + "/", timeout=5) as http:
+        for sent in range(1, 201):
+            fault = sent % 2 == 0
+            if fault:
+                world.faults.inject("listApiKeys", Fault.status(503))
+            status = http.get("api_keys", headers=auth).status_code
+            assert (status, len(world.log)) == (503 if fault else 200, sent)
+            assert world.log.last.status == status

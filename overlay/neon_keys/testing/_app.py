@@ -131,12 +131,13 @@ class EmulatorApp:
     ) -> None:
         request_id = _request_id(scope)
         body = _error_body(refusal, request_id)
-        await _send(send, refusal.status, _headers(body, request_id, headers), body)
+        # Logged before sending, so a client never sees an answer the log does not hold yet.
         self.world.log.append(
             RequestRecord(
                 scope["method"], scope["path"], operation_id, refusal.status, False, request_id
             )
         )
+        await _send(send, refusal.status, _headers(body, request_id, headers), body)
 
     async def _serve(
         self, scope: Scope, receive: Receive, send: Send, operations: dict[str, str]
@@ -154,23 +155,45 @@ class EmulatorApp:
         fault = world.faults.take(operation_id)
         # Filled in as the request goes; logged however it ends (a drop, a cancellation).
         outcome: dict[str, Any] = {"fault": fault}
+        logged = False
+
+        def log(status: int | None) -> None:
+            nonlocal logged
+            if not logged:
+                logged = True
+                record = RequestRecord(
+                    scope["method"],
+                    scope["path"],
+                    operation_id,
+                    request_id=request_id,
+                    **{**outcome, "status": status},
+                )
+                world.log.append(record)
+
+        started: list[int] = []
+
+        async def send_and_log(message: Message) -> None:
+            # The record goes in just before the last byte of a complete response leaves,
+            # so that a client (or a test) that has its answer always finds it logged.
+            if message["type"] == "http.response.start":
+                started.append(message["status"])
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                log(started[-1])
+            await send(message)
+
         try:
             await self._run(
                 world,
                 scope,
                 receive,
-                send,
+                send_and_log,
                 operation_id=operation_id,
                 body=body,
                 request_id=request_id,
                 outcome=outcome,
             )
         finally:
-            world.log.append(
-                RequestRecord(
-                    scope["method"], scope["path"], operation_id, request_id=request_id, **outcome
-                )
-            )
+            log(None)  # no complete response left: a drop, or a client that gave up
 
     async def _run(
         self,
@@ -187,7 +210,7 @@ class EmulatorApp:
         fault: Fault | None = outcome["fault"]
         if fault is not None and not fault.committed:
             if fault.kind != "delay":
-                outcome["status"] = await _strike(fault, send, request_id)
+                await _strike(fault, send, request_id)
                 return
             await _hold(fault.seconds, receive)
         if body is None:
@@ -199,7 +222,7 @@ class EmulatorApp:
         outcome["rate_limited"] = status == 429
         headers = _headers(content, request_id, extra)
         if fault is not None and fault.committed:
-            outcome["status"] = await _strike_after(
+            await _strike_after(
                 fault,
                 send,
                 receive,
@@ -210,7 +233,6 @@ class EmulatorApp:
             )
         else:
             await _send(send, status, headers, content)
-            outcome["status"] = status
 
 
 class _Operations:
@@ -331,12 +353,12 @@ def _set(headers: list[tuple[str, str]], name: str, value: str) -> list[tuple[st
 # -- faults ----------------------------------------------------------------------------------
 
 
-async def _strike(fault: Fault, send: Send, request_id: str) -> int:
-    """Apply a fault in place of the operation; return the status sent (a drop raises)."""
+async def _strike(fault: Fault, send: Send, request_id: str) -> None:
+    """Apply a fault in place of the operation (a drop raises)."""
     if fault.kind == "response":
         body, headers = _fault_response(fault, request_id)
         await _send(send, fault.status_code, headers, body)
-        return fault.status_code
+        return
     # A disconnect before acting: what the client half-receives does not matter.
     body = _error_body(Refused(502, "Bad Gateway"), request_id)
     await _drop(send, 502, _headers(body, request_id), body)
@@ -351,15 +373,15 @@ async def _strike_after(
     status: int,
     headers: list[tuple[str, str]],
     content: bytes,
-) -> int | None:
+) -> None:
     """Apply a fault to the real response of an operation that has run."""
     if fault.kind == "response":
         body, replaced = _fault_response(fault, request_id)
         await _send(send, fault.status_code, replaced, body)
-        return fault.status_code
+        return
     if fault.kind == "delay":
         if not await _hold(fault.seconds, receive):
-            return None  # the client has gone: nothing to send to
+            return  # the client has gone: nothing to send to
     elif fault.kind == "disconnect":
         await _drop(send, status, headers, content)
     elif fault.kind == "truncated_body":
@@ -368,7 +390,6 @@ async def _strike_after(
     elif fault.kind == "content_type":
         headers = _set(headers, "content-type", fault.media_type)
     await _send(send, status, headers, content)
-    return status
 
 
 def _fault_response(fault: Fault, request_id: str) -> tuple[bytes, list[tuple[str, str]]]:
