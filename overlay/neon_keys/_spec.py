@@ -8,5 +8,5 @@ when the pinned description is updated (see MAINTAINING.md).
 
 from typing import Final
 
-SPEC_SHA256: Final = "eec3173b5b83bcd0b4b1b4bf26e29397226a9504ece75c1cb8b802ba7b54c969"
+SPEC_SHA256: Final = "f99d78e3037b241314cd264d146c1b4d8cb50fe3529a6fec59ffa6a58b6f72d2"
 SPEC_RELEASE: Final = "2025-10"

@@ -70,7 +70,7 @@ def sync_detailed(
     client: AuthenticatedClient | Client,
 
 ) -> Response[GeneralError | list[OrgApiKeysListResponseItem]]:
-    """ List organization API keys
+    """ List the API keys of an organization
 
      Lists an organization's API keys, project-scoped ones included. Tokens are never included.
 
@@ -103,7 +103,7 @@ def sync(
     client: AuthenticatedClient | Client,
 
 ) -> GeneralError | list[OrgApiKeysListResponseItem] | None:
-    """ List organization API keys
+    """ List the API keys of an organization
 
      Lists an organization's API keys, project-scoped ones included. Tokens are never included.
 
@@ -131,7 +131,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient | Client,
 
 ) -> Response[GeneralError | list[OrgApiKeysListResponseItem]]:
-    """ List organization API keys
+    """ List the API keys of an organization
 
      Lists an organization's API keys, project-scoped ones included. Tokens are never included.
 
@@ -164,7 +164,7 @@ async def asyncio(
     client: AuthenticatedClient | Client,
 
 ) -> GeneralError | list[OrgApiKeysListResponseItem] | None:
-    """ List organization API keys
+    """ List the API keys of an organization
 
      Lists an organization's API keys, project-scoped ones included. Tokens are never included.
 
