@@ -131,12 +131,13 @@ class EmulatorApp:
     ) -> None:
         request_id = _request_id(scope)
         body = _error_body(refusal, request_id)
-        await _send(send, refusal.status, _headers(body, request_id, headers), body)
+        # Logged before the answer leaves, like every request (see ``_serve``).
         self.world.log.append(
             RequestRecord(
                 scope["method"], scope["path"], operation_id, refusal.status, False, request_id
             )
         )
+        await _send(send, refusal.status, _headers(body, request_id, headers), body)
 
     async def _serve(
         self, scope: Scope, receive: Receive, send: Send, operations: dict[str, str]
@@ -154,23 +155,41 @@ class EmulatorApp:
         fault = world.faults.take(operation_id)
         # Filled in as the request goes; logged however it ends (a drop, a cancellation).
         outcome: dict[str, Any] = {"fault": fault}
+        logged = False
+        status_sent: int | None = None
+
+        def log(status: int | None) -> None:
+            nonlocal logged
+            if not logged:
+                logged = True
+                fields = {**outcome, "status": status, "request_id": request_id}
+                world.log.append(
+                    RequestRecord(scope["method"], scope["path"], operation_id, **fields)
+                )
+
+        async def send_logged(message: Message) -> None:
+            # Log a complete response before its last byte leaves: the server runs in another
+            # thread, and a client that has its answer must find its request in the log.
+            nonlocal status_sent
+            if message["type"] == "http.response.start":
+                status_sent = message["status"]
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                log(status_sent)
+            await send(message)
+
         try:
             await self._run(
                 world,
                 scope,
                 receive,
-                send,
+                send_logged,
                 operation_id=operation_id,
                 body=body,
                 request_id=request_id,
                 outcome=outcome,
             )
         finally:
-            world.log.append(
-                RequestRecord(
-                    scope["method"], scope["path"], operation_id, request_id=request_id, **outcome
-                )
-            )
+            log(outcome.get("status"))
 
     async def _run(
         self,
