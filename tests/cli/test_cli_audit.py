@@ -132,15 +132,40 @@ def test_revoke_asks_on_a_terminal(
     assert neon.world.log.count("revokeApiKey") == 0
 
 
-def test_many_revocations_draw_a_progress_bar(neon: Neon, clock: FakeClock) -> None:
-    """Above ten flagged keys a progress bar is drawn on stderr, and stdout keeps the outcomes."""
+def _many_unused(neon: Neon) -> None:
     for number in range(12):
         neon.world.issue_personal_key(neon.world.seed.admin_id, f"unused-{number}")
+
+
+def test_many_revocations_draw_a_progress_bar(neon: Neon, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above ten flagged keys a bar is drawn on a terminal's stderr; stdout keeps the outcomes."""
+    monkeypatch.setattr(_revoking, "stderr_is_terminal", lambda: True)
+    _many_unused(neon)
     result = neon("audit", "--revoke", "--yes")
     assert result.exit_code == 0
     assert "Revoking" in result.stderr
     assert "Revoking" not in result.stdout
     assert sum(row.endswith("revoked") for row in lines(result.stdout)) == 12
+
+
+def test_no_progress_bar_off_a_terminal(neon: Neon) -> None:
+    """In a log or a pipe (CI), no progress bar is drawn; each key's outcome is still reported."""
+    _many_unused(neon)
+    result = neon("audit", "--revoke", "--yes")
+    assert result.exit_code == 0
+    assert "Revoking" not in result.stderr
+    assert sum(row.endswith("revoked") for row in lines(result.stdout)) == 12
+
+
+def test_no_progress_bar_with_json_output(neon: Neon, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With --output json, even on a terminal, stderr gets no bar and stdout is one JSON report."""
+    monkeypatch.setattr(_revoking, "stderr_is_terminal", lambda: True)
+    _many_unused(neon)
+    result = neon("-o", "json", "audit", "--revoke", "--yes")
+    assert result.exit_code == 0
+    assert "Revoking" not in result.stderr
+    report = json.loads(result.stdout)
+    assert [f["revocation"]["outcome"] for f in report["findings"]] == ["revoked"] * 12
 
 
 def test_org_audit_covers_project_keys_and_scopes_duplicates(neon: Neon) -> None:

@@ -307,3 +307,94 @@ def test_lost_create_response_reports_the_candidate(neon: Neon, clock: FakeClock
     assert "neon-keys revoke" in result.stderr
     assert result.stdout == ""
     assert "Traceback" not in result.stderr
+
+
+def test_json_details_go_to_stdout_with_a_file_sink(neon: Neon, tmp_path: Path) -> None:
+    """With --output json and --save, stdout is one JSON object naming the file, without secret."""
+    target = tmp_path / "ci.token"
+    result = neon("-o", "json", "create", "ci", "--save", str(target))
+    assert result.exit_code == 0
+    record = json.loads(result.stdout)
+    assert record["secret_delivered_to"] == str(target) and record["kind"] == "personal"
+    assert target.read_text().strip() not in result.stdout + result.stderr
+
+
+def test_save_refuses_a_special_file_even_with_force(neon: Neon, tmp_path: Path) -> None:
+    """A FIFO (or device) at the --save path is never replaced, and no key is created."""
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    result = neon("create", "ci", "--save", str(fifo), "--force")
+    assert result.exit_code == 2
+    assert "not a regular file" in result.stderr and "no key was created" in result.stderr
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert neon.world.log.count("createApiKey") == 0
+
+
+def test_save_with_force_replaces_a_symlink_not_its_target(neon: Neon, tmp_path: Path) -> None:
+    """--force on a symlink replaces the link with a 0600 file; what it pointed to is untouched."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.write_text("unrelated\n")
+    link = tmp_path / "ci.token"
+    link.symlink_to(elsewhere)
+    assert neon("create", "ci", "--save", str(link), "--force").exit_code == 0
+    assert not link.is_symlink() and mode(link) == 0o600
+    assert elsewhere.read_text() == "unrelated\n"
+
+
+def test_folder_gone_after_the_check_uses_the_last_resort(
+    neon: Neon, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If the --save folder disappears while the key is created, the secret is shown once."""
+    folder = tmp_path / "keys"
+    folder.mkdir()
+    real_check = _sinks.FileSink.check
+
+    def check_then_lose_the_folder(self: _sinks.FileSink) -> None:
+        real_check(self)
+        folder.rmdir()
+
+    monkeypatch.setattr(_sinks.FileSink, "check", check_then_lose_the_folder)
+    result = neon("create", "ci", "--save", str(folder / "ci.token"))
+    assert result.exit_code == 1
+    (key_id,) = [k for k in neon.personal_ids() if k != neon.world.seed.admin_key_id]
+    (token,) = [line for line in result.stderr.splitlines() if line.startswith("napi_")]
+    assert neon.world.key_for_token(token).id == key_id  # type: ignore[union-attr]
+    assert result.stderr.count(token) == 1 and result.stdout == ""
+    assert f'personal key {key_id} "ci"' in result.stderr
+    assert f"neon-keys revoke {key_id}" in result.stderr
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux)")
+def test_github_env_that_cannot_be_written_uses_the_last_resort(neon: Neon) -> None:
+    """A $GITHUB_ENV that fails on write (a full disk) gets the last resort, with a masking note."""
+    result = neon("create", "ci", "--github-env", env={"GITHUB_ENV": "/dev/full"})
+    assert result.exit_code == 1
+    (mask,) = result.stdout.splitlines()
+    token = mask.removeprefix("::add-mask::")
+    assert neon.world.key_for_token(token) is not None
+    assert result.stderr.count(token) == 1
+    assert "No space left on device" in result.stderr
+    assert "masks it in the job's log" in result.stderr
+    assert "neon-keys revoke" in result.stderr
+
+
+def test_github_env_directory_is_refused_before_creating(neon: Neon, tmp_path: Path) -> None:
+    """A $GITHUB_ENV naming a directory exits 2 without creating a key."""
+    result = neon("create", "ci", "--github-env", env={"GITHUB_ENV": str(tmp_path)})
+    assert result.exit_code == 2 and "is a directory" in result.stderr
+    assert neon.world.log.count("createApiKey") == 0
+
+
+@pytest.mark.parametrize(("file_mode", "warned"), [(0o644, True), (0o600, False)])
+def test_dotenv_readable_by_others_is_warned_about(
+    neon: Neon, tmp_path: Path, file_mode: int, warned: bool
+) -> None:
+    """An existing dotenv file others can read keeps its mode, with a warning (no secret)."""
+    target = tmp_path / ".env"
+    target.write_text("A=1\n")
+    target.chmod(file_mode)
+    result = neon("create", "ci", "--dotenv", str(target))
+    assert result.exit_code == 0
+    assert ("Warning: " in result.stderr) is warned
+    assert mode(target) == file_mode
+    assert target.read_text().split("NEON_API_KEY=")[1].strip() not in result.stderr

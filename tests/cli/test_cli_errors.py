@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import socket
+
 import pytest
 from cli_support import Neon, lines
 from click.testing import CliRunner
@@ -141,3 +144,58 @@ def test_version_without_spec_identity(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delattr(_spec, "SPEC_SHA256")
     result = CliRunner().invoke(cli, ["--version"])
     assert "Neon API spec unknown, sha256 unknown" in result.stdout
+
+
+def _dead_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_connection_refused_is_one_line_naming_the_host(neon: Neon) -> None:
+    """A dead API host gives one line naming it, with advice, exit 1 and no traceback."""
+    host = f"http://127.0.0.1:{_dead_port()}/api/v2"
+    result = neon("list", env={"NEON_API_HOST": host})
+    assert result.exit_code == 1
+    (line,) = lines(result.stderr)
+    assert line.startswith(f"Error: cannot reach the Neon API at {host}: GET /api_keys: ")
+    assert "--api-host" in line and "Traceback" not in result.stderr
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("caller", "args", "code", "status"),
+    [
+        ("admin", ["list", "--org", "org-nowhere-0000"], 1, "HTTP 404"),
+        ("unknown", ["whoami"], 3, "HTTP 401"),
+        ("org key", ["orgs"], 1, "HTTP 403"),
+    ],
+)
+def test_api_refusals_are_one_line_without_traceback(
+    neon: Neon, caller: str, args: list[str], code: int, status: str
+) -> None:
+    """404, 401 and 403 each give one line with the status and their documented exit code."""
+    keys = {
+        "admin": lambda: neon.world.seed.admin_token,
+        "unknown": lambda: "napi_" + "u" * 60,
+        "org key": lambda: neon.world.issue_org_key(neon.org, "deploy"),
+    }
+    result = neon(*args, key=keys[caller]())
+    assert result.exit_code == code
+    (line,) = lines(result.stderr)
+    assert status in line and "Traceback" not in result.stderr
+
+
+def test_global_options_also_work_after_the_command(neon: Neon) -> None:
+    """--output, --api-key and --verbose may follow the command, as they may precede it."""
+    result = neon("whoami", "-o", "json", "--api-key", neon.world.seed.member_token, "--verbose")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["account_id"] == neon.world.seed.member_id
+    assert "GET /auth -> 200" in result.stderr
+
+
+def test_an_option_after_the_command_wins(neon: Neon) -> None:
+    """Given on both sides, the option after the command is the one used."""
+    result = neon("-o", "table", "list", "--output", "json")
+    assert json.loads(result.stdout)[0]["name"] == "seed-admin"

@@ -63,6 +63,82 @@ def test_help_and_version_do_not_import_httpx(args: list[str]) -> None:
     assert done.stdout
 
 
+_EVERY_HELP = """
+import sys
+import click
+from neon_keys.cli import cli
+pages = 0
+for args in {runs!r}:
+    try:
+        cli.main(args, prog_name="neon-keys", standalone_mode=False)
+    except (SystemExit, click.exceptions.NoArgsIsHelpError):
+        pass
+    pages += 1
+loaded = [m for m in {heavy!r} if m in sys.modules]
+print("PAGES=%d LOADED=%s" % (pages, ",".join(loaded)), file=sys.stderr)
+"""
+
+
+def test_no_help_page_imports_httpx() -> None:
+    """Every command's --help, and the bare program, load neither httpx nor the generated client."""
+    from neon_keys.cli import cli
+
+    runs = [[], ["--help"], ["--version"]] + [[name, "--help"] for name in sorted(cli.commands)]
+    probe = _EVERY_HELP.format(runs=runs, heavy=HEAVY)
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == f"PAGES={len(runs)} LOADED="
+    for name in cli.commands:
+        assert f"Usage: neon-keys {name} " in done.stdout
+
+
+def _closed_stdout(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run ``neon-keys ARGS`` with a stdout whose reader has gone (``| head`` after it exits)."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "neon_keys.cli", *args],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            env=_env(**env),
+            timeout=30,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+
+
+def test_a_closed_stdout_ends_quietly(neon: Neon) -> None:
+    """list into a pipe whose reader has gone exits 1 without a traceback or an error line."""
+    done = _closed_stdout(
+        "list", NEON_API_KEY=neon.world.seed.admin_token, NEON_API_HOST=neon.server.base_url
+    )
+    assert done.returncode == 1
+    assert done.stderr == ""
+
+
+def test_a_closed_stdout_never_loses_a_new_secret(neon: Neon) -> None:
+    """create into a closed pipe shows the new key's secret once on stderr, with its id."""
+    done = _closed_stdout(
+        "create", "ci", NEON_API_KEY=neon.world.seed.admin_token, NEON_API_HOST=neon.server.base_url
+    )
+    assert done.returncode == 1
+    (token,) = [line for line in done.stderr.splitlines() if line.startswith("napi_")]
+    info = neon.world.key_for_token(token)
+    assert info is not None and f"neon-keys revoke {info.id}" in done.stderr
+    assert done.stderr.count(token) == 1 and "Traceback" not in done.stderr
+
+
 def test_console_script_prints_the_version() -> None:
     """The installed ``neon-keys`` script runs and prints its version."""
     script = Path(sys.executable).with_name("neon-keys")

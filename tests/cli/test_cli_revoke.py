@@ -139,3 +139,25 @@ def test_a_refused_credential_exits_3(neon: Neon) -> None:
     """When every revoke fails with 401, the exit code is the authentication one."""
     result = neon("revoke", "123", "--yes", key="napi_" + "0" * 60)
     assert result.exit_code == 3
+
+
+def test_not_found_without_org_suggests_org(neon: Neon) -> None:
+    """An org key id revoked without --org is not found, and the error says --org may be missing."""
+    neon.world.issue_org_key(neon.org, "deploy")
+    (org_key,) = neon.org_ids()
+    result = neon("revoke", str(org_key), "--yes")
+    assert result.exit_code == 1
+    assert "organization keys need --org" in result.stderr
+    assert not neon.world.key(org_key).revoked
+
+
+def test_many_ids_draw_a_progress_bar_on_a_terminal(
+    neon: Neon, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Revoking more than ten keys draws a bar on a terminal's stderr, and reports each key."""
+    monkeypatch.setattr(_revoking, "stderr_is_terminal", lambda: True)
+    ids = _personal(neon, *(f"k{n}" for n in range(11)))
+    result = neon("revoke", *map(str, ids), "--yes")
+    assert result.exit_code == 0
+    assert "Revoking" in result.stderr
+    assert [row.split()[-1] for row in lines(result.stdout)[1:]] == ["revoked"] * 11

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 from pathlib import Path
 
 import pytest
@@ -70,9 +71,19 @@ def test_no_secret_on_stderr_or_in_logs(
     bad = "napi_" + "q" * 60
     rec.secrets.add(bad)
     rec.run("whoami", key=bad)
+    rec.run("whoami", "--api-key", bad)
     rec.run("--api-host", "http://example.com/api/v2", "whoami")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{probe.getsockname()[1]}/api/v2"
+    rec.run("list", env={"NEON_API_HOST": dead})
+    shared = tmp_path / "shared.env"
+    shared.write_text("A=1\n")
+    shared.chmod(0o644)
+    rec.run("create", "shared", "--dotenv", str(shared))
+    rec.harvest(shared)
 
-    assert len(rec.secrets) >= 12
+    assert len(rec.secrets) >= 13
     for stderr in rec.stderr:
         assert _secrets_in(stderr, rec.secrets) == []
     for record in caplog.records:

@@ -32,11 +32,17 @@ def test_whoami_with_an_org_key(neon: Neon) -> None:
 
 
 def test_whoami_with_a_project_key(neon: Neon) -> None:
-    """A project-scoped key authenticates as an organization key."""
+    """A project-scoped key authenticates as an organization key of its organization."""
     token = neon.world.issue_org_key(neon.org, "preview", project_id=neon.project)
     result = neon("whoami", key=token)
     assert result.exit_code == 0
-    assert "organization API key (or project-scoped)" in result.stdout
+    assert lines(result.stdout) == [
+        "credential   organization API key (or project-scoped)",
+        f"account      {neon.org}",
+        "auth method  api_key_org",
+    ]
+    record = json.loads(neon("-o", "json", "whoami", key=token).stdout)
+    assert (record["key_kind"], record["account_id"]) == ("org", neon.org)
 
 
 def test_orgs_table(neon: Neon) -> None:

@@ -96,3 +96,43 @@ def test_read_timeout_applies_in_process(world: World) -> None:
         with pytest.raises(httpx.ReadTimeout):
             http.get("auth", headers=_auth(world))
         assert http.get("auth", headers=_auth(world)).status_code == 200
+
+
+def _request_scope(world: World, method: str, path: str) -> dict[str, object]:
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"authorization", f"Bearer {world.seed.admin_token}".encode())],
+        "client": ("127.0.0.1", 5000),
+        "server": ("127.0.0.1", 80),
+    }
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [("GET", "/api/v2/auth", 200), ("GET", "/api/v2/nowhere", 404)],
+)
+async def test_a_request_is_logged_before_its_answer_is_complete(
+    world: World, method: str, path: str, status: int
+) -> None:
+    """A client that has its whole answer finds its request in the log (the server is threaded)."""
+    seen: list[int] = []
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, object]) -> None:
+        if message["type"] == "http.response.body" and not message.get("more_body"):
+            seen.append(len(world.log))
+
+    await create_app(world)(_request_scope(world, method, path), receive, send)  # type: ignore[arg-type]
+    assert seen == [1]
+    assert world.log.last.status == status

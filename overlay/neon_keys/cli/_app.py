@@ -6,15 +6,18 @@ Nothing here imports httpx at module level: the client is built on first use
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import logging
 import sys
 import traceback
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from neon_keys._exceptions import NeonError
+from neon_keys._bulk import RevokeStatus
+from neon_keys._exceptions import APIConnectionError, NeonError
 from neon_keys._version import __version__
 
 from . import _audit, _revoking
@@ -43,6 +46,8 @@ if TYPE_CHECKING:
 pass_session = click.make_pass_decorator(Session)
 
 _LOGGER = "neon_keys"
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _version_text() -> str:
@@ -74,12 +79,29 @@ class NeonGroup(click.Group):
             raise
         except NeonError as err:
             _show_traceback(ctx)
-            raise CliError(_redact(ctx, describe(err)), exit_code_for(err)) from err
+            message = describe(err, api_host=_api_host(ctx, err))
+            raise CliError(_redact(ctx, message), exit_code_for(err)) from err
+        except OSError as err:
+            if err.errno == errno.EPIPE:
+                raise  # stdout closed early (| head): click exits 1 quietly
+            _show_traceback(ctx)
+            raise CliError(_unexpected(ctx, err)) from err
         except Exception as err:
             _show_traceback(ctx)
-            message = _redact(ctx, " ".join(f"{type(err).__name__}: {err}".split()))
-            hint = "" if _verbose(ctx) else " (run with --verbose for details)"
-            raise CliError(f"unexpected error: {message}{hint}") from err
+            raise CliError(_unexpected(ctx, err)) from err
+
+
+def _unexpected(ctx: click.Context, err: Exception) -> str:
+    message = _redact(ctx, " ".join(f"{type(err).__name__}: {err}".split()))
+    hint = "" if _verbose(ctx) else " (run with --verbose for details)"
+    return f"unexpected error: {message}{hint}"
+
+
+def _api_host(ctx: click.Context, err: NeonError) -> str | None:
+    """The API root a connection error was about, to name it in the message."""
+    if isinstance(err, APIConnectionError) and isinstance(ctx.obj, Session):
+        return ctx.obj.base_url
+    return None
 
 
 def _verbose(ctx: click.Context) -> bool:
@@ -134,6 +156,8 @@ def cli(
 ) -> None:
     """Create, list, revoke, rotate and audit Neon API keys.
 
+    The options below may also follow the command (neon-keys list -o json).
+
     Exit codes: 0 success; 1 failure (API error, partial failure, audit findings);
     2 usage error or invalid input (nothing sent); 3 authentication failure.
     """
@@ -141,26 +165,90 @@ def cli(
     session.api_key = api_key
     session.api_host = api_host
     session.output = output
-    session.verbose = verbose
+    session.verbose = False
     ctx.call_on_close(session.close)
     if verbose:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
-        logger = logging.getLogger(_LOGGER)
-        previous = logger.level
-        logger.addHandler(handler)
-        logger.setLevel(logging.DEBUG)
+        _enable_verbose(ctx, session)
 
-        def detach() -> None:
-            logger.removeHandler(handler)
-            logger.setLevel(previous)
 
-        ctx.call_on_close(detach)
+def _enable_verbose(ctx: click.Context, session: Session) -> None:
+    """Log each request on stderr until the run ends (once, however often it is asked)."""
+    if session.verbose:
+        return
+    session.verbose = True
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+    logger = logging.getLogger(_LOGGER)
+    previous = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+
+    def detach() -> None:
+        logger.removeHandler(handler)
+        logger.setLevel(previous)
+
+    ctx.find_root().call_on_close(detach)
+
+
+def _late_global(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+    """A global option given after the command: it overrides the one given before."""
+    session = ctx.find_object(Session)
+    if session is None or value is None or value is False:
+        return
+    if param.name == "verbose":
+        _enable_verbose(ctx, session)
+    else:
+        setattr(session, str(param.name), value)
+
+
+def global_options(*, api: bool = True) -> Callable[[F], F]:
+    """Accept the global options after the command too (``neon-keys list -o json``).
+
+    ``api``: include ``--api-key`` and ``--api-host`` (not for ``sandbox``).
+    """
+    common: dict[str, Any] = {"expose_value": False, "callback": _late_global}
+    options = [
+        click.option(
+            "--api-key", metavar="KEY", help=f"The Neon API key (default ${API_KEY_ENV}).", **common
+        ),
+        click.option(
+            "--api-host", metavar="URL", help=f"The API root (default ${API_HOST_ENV}).", **common
+        ),
+    ]
+    options = options if api else []
+    options += [
+        click.option(
+            "--output",
+            "-o",
+            type=click.Choice(["table", "json"]),
+            help="Tables for people, or JSON for programs.",
+            **common,
+        ),
+        click.option(
+            "--verbose",
+            "-v",
+            is_flag=True,
+            help="Log each request; tracebacks on errors.",
+            **common,
+        ),
+    ]
+
+    def decorate(command: F) -> F:
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate
 
 
 def _scope(neon: Any, org: str | None) -> Any:
     """``neon.org(org).keys`` or ``neon.personal_keys``."""
     return neon.org(org).keys if org else neon.personal_keys
+
+
+def _progress(session: Session) -> bool:
+    """Whether a long revocation may draw a progress bar: for a person at a terminal only."""
+    return not session.json and _revoking.stderr_is_terminal()
 
 
 def _exit(code: int) -> None:
@@ -187,6 +275,7 @@ def _exit(code: int) -> None:
     help="Only keys not used in the last N days (never used included).",
 )
 @click.option("--name", "name_glob", metavar="GLOB", help="Only keys whose name matches GLOB.")
+@global_options()
 @pass_session
 def list_keys(
     session: Session,
@@ -232,6 +321,7 @@ def list_keys(
     help="Scope the organization key to this project (needs --org).",
 )
 @sink_options
+@global_options()
 @pass_session
 def create(
     session: Session, /, *, name: str, org: str | None, project: str | None, **sink_args: Any
@@ -272,6 +362,7 @@ def create(
 @click.option("--org", type=ORG_ID, metavar="ORG", help="The keys belong to this organization.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--missing-ok", is_flag=True, help="A key that is not found counts as revoked.")
+@global_options()
 @pass_session
 def revoke(
     session: Session, /, *, key_ids: tuple[int, ...], org: str | None, yes: bool, missing_ok: bool
@@ -285,7 +376,7 @@ def revoke(
     _revoking.confirm(
         f"Revoke {scope}{noun} {', '.join(map(str, ids))}? This cannot be undone.", yes=yes
     )
-    outcomes = _revoking.revoke_all(keys, ids)
+    outcomes = _revoking.revoke_all(keys, ids, progress=_progress(session))
     if session.json:
         emit_json([_revoking.outcome_record(o, missing_ok=missing_ok) for o in outcomes])
     else:
@@ -293,7 +384,9 @@ def revoke(
     code = _revoking.failure_code(outcomes, missing_ok=missing_ok)
     if code:
         failed = sum(not _revoking.succeeded(o, missing_ok=missing_ok) for o in outcomes)
-        emit(f"Error: {failed} of {plural(len(outcomes), 'key')} not revoked", err=True)
+        missing = not missing_ok and any(o.status is RevokeStatus.ALREADY_GONE for o in outcomes)
+        hint = " (organization keys need --org ORG)" if missing and org is None else ""
+        emit(f"Error: {failed} of {plural(len(outcomes), 'key')} not revoked{hint}", err=True)
     _exit(code)
 
 
@@ -311,6 +404,7 @@ def revoke(
     help="Name the new key (default: the old name).",
 )
 @sink_options
+@global_options()
 @pass_session
 def rotate_key(
     session: Session, /, *, key_id: int, org: str | None, new_name: str | None, **sink_args: Any
@@ -356,6 +450,7 @@ def rotate_key(
     is_flag=True,
     help="Exit 1 if a flagged key is still active (for CI).",
 )
+@global_options()
 @pass_session
 def audit_keys(
     session: Session,
@@ -388,7 +483,8 @@ def audit_keys(
             "This cannot be undone.",
             yes=yes,
         )
-        outcomes = {o.key_id: o for o in _revoking.revoke_all(keys, ids)}
+        revoked = _revoking.revoke_all(keys, ids, progress=_progress(session))
+        outcomes = {o.key_id: o for o in revoked}
         if not session.json:
             names = _revoking.key_names(listing)
             emit(_revoking.outcomes_table(list(outcomes.values()), missing_ok=True, names=names))
@@ -413,6 +509,7 @@ def audit_keys(
 
 
 @cli.command()
+@global_options()
 @pass_session
 def whoami(session: Session) -> None:
     """Show which credential is calling: its kind and account."""
@@ -424,6 +521,7 @@ def whoami(session: Session) -> None:
 
 
 @cli.command()
+@global_options()
 @pass_session
 def orgs(session: Session) -> None:
     """List the organizations you belong to, with their ids."""
@@ -447,12 +545,15 @@ def orgs(session: Session) -> None:
     default=0,
     help="Port on 127.0.0.1 (default: any free port).",
 )
-def sandbox(port: int) -> None:
+@global_options(api=False)
+@pass_session
+def sandbox(session: Session, /, *, port: int) -> None:
     """Serve the Neon emulator locally and print its settings.
 
     Prints NEON_API_HOST, NEON_API_KEY (a personal key of an organization admin),
-    NEON_ORG_ID and NEON_PROJECT_ID, then serves until interrupted (Ctrl-C).
+    NEON_ORG_ID and NEON_PROJECT_ID (dotenv lines, or one JSON object with --output json),
+    then serves until interrupted (Ctrl-C).
     """
     from ._sandbox import serve  # noqa: PLC0415  (needs the [sandbox] extra)
 
-    serve(port)
+    serve(port, as_json=session.json)

@@ -16,6 +16,7 @@ import enum
 import click
 
 from neon_keys._exceptions import (
+    APIConnectionError,
     AuthenticationError,
     ConfigurationError,
     InvalidInputError,
@@ -59,9 +60,17 @@ def one_line(error: BaseException | None) -> str:
     return "" if error is None else " ".join(str(error).split())
 
 
-def describe(error: NeonError) -> str:
-    """A one-line description of a library error, with advice for the common ones."""
+def describe(error: NeonError, *, api_host: str | None = None) -> str:
+    """A one-line description of a library error, with advice for the common ones.
+
+    ``api_host``: the API root the client used, named when Neon could not be reached.
+    """
     text = one_line(error)
     if isinstance(error, AuthenticationError):
         return f"Neon refused the API key: {text}; check --api-key or NEON_API_KEY"
+    if isinstance(error, APIConnectionError) and api_host:
+        return (
+            f"cannot reach the Neon API at {api_host}: {text}; "
+            "check the network, or --api-host / NEON_API_HOST"
+        )
     return text

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from neon_keys._models import APIKey
 
 PROGRESS_THRESHOLD = 10
-"""Above this many keys, a progress bar is drawn on stderr while revoking."""
+"""Above this many keys, a progress bar may be drawn on stderr while revoking."""
 
 
 class KeyRevoker(Protocol):
@@ -36,6 +36,11 @@ def stdin_is_terminal() -> bool:
     return sys.stdin is not None and sys.stdin.isatty()
 
 
+def stderr_is_terminal() -> bool:
+    """Whether a progress bar on stderr would be seen by a person (not a log or a pipe)."""
+    return sys.stderr is not None and sys.stderr.isatty()
+
+
 def require_confirmation_possible(yes: bool, what: str) -> None:
     """Refuse (usage error, exit 2) to go on without ``--yes`` when nobody can be asked."""
     if not yes and not stdin_is_terminal():
@@ -50,9 +55,13 @@ def confirm(question: str, *, yes: bool) -> None:
         raise CliError("nothing was revoked", ExitCode.FAILURE)
 
 
-def revoke_all(keys: KeyRevoker, ids: Sequence[int]) -> list[RevokeOutcome[Any]]:
-    """Revoke ``ids`` in order, with a progress bar on stderr when there are many."""
-    if len(ids) <= PROGRESS_THRESHOLD:
+def revoke_all(keys: KeyRevoker, ids: Sequence[int], *, progress: bool) -> list[RevokeOutcome[Any]]:
+    """Revoke ``ids`` in order; with ``progress``, a progress bar on stderr when there are many.
+
+    The caller allows ``progress`` only for a person at a terminal: in a log or a pipe a bar
+    is noise, and programs reading JSON have the per-key outcomes.
+    """
+    if not progress or len(ids) <= PROGRESS_THRESHOLD:
         return list(keys.revoke_many(ids))
     with click.progressbar(length=len(ids), label="Revoking", file=sys.stderr) as bar:
         return list(keys.revoke_many(ids, on_outcome=lambda _outcome: bar.update(1)))

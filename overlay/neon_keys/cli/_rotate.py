@@ -94,6 +94,10 @@ def rotate(
     can be scrubbed of it.
     """
     keys: Any = neon.org(rotation.org_id).keys if rotation.org_id else neon.personal_keys
+
+    def explain(err: NeonError) -> str:
+        return describe(err, api_host=neon.base_url)
+
     key_id = rotation.key_id
     scope = f"organization {rotation.org_id}" if rotation.org_id else "your personal keys"
 
@@ -102,7 +106,7 @@ def rotate(
     except NeonError as err:
         raise RotationError(
             rotation,
-            f"could not list keys to find key {key_id}: {describe(err)}; nothing changed",
+            f"could not list keys to find key {key_id}: {explain(err)}; nothing changed",
             exit_code_for(err),
         ) from err
     old = next((key for key in listing if key.id == key_id), None)
@@ -123,7 +127,7 @@ def rotate(
     except NeonError as err:
         raise RotationError(
             rotation,
-            f"could not create the replacement of key {key_id}: {describe(err)}; {kept}",
+            f"could not create the replacement of key {key_id}: {explain(err)}; {kept}",
             exit_code_for(err),
         ) from err
     rotation.new = new
@@ -172,7 +176,7 @@ def rotate(
     except NeonError as err:
         raise RotationError(
             rotation,
-            f"{done} and verified, but revoking old key {key_id} failed ({describe(err)}); "
+            f"{done} and verified, but revoking old key {key_id} failed ({explain(err)}); "
             f"revoke it with: {rotation.revoke_command(key_id)}",
             exit_code_for(err),
         ) from err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import sys
 import threading
@@ -18,11 +19,12 @@ HOST = "127.0.0.1"
 _POLL_SECONDS = 0.5
 
 
-def serve(port: int) -> None:
+def serve(port: int, *, as_json: bool = False) -> None:
     """Serve a freshly seeded emulator on 127.0.0.1:``port`` until SIGINT or SIGTERM.
 
     Prints ``NEON_API_HOST``, ``NEON_API_KEY`` (the personal key of an organization admin),
-    ``NEON_ORG_ID`` and ``NEON_PROJECT_ID`` on stdout in dotenv form, then serves.
+    ``NEON_ORG_ID`` and ``NEON_PROJECT_ID`` on stdout in dotenv form (or, ``as_json``, as
+    one JSON object), then serves.
     """
     try:
         from neon_keys.testing import EmulatorServer, World  # noqa: PLC0415
@@ -41,13 +43,17 @@ def serve(port: int) -> None:
         server.stop()
         return
     try:
-        for name, value in (
-            ("NEON_API_HOST", server.base_url),
-            ("NEON_API_KEY", server.api_key),
-            ("NEON_ORG_ID", server.org_id),
-            ("NEON_PROJECT_ID", server.project_id),
-        ):
-            click.echo(f"{name}={value}")
+        settings = {
+            "NEON_API_HOST": server.base_url,
+            "NEON_API_KEY": server.api_key,
+            "NEON_ORG_ID": server.org_id,
+            "NEON_PROJECT_ID": server.project_id,
+        }
+        if as_json:
+            click.echo(json.dumps(settings, indent=2))
+        else:
+            for name, value in settings.items():
+                click.echo(f"{name}={value}")
         sys.stdout.flush()
         click.echo(f"Serving the Neon emulator at {server.base_url}; Ctrl-C stops it.", err=True)
         if not wait_for_stop(lambda: server.running):

@@ -41,6 +41,11 @@ class Session:
     _secrets: list[str] = field(default_factory=list, repr=False)
 
     @property
+    def base_url(self) -> str | None:
+        """The API root the client calls (None before it is built)."""
+        return self._client.base_url if self._client is not None else None
+
+    @property
     def json(self) -> bool:
         """Whether results are printed as JSON rather than tables."""
         return self.output == "json"

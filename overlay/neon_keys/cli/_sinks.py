@@ -45,6 +45,11 @@ class Sink:
     def check(self) -> None:
         """Refuse, before anything is created, what ``deliver`` could not do (``CliError``)."""
 
+    @property
+    def last_resort_note(self) -> str:
+        """A remark for the last-resort advice about this sink, or an empty string."""
+        return ""
+
     def deliver(self, secret: str) -> None:
         """Put ``secret`` in its place; raises ``OSError`` (or ``ValueError``) on failure."""
         raise NotImplementedError
@@ -81,7 +86,15 @@ class FileSink(Sink):
         _check_directory(self.path)
         if os.path.isdir(self.path):
             raise _refusal(f"{self.path} is a directory")
-        if os.path.lexists(self.path) and not self.force:
+        try:
+            existing = os.lstat(self.path)
+        except FileNotFoundError:
+            return
+        # --force replaces a file or a symlink (never what a link points to); a device, a
+        # FIFO or a socket is no place for a token, and replacing it could break the system.
+        if not (stat.S_ISREG(existing.st_mode) or stat.S_ISLNK(existing.st_mode)):
+            raise _refusal(f"{self.path} is not a regular file")
+        if not self.force:
             raise _refusal(f"{self.path} already exists; pass --force to replace it")
 
     def deliver(self, secret: str) -> None:
@@ -108,6 +121,15 @@ class DotenvSink(Sink):
                 raise _refusal(f"{self.target} is not a regular file")
             if not os.access(self.path, os.R_OK | os.W_OK):
                 raise _refusal(f"{self.target} is not readable and writable")
+            mode = stat.S_IMODE(os.stat(self.path).st_mode)
+            if mode & 0o077:
+                # Its mode is kept (other programs may rely on it), but say what it means.
+                click.echo(
+                    f"Warning: {self.target} is readable or writable by others (mode "
+                    f"{mode:04o}); the secret will be stored there. Consider: chmod 600 "
+                    f"{self.target}",
+                    err=True,
+                )
 
     def deliver(self, secret: str) -> None:
         try:
@@ -139,6 +161,8 @@ class GitHubEnvSink(Sink):
         if not self.path:
             raise _refusal(f"--github-env needs ${GITHUB_ENV}, which is not set (not in Actions?)")
         _check_directory(self.path)
+        if os.path.isdir(self.path):
+            raise _refusal(f"${GITHUB_ENV} ({self.path}) is a directory")
         if os.path.exists(self.path) and not os.access(self.path, os.W_OK):
             raise _refusal(f"${GITHUB_ENV} file {self.path} is not writable")
 
@@ -155,6 +179,12 @@ class GitHubEnvSink(Sink):
     @property
     def done(self) -> str:
         return f"appended as {self.var} to {self.target}, masked in the job's logs"
+
+    @property
+    def last_resort_note(self) -> str:
+        # The mask was registered before the append failed: the runner hides the value in
+        # the job's log, which is right for a public log but means it may not be readable.
+        return "GitHub Actions masks it in the job's log: if you cannot read it, revoke the key"
 
 
 def sink_options(command: F) -> F:
@@ -233,8 +263,9 @@ def last_resort(secret: str, key: str, sink: Sink, error: BaseException, revoke:
     click.echo(
         f"Error: could not deliver the secret of new {key} to {sink.target}: {error}", err=True
     )
+    note = f" ({sink.last_resort_note})" if sink.last_resort_note else ""
     click.echo(
-        "Neon shows a secret only once, so here it is; store it now, "
+        f"Neon shows a secret only once, so here it is{note}; store it now, "
         f"or revoke the key with: {revoke}",
         err=True,
     )
@@ -264,9 +295,20 @@ def write_private(path: str, text: str, *, replace: bool, mode: int = PRIVATE_MO
             os.replace(temporary, path)
         else:
             _link_new(temporary, path)
+        _sync_directory(directory)
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
+
+
+def _sync_directory(directory: str) -> None:
+    """Make a rename in ``directory`` durable, where the system allows it (best effort)."""
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def _link_new(temporary: str, path: str) -> None:
