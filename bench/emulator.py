@@ -3,10 +3,11 @@
 Bulk work is measured against it; running it in another process keeps its request
 handling off the client's interpreter. One JSON object per line each way:
 
-    {"op": "reset", "keys": 1000, "limits": null}
+    {"op": "reset", "keys": 1000, "limits": null, "latency": 0}
         -> {"base_url": ..., "api_key": ..., "ids": [...]}
     a fresh seeded world (rate limits: null, or ServerRateLimits keyword arguments) with
-    ``keys`` more personal keys of the seeded admin; ``ids`` are theirs.
+    ``keys`` more personal keys of the seeded admin; ``ids`` are theirs. With ``latency``
+    (seconds), every revoke is answered that much later, as a distant server would.
     {"op": "stats"}
         -> {"requests": n, "statuses": {"200": n, "429": n, ...}, "revoked": n}
 
@@ -27,7 +28,7 @@ from typing import Any, Self
 
 def serve() -> None:
     """Run the emulator until stdin closes, answering commands."""
-    from neon_keys.testing import EmulatorServer, ServerRateLimits, World
+    from neon_keys.testing import EmulatorServer, Fault, ServerRateLimits, World
 
     server = EmulatorServer(World.seeded()).start()
     try:
@@ -45,6 +46,9 @@ def serve() -> None:
                     info = world.key_for_token(token)
                     assert info is not None
                     ids.append(info.id)
+                if command.get("latency"):
+                    fault = Fault.delay(command["latency"])
+                    world.faults.inject("revokeApiKey", fault, times=None)
                 server.world = world
                 reply: dict[str, Any] = {
                     "base_url": server.base_url,

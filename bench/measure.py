@@ -29,10 +29,14 @@ class Figure:
     met: bool | None = None
     note: str = ""
     detail: dict[str, Any] = field(default_factory=dict)
+    paired: float | None = None
+    """The median of the per-round ratios, when ours and the baseline ran in the same rounds."""
 
     @property
     def ratio(self) -> float | None:
-        """``ours / baseline`` (None without a baseline)."""
+        """The paired ratio if there is one, else ``ours / baseline`` (None without one)."""
+        if self.paired is not None:
+            return self.paired
         if self.baseline is None or self.baseline == 0:
             return None
         return self.ours / self.baseline
@@ -51,8 +55,8 @@ class Worker:
         self._command = [python, str(HERE / "worker.py")]
         self._process: subprocess.Popen[str] | None = None
 
-    def time(self, contender: str, url: str, calls: int) -> tuple[float, int]:
-        """Seconds for ``calls`` calls of ``contender`` on ``url``, and the items returned."""
+    def time(self, contender: str, url: str, calls: int) -> tuple[float, float, int]:
+        """Wall and CPU seconds for ``calls`` calls of ``contender``, and the items returned."""
         process = self._process
         assert process is not None and process.stdin and process.stdout
         process.stdin.write(json.dumps({"contender": contender, "url": url, "calls": calls}))
@@ -62,7 +66,7 @@ class Worker:
         if not line:
             raise RuntimeError(f"the {contender} worker ended (see its error output above)")
         answer = json.loads(line)
-        return float(answer["seconds"]), int(answer["items"])
+        return float(answer["seconds"]), float(answer["cpu"]), int(answer["items"])
 
     def __enter__(self) -> Self:
         self._process = subprocess.Popen(
@@ -99,6 +103,15 @@ def interleave(
             if round_number >= warmup:
                 samples[name].append(value)
     return samples
+
+
+def paired_ratio(samples: dict[str, list[float]], ours: str, baseline: str) -> float:
+    """The median over rounds of ``ours / baseline`` within each round.
+
+    Both ran minutes apart at most, under the same load; the per-round ratio cancels what a
+    busy machine does to both, which a ratio of the two medians would not.
+    """
+    return median([a / b for a, b in zip(samples[ours], samples[baseline], strict=True)])
 
 
 def median(values: Sequence[float]) -> float:
