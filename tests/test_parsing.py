@@ -8,6 +8,7 @@ input: the same objects for good input, the same error for bad.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import ipaddress
 from collections.abc import Callable
@@ -174,7 +175,7 @@ def test_fast_path_shares_creators_and_reads_neon_shapes() -> None:
         "last_used_at": "2022-11-15T20:22:51Z",
         "last_used_from_addr": "192.0.2.255,2001:db8::1",
     }
-    assert _parsing._listed(item) is not None
+    assert _parsing._listed(PersonalKey, item) is not None
     first, second = _parsing.personal_key_list([item, {**item, "id": 165433}])
     assert first.created_by is second.created_by
     assert first.last_used_from == (
@@ -182,3 +183,15 @@ def test_fast_path_shares_creators_and_reads_neon_shapes() -> None:
         ipaddress.IPv6Address("2001:db8::1"),
     )
     assert first.created_at == datetime.datetime(2022, 11, 15, 20, 13, 35, tzinfo=datetime.UTC)
+
+
+def test_fast_path_sets_every_field() -> None:
+    """The fast path sets every field of each key class, so none can be added unnoticed."""
+    fields = _parsing.KEY_FIELDS
+    assert tuple(f.name for f in dataclasses.fields(PersonalKey)) == fields
+    assert tuple(f.name for f in dataclasses.fields(OrgKey)) == (*fields, "org_id")
+    assert tuple(f.name for f in dataclasses.fields(ProjectKey)) == (
+        *fields,
+        "org_id",
+        "project_id",
+    )

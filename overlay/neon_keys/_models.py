@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import enum
 import ipaddress
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
 
 from ._secret import Secret
 
@@ -26,8 +23,6 @@ __all__ = [
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 """An address a key was last used from."""
-
-T = TypeVar("T")
 
 
 class KeyKind(enum.StrEnum):
@@ -143,23 +138,3 @@ class Organization:
     updated_at: datetime.datetime
     managed_by: str
     allow_hipaa_projects: bool | None = None
-
-
-def assembler(cls: type[T]) -> Callable[..., T]:
-    """A maker of ``cls`` objects from every field's value, in declaration order.
-
-    Strictly private, for listings, which build thousands of keys: a frozen dataclass's
-    ``__init__`` sets each field through ``object.__setattr__``; the slots' own setters do
-    the same in about half the time. The object is the one ``__init__`` would make (the
-    classes have no ``__post_init__``); the values must be complete and already checked.
-    """
-    setters = tuple(getattr(cls, f.name).__set__ for f in dataclasses.fields(cls))  # type: ignore[arg-type]
-    new = object.__new__
-
-    def assemble(*values: Any) -> T:
-        obj: T = new(cls)
-        for set_field, value in zip(setters, values, strict=True):
-            set_field(obj, value)
-        return obj
-
-    return assemble

@@ -35,7 +35,6 @@ from ._models import (
     OrgKey,
     PersonalKey,
     ProjectKey,
-    assembler,
 )
 from ._secret import Secret
 
@@ -201,30 +200,53 @@ def _list(data: object) -> list[Any]:
 
 _fromisoformat = datetime.datetime.fromisoformat
 
-_Listed = tuple[
-    int,
-    str,
-    datetime.datetime,
-    Creator,
-    datetime.datetime | None,
-    tuple[IPAddress, ...],
-    bool,
-    None,
-]
-"""The fields of an ``APIKey`` in declaration order: ``revoked`` False, no ``secret``."""
+K = TypeVar("K", bound=APIKey)
 
-_new_personal_key = assembler(PersonalKey)
-_new_org_key = assembler(OrgKey)
-_new_project_key = assembler(ProjectKey)
+# A frozen dataclass's __init__ sets each field through object.__setattr__; the slots' own
+# setters do it in well under half the time, which counts when a listing builds thousands
+# of keys. The fields set below must be every field of APIKey (a test checks the list).
+KEY_FIELDS = (
+    "id",
+    "name",
+    "created_at",
+    "created_by",
+    "last_used_at",
+    "last_used_from",
+    "revoked",
+    "secret",
+)
 
 
-def _listed(item: object) -> _Listed | None:
-    """A listed key's fields when it has the shape Neon sends, else None.
+def _setter(cls: type, name: str) -> Callable[[Any, Any], None]:
+    """The setter of slot ``name`` of ``cls`` (it bypasses the frozen ``__setattr__``)."""
+    setter: Callable[[Any, Any], None] = getattr(cls, name).__set__
+    return setter
 
-    Gives exactly what ``_common`` reads from the generated list models: the same
-    ``fromisoformat``, the same shared ``Creator``, the same addresses. An item this does
-    not recognise (a missing or mistyped field, an unreadable ``created_at``) returns None
-    and goes through the generated model, which raises the error it deserves.
+
+_new = object.__new__
+(
+    _set_id,
+    _set_name,
+    _set_created_at,
+    _set_created_by,
+    _set_last_used_at,
+    _set_last_used_from,
+    _set_revoked,
+    _set_secret,
+) = (_setter(APIKey, name) for name in KEY_FIELDS)
+_set_org_id = _setter(OrgKey, "org_id")
+_set_project_org_id = _setter(ProjectKey, "org_id")
+_set_project_id = _setter(ProjectKey, "project_id")
+
+
+def _listed(cls: type[K], item: object) -> K | None:
+    """A listed key of class ``cls`` when ``item`` has the shape Neon sends, else None.
+
+    Gives exactly the key ``_common`` makes from the generated list models: the same
+    ``fromisoformat``, the same shared ``Creator``, the same addresses, ``revoked`` False
+    and no secret (the caller sets ``org_id`` and ``project_id``). An item this does not
+    recognise (a missing or mistyped field, an unreadable ``created_at``) returns None and
+    goes through the generated model, which raises the error it deserves.
     """
     if type(item) is not dict:
         return None
@@ -250,10 +272,17 @@ def _listed(item: object) -> _Listed | None:
     if created_at.tzinfo is None:
         created_at = created_at.replace(tzinfo=datetime.UTC)
     used = item.get("last_used_at")
-    last_used_at = _time_or_none(used) if type(used) is str else None
     addresses = item.get("last_used_from_addr")
-    last_used_from = parse_addresses(addresses) if type(addresses) is str else ()
-    return key_id, name, created_at, creator, last_used_at, last_used_from, False, None
+    key: K = _new(cls)
+    _set_id(key, key_id)
+    _set_name(key, name)
+    _set_created_at(key, created_at)
+    _set_created_by(key, creator)
+    _set_last_used_at(key, _time_or_none(used) if type(used) is str else None)
+    _set_last_used_from(key, parse_addresses(addresses) if type(addresses) is str else ())
+    _set_revoked(key, False)
+    _set_secret(key, None)
+    return key
 
 
 def _time_or_none(text: str) -> datetime.datetime | None:
@@ -308,8 +337,8 @@ def personal_key_list(data: object) -> list[PersonalKey]:
     """Parse the answer of ``listApiKeys``."""
     keys = []
     for item in _list(data):
-        fields = _listed(item)
-        keys.append(_personal_key_listed(item) if fields is None else _new_personal_key(*fields))
+        key = _listed(PersonalKey, item)
+        keys.append(_personal_key_listed(item) if key is None else key)
     return keys
 
 
@@ -344,15 +373,18 @@ def org_key_list(data: object, org_id: str) -> list[OrgKey | ProjectKey]:
     """Parse the answer of ``listOrgApiKeys``."""
     keys: list[OrgKey | ProjectKey] = []
     for item in _list(data):
-        fields = _listed(item)
-        if fields is None:
-            keys.append(_org_key_listed(item, org_id))
-            continue
-        project_id = item.get("project_id") if isinstance(item, dict) else None
+        project_id = item.get("project_id") if type(item) is dict else None
+        key: OrgKey | ProjectKey | None
         if type(project_id) is str and project_id:
-            keys.append(_new_project_key(*fields, org_id, project_id))
+            key = _listed(ProjectKey, item)
+            if key is not None:
+                _set_project_org_id(key, org_id)
+                _set_project_id(key, project_id)
         else:
-            keys.append(_new_org_key(*fields, org_id))
+            key = _listed(OrgKey, item)
+            if key is not None:
+                _set_org_id(key, org_id)
+        keys.append(_org_key_listed(item, org_id) if key is None else key)
     return keys
 
 
