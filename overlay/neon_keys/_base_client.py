@@ -118,13 +118,10 @@ class BaseClient:
         self.max_retries = check_max_retries(max_retries)
         self.backoff = backoff
         self._pacer = Pacer(rate_limits) if rate_limits is not None else None
-        # Normalised once: httpx re-encodes every header of a plain dict on every request.
-        self._headers = httpx.Headers(
-            {
-                "Accept": "application/json",
-                "User-Agent": f"neon-api-keys/{__version__} python-httpx/{httpx.__version__}",
-            }
-        )
+        self._fixed_headers = {
+            "Accept": "application/json",
+            "User-Agent": f"neon-api-keys/{__version__} python-httpx/{httpx.__version__}",
+        }
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r})"
@@ -148,11 +145,19 @@ class BaseClient:
 
     # -- one call ----------------------------------------------------------------------
 
+    def _pool_headers(self) -> dict[str, str]:
+        """The fixed headers, for a connection pool this client makes: they become the pool's
+        defaults, which httpx merges once, instead of into every request."""
+        headers, self._fixed_headers = self._fixed_headers, {}
+        return headers
+
     def _build_request(self, operation: Operation[Any], request_id: str) -> httpx.Request:
-        headers = self._headers.copy()
-        # The token is kept in its Secret only, and put in each request's headers.
-        headers["Authorization"] = f"Bearer {self._api_key.reveal()}"
-        headers[REQUEST_ID_HEADER] = request_id
+        headers = {
+            **self._fixed_headers,  # empty unless the pool came from the caller
+            # The token is kept in its Secret only, and put in each request's headers.
+            "Authorization": f"Bearer {self._api_key.reveal()}",
+            REQUEST_ID_HEADER: request_id,
+        }
         return self._http.build_request(
             operation.method,
             _url(self.base_url + operation.path),
