@@ -141,6 +141,11 @@ def parse_addresses(text: str) -> tuple[IPAddress, ...]:
     return tuple(found)
 
 
+_AF_INET, _AF_INET6 = socket.AF_INET, socket.AF_INET6
+_inet_pton, _inet_ntop = socket.inet_pton, socket.inet_ntop
+_IPv4Address, _IPv6Address = ipaddress.IPv4Address, ipaddress.IPv6Address
+
+
 def parse_address(text: str) -> IPAddress | None:
     """``ipaddress.ip_address(text)``, or None where that raises; several times faster.
 
@@ -150,14 +155,15 @@ def parse_address(text: str) -> IPAddress | None:
     which ``ipaddress`` reads as the same address. Any other text (upper case, leading
     zeros, a zone such as ``%eth0``, garbage) is left to ``ipaddress`` itself.
     """
-    if ":" in text:
-        family, kind = socket.AF_INET6, ipaddress.IPv6Address
-    else:
-        family, kind = socket.AF_INET, ipaddress.IPv4Address  # type: ignore[assignment]
     try:
-        packed = socket.inet_pton(family, text)
-        if socket.inet_ntop(family, packed) == text:
-            return kind(packed)
+        if ":" in text:
+            packed = _inet_pton(_AF_INET6, text)
+            if _inet_ntop(_AF_INET6, packed) == text:
+                return _IPv6Address(packed)
+        else:
+            packed = _inet_pton(_AF_INET, text)
+            if _inet_ntop(_AF_INET, packed) == text:
+                return _IPv4Address(packed)
     except (OSError, ValueError):  # not an address as the C library reads them
         pass
     try:
@@ -255,11 +261,14 @@ def _listed(cls: type[K], item: object) -> K | None:
         return None
     by = item.get("created_by")
     if type(by) is dict:
-        user_id = by.get("id")
+        user_id, user_name, image = by.get("id"), by.get("name"), by.get("image")
         if type(user_id) is not str:
             return None
+        # _optional_str, inline: this runs once for every key of a listing.
         creator = _creator_of(
-            user_id, _optional_str(by.get("name")), _optional_str(by.get("image"))
+            user_id,
+            user_name if type(user_name) is str and user_name else None,
+            image if type(image) is str and image else None,
         )
     elif type(by) is str:
         creator = _creator_of(by, None, None)
