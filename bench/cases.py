@@ -374,12 +374,13 @@ def pacing(ctx: Context, emulator: Any) -> list[Figure]:
 
 
 def memory(ctx: Context) -> list[Figure]:
-    """Peak memory of listing 10,000 keys in a fresh process, ours against neon-api."""
+    """Memory of listing 10,000 keys in a fresh process: ours, neon-api, raw httpx."""
     warm, big = ctx.server.base_url(SMALL), ctx.server.base_url(LARGE)
     pythons = {"neon-keys": sys.executable, "raw-httpx": sys.executable}
     if ctx.peer_python is not None:
         pythons["neon-api"] = ctx.peer_python
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    retained: dict[str, list[float]] = {name: [] for name in pythons}
 
     def probe(contender: str, mode: str) -> float:
         done = _run_json(
@@ -387,41 +388,40 @@ def memory(ctx: Context) -> list[Figure]:
         )
         if done["items"] != LARGE:
             raise RuntimeError(f"{contender} listed {done['items']} keys")
+        if mode == "traced":
+            retained[contender].append(done["retained_bytes"] / 2**20)
         return float(done["peak_bytes"]) / 2**20
 
-    rows = []
-    for mode, what in (("rss", "resident memory"), ("traced", "Python allocations")):
+    peaks = {}
+    for mode in ("rss", "traced"):
         samples = interleave(
             {name: (lambda n=name, m=mode: probe(n, m)) for name in pythons},
             rounds=ctx.rounds(3, 1),
             warmup=0,
         )
-        m = {name: median(values) for name, values in samples.items()}
-        note = f"raw httpx + json.loads: {m['raw-httpx']:.1f} MiB"
-        if "neon-api" in m:
-            rows.append(
-                Figure(
-                    f"memory_{mode}",
-                    f"peak {what} listing 10,000 keys vs neon-api",
-                    m["neon-keys"],
-                    m["neon-api"],
-                    "MiB",
-                    goal="< 1x",
-                    met=m["neon-keys"] < m["neon-api"],
-                    note=note,
-                )
+        peaks[mode] = {name: median(values) for name, values in samples.items()}
+    kept = {name: median(values) for name, values in retained.items()}
+    base = "neon-api" if "neon-api" in pythons else "raw-httpx"
+    versus = "neon-api" if base == "neon-api" else f"raw httpx ({ctx.peer_note})"
+    rows = []
+    for key, what, values in (
+        ("memory_rss", "peak resident memory added", peaks["rss"]),
+        ("memory_traced", "peak Python allocations", peaks["traced"]),
+        ("memory_retained", "result kept (Python allocations)", kept),
+    ):
+        others = ", ".join(
+            f"{n} {v:.1f}" for n, v in values.items() if n not in ("neon-keys", base)
+        )
+        rows.append(
+            Figure(
+                key,
+                f"listing 10,000 keys, {what} vs {versus}",
+                values["neon-keys"],
+                values[base],
+                "MiB",
+                note=f"{others} MiB" if others else "",
             )
-        else:
-            rows.append(
-                Figure(
-                    f"memory_{mode}",
-                    f"peak {what} listing 10,000 keys",
-                    m["neon-keys"],
-                    m["raw-httpx"],
-                    "MiB",
-                    note=f"vs raw httpx; {ctx.peer_note}",
-                )
-            )
+        )
     return rows
 
 

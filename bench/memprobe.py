@@ -8,7 +8,8 @@ connection set-up are done, then lists ``BIG_URL`` once, keeping the result. Pri
 - ``rss``: ``peak_bytes`` is the process's resident-memory high-water mark after the call
   minus its resident memory just before it (what the call added at its worst);
 - ``traced``: ``peak_bytes`` is tracemalloc's peak of Python allocations during the call
-  (slow, hence a separate process).
+  (slow, hence a separate process), and ``retained_bytes`` what stays allocated once the
+  call has returned and the garbage is collected: the result the caller holds.
 """
 
 from __future__ import annotations
@@ -34,17 +35,20 @@ def main() -> None:
     CONTENDERS[contender](warm_url)()
     call = CONTENDERS[contender](big_url)
     gc.collect()
+    retained = 0
     if mode == "traced":
         tracemalloc.start()
         result = call()
         peak = tracemalloc.get_traced_memory()[1]
+        gc.collect()
+        retained = tracemalloc.get_traced_memory()[0]
         tracemalloc.stop()
     else:
         before = _resident_bytes()
         result = call()
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - before
     items = len(result) if isinstance(result, list) else -1
-    print(json.dumps({"peak_bytes": max(0, peak), "items": items}))
+    print(json.dumps({"peak_bytes": max(0, peak), "retained_bytes": retained, "items": items}))
 
 
 if __name__ == "__main__":

@@ -7,7 +7,8 @@ The parent sends one JSON object per line on stdin and reads one per line on std
     total wall time and this process's CPU time of the calls, and the size of the last result
 
 Each contender keeps its client (and so its connection) between requests, as a real
-program would; the parent discards the first round as warm-up. This file runs under this
+program would; the parent discards the first round as warm-up. Each call is timed alone,
+and its result dropped outside the timed part. This file runs under this
 project's interpreter and under the neon-api one, so each contender imports its library
 only when first asked.
 
@@ -96,11 +97,17 @@ def main() -> None:
         if key not in calls:
             calls[key] = CONTENDERS[key[0]](key[1])
         call = calls[key]
-        started, cpu = time.perf_counter(), time.process_time()
+        seconds = cpu = 0.0
+        size = -1
         for _ in range(request["calls"]):
+            started, cpu_started = time.perf_counter(), time.process_time()
             result = call()
-        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
-        size = len(result) if isinstance(result, list) else -1  # a sanity check for the parent
+            seconds += time.perf_counter() - started
+            cpu += time.process_time() - cpu_started
+            # Dropped outside the timed part: freeing one listing while timing the next
+            # would charge each call with its predecessor's deallocation.
+            size = len(result) if isinstance(result, list) else -1
+            del result
         print(json.dumps({"seconds": seconds, "cpu": cpu, "items": size}), flush=True)
 
 
