@@ -152,6 +152,14 @@ def _missing_peer(ctx: Context, key: str, title: str) -> Figure:
 # -- start-up ----------------------------------------------------------------------------
 
 
+def _child_env() -> dict[str, str]:
+    """This environment for fresh processes, less what would skew them: a set
+    PYTHONDONTWRITEBYTECODE makes every import compile from source, and NEON_ variables
+    would change what the CLI does."""
+    skip = ("PYTHONDONTWRITEBYTECODE", "PYTHONPROFILEIMPORTTIME", "PYTHONTRACEMALLOC")
+    return {k: v for k, v in os.environ.items() if k not in skip and not k.startswith("NEON_")}
+
+
 def startup(ctx: Context) -> list[Figure]:
     """Fresh processes: imports, ``neon-keys --help``, and a first call from cold."""
     python = sys.executable
@@ -177,7 +185,7 @@ def startup(ctx: Context) -> list[Figure]:
             f"NeonKeys(api_key='{TOKEN}', base_url='{small}').personal_keys.list()",
         ],
     }
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEON_", "PYTHON"))}
+    env = _child_env()
     samples = interleave(
         {name: (lambda c=command: wall_time(c, env)) for name, command in commands.items()},
         rounds=ctx.rounds(30, 5),
@@ -379,7 +387,7 @@ def memory(ctx: Context) -> list[Figure]:
     pythons = {"neon-keys": sys.executable, "raw-httpx": sys.executable}
     if ctx.peer_python is not None:
         pythons["neon-api"] = ctx.peer_python
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env = _child_env()
     retained: dict[str, list[float]] = {name: [] for name in pythons}
 
     def probe(contender: str, mode: str) -> float:
