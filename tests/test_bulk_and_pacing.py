@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import httpx
@@ -150,6 +151,21 @@ def test_429_pauses_and_slows_down() -> None:
         pacer.recovered()
     times = _send_times(pacer, clock, "revokeApiKey", 60)
     assert (len(times) - 1) / (times[-1] - times[0]) == pytest.approx(10, rel=0.05)
+
+
+def test_pacing_at_the_limit_survives_latency_jitter() -> None:
+    """Paced at exactly the server's limit, requests whose latency varies are not refused."""
+    from neon_keys.testing._ratelimit import RateLimiter, ServerRateLimits
+
+    clock = FakeClock()
+    pacer = Pacer(RateLimits(per_minute=1e9, burst_per_route=40), clock)
+    server = RateLimiter(ServerRateLimits(per_minute=1e9, burst_per_route=40))
+    jitter = random.Random(7)
+    for number in range(400):
+        clock.now += pacer.reserve("revokeApiKey")
+        # The first request also opens the connection; later ones are up to 20 ms quicker.
+        latency = 0.02 if number == 0 else jitter.uniform(0.0, 0.02)
+        assert server.acquire("user", "revokeApiKey", None, clock.now + latency) is None
 
 
 def test_rate_limits_must_be_positive() -> None:

@@ -11,14 +11,17 @@ from typing import Any
 import pytest
 from fakes import FAKE_SECRET, ORG_ID, PROJECT_ID, USER_ID, USER_UUID, FakeNeon, run
 from neon_keys import (
+    AsyncNeonKeys,
     AuthDetails,
     Creator,
     KeyKind,
+    NeonKeys,
     Organization,
     OrgKey,
     PersonalKey,
     ProjectKey,
     Secret,
+    _operations,
 )
 
 UTC = datetime.UTC
@@ -138,6 +141,23 @@ def test_every_request_carries_request_id_and_user_agent(client: Any, fake: Fake
     agent = fake.requests[0].headers["user-agent"]
     assert agent.startswith("neon-api-keys/")
     assert fake.requests[0].headers["authorization"] == "Bearer napi_fake_caller_token_for_tests"
+
+
+@pytest.mark.parametrize("client_class", [NeonKeys, AsyncNeonKeys])
+def test_own_pool_sends_the_same_headers(client_class: Any) -> None:
+    """A client's own pool sends Accept, User-Agent, the key and a request id, once each."""
+    neon = client_class(api_key="napi_own_pool", base_url="https://console.neon.tech/api/v2")
+    for each in (neon, neon.with_options(api_key="napi_clone")):
+        request = each._build_request(_operations.list_personal_keys(), "id-1")
+        pairs = [(k.lower(), v) for k, v in request.headers.multi_items()]
+        names = [k for k, _ in pairs]
+        assert len(names) == len(set(names))
+        headers = dict(pairs)
+        assert headers["accept"] == "application/json"
+        assert headers["user-agent"].startswith("neon-api-keys/")
+        assert headers["authorization"] == f"Bearer {each._api_key.reveal()}"
+        assert headers["x-request-id"] == "id-1"
+    run(neon.aclose() if client_class is AsyncNeonKeys else neon.close())
 
 
 @pytest.mark.parametrize(

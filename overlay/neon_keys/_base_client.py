@@ -8,6 +8,7 @@ only drive it, with blocking or awaiting I/O, so every decision is made in one p
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
 import logging
@@ -117,7 +118,7 @@ class BaseClient:
         self.max_retries = check_max_retries(max_retries)
         self.backoff = backoff
         self._pacer = Pacer(rate_limits) if rate_limits is not None else None
-        self._headers = {
+        self._fixed_headers = {
             "Accept": "application/json",
             "User-Agent": f"neon-api-keys/{__version__} python-httpx/{httpx.__version__}",
         }
@@ -144,13 +145,22 @@ class BaseClient:
 
     # -- one call ----------------------------------------------------------------------
 
+    def _pool_headers(self) -> dict[str, str]:
+        """The fixed headers, for a connection pool this client makes: they become the pool's
+        defaults, which httpx merges once, instead of into every request."""
+        headers, self._fixed_headers = self._fixed_headers, {}
+        return headers
+
     def _build_request(self, operation: Operation[Any], request_id: str) -> httpx.Request:
-        headers = dict(self._headers)
-        headers["Authorization"] = f"Bearer {self._api_key.reveal()}"
-        headers[REQUEST_ID_HEADER] = request_id
+        headers = {
+            **self._fixed_headers,  # empty unless the pool came from the caller
+            # The token is kept in its Secret only, and put in each request's headers.
+            "Authorization": f"Bearer {self._api_key.reveal()}",
+            REQUEST_ID_HEADER: request_id,
+        }
         return self._http.build_request(
             operation.method,
-            self.base_url + operation.path,
+            _url(self.base_url + operation.path),
             json=operation.json,
             headers=headers,
             timeout=self.timeout,
@@ -341,6 +351,13 @@ def _resolve_base_url(base_url: str | None) -> str:
             "(plain http is allowed only to loopback addresses, for local emulators)"
         )
     return str(url).rstrip("/")
+
+
+@functools.lru_cache(maxsize=256)
+def _url(text: str) -> httpx.URL:
+    """``httpx.URL(text)``, remembered: parsing a URL is a good part of building a request,
+    and a client calls the same few (its listings, say) again and again."""
+    return httpx.URL(text)
 
 
 def is_loopback(host: str) -> bool:

@@ -94,16 +94,18 @@ async def arevoke_all(
         raise ValueError(f"concurrency must be a positive integer, got {concurrency!r}")
     ids = checked_ids(key_ids)
     outcomes: list[RevokeOutcome[K] | None] = [None] * len(ids)
-    slots = anyio.Semaphore(concurrency)
+    # ``concurrency`` workers share one iterator (taking the next id never awaits, so no
+    # two workers get the same one): as many tasks as requests in flight, not one per id.
+    todo = iter(enumerate(ids))
 
-    async def one(index: int, key_id: int) -> None:
-        async with slots:
+    async def worker() -> None:
+        for index, key_id in todo:
             outcome = await asettle(key_id, revoke)
-        outcomes[index] = outcome
-        if on_outcome is not None:
-            on_outcome(outcome)  # type: ignore[arg-type]
+            outcomes[index] = outcome
+            if on_outcome is not None:
+                on_outcome(outcome)  # type: ignore[arg-type]
 
     async with anyio.create_task_group() as group:
-        for index, key_id in enumerate(ids):
-            group.start_soon(one, index, key_id)
+        for _ in range(min(concurrency, len(ids))):
+            group.start_soon(worker)
     return [outcome for outcome in outcomes if outcome is not None]

@@ -75,7 +75,10 @@ class NeonKeys(BaseClient):
         )
         self._owns_http = http_client is None
         self._http = http_client or httpx.Client(
-            verify=ssl_verify(verify), timeout=timeout, follow_redirects=False
+            verify=ssl_verify(verify),
+            timeout=timeout,
+            follow_redirects=False,
+            headers=self._pool_headers(),
         )
 
     @cached_property
@@ -175,7 +178,10 @@ class AsyncNeonKeys(BaseClient):
         )
         self._owns_http = http_client is None
         self._http = http_client or httpx.AsyncClient(
-            verify=ssl_verify(verify), timeout=timeout, follow_redirects=False
+            verify=ssl_verify(verify),
+            timeout=timeout,
+            follow_redirects=False,
+            headers=self._pool_headers(),
         )
 
     @cached_property

@@ -10,9 +10,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from neon_api_keys_client.models.api_key_create_request import ApiKeyCreateRequest
-from neon_api_keys_client.models.org_api_key_create_request import OrgApiKeyCreateRequest
-
 from . import _parsing, _validation
 from ._models import APIKey, AuthDetails, Organization, OrgKey, PersonalKey, ProjectKey
 
@@ -52,6 +49,10 @@ def list_personal_keys() -> Operation[list[PersonalKey]]:
 
 def create_personal_key(name: object) -> Operation[PersonalKey]:
     """``createApiKey``."""
+    from neon_api_keys_client.models.api_key_create_request import (  # noqa: PLC0415
+        ApiKeyCreateRequest,  # imported on first use, like every generated model
+    )
+
     key_name = _validation.key_name(name)
     return Operation(
         "createApiKey",
@@ -90,6 +91,10 @@ def create_org_key(
     org_id: str, name: object, project_id: object | None
 ) -> Operation[OrgKey | ProjectKey]:
     """``createOrgApiKey``; with ``project_id``, a project-scoped key."""
+    from neon_api_keys_client.models.org_api_key_create_request import (  # noqa: PLC0415
+        OrgApiKeyCreateRequest,  # imported on first use, like every generated model
+    )
+
     key_name = _validation.key_name(name)
     body = OrgApiKeyCreateRequest(key_name=key_name)
     if project_id is not None:

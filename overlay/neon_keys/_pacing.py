@@ -5,9 +5,9 @@ route, and 10 organization-key creations per second; beyond that it answers 429.
 paces itself with one generic cell rate algorithm (GCRA) bucket per limit: each request
 *reserves* the earliest moment every bucket allows and waits until then, so concurrent
 callers (threads or tasks) queue up without ever exceeding the rate. Single calls never
-wait: buckets start full. When Neon answers 429 anyway (other clients share the account),
-``backoff`` pauses every bucket and slows the account rate, which recovers as requests
-succeed again.
+wait: buckets start full (less one request, kept in reserve against latency jitter). When
+Neon answers 429 anyway (other clients share the account), ``backoff`` pauses every bucket
+and slows the account rate, which recovers as requests succeed again.
 """
 
 from __future__ import annotations
@@ -47,13 +47,20 @@ class RateLimits:
 
 
 class _Bucket:
-    """One GCRA bucket: ``rate`` per second, bursts of ``burst``. Strictly private."""
+    """One GCRA bucket: ``rate`` per second, bursts of ``burst`` less one. Strictly private.
+
+    One request of each burst is kept in reserve, so Neon's bucket always holds a spare
+    token: a request that reaches Neon a little early (its latency was shorter than that of
+    the requests before it) still finds one. Pacing right at the limit instead, such a
+    request gets a 429 whose ``Retry-After`` costs a whole second. The sustained rate is
+    unchanged.
+    """
 
     __slots__ = ("burst", "interval", "ready_at")
 
     def __init__(self, rate: float, burst: float) -> None:
         self.interval = 1.0 / rate
-        self.burst = max(1.0, burst)
+        self.burst = max(1.0, burst - 1.0)
         self.ready_at = 0.0  # the "theoretical arrival time" of the next request
 
     def earliest(self, now: float) -> float:

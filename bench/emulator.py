@@ -1,0 +1,122 @@
+"""The emulator (``neon_keys.testing``) in its own process, driven over stdin and stdout.
+
+Bulk work is measured against it; running it in another process keeps its request
+handling off the client's interpreter. One JSON object per line each way:
+
+    {"op": "reset", "keys": 1000, "limits": null, "latency": 0}
+        -> {"base_url": ..., "api_key": ..., "ids": [...]}
+    a fresh seeded world (rate limits: null, or ServerRateLimits keyword arguments) with
+    ``keys`` more personal keys of the seeded admin; ``ids`` are theirs. With ``latency``
+    (seconds), every revoke is answered that much later, as a distant server would.
+    {"op": "stats"}
+        -> {"requests": n, "statuses": {"200": n, "429": n, ...}, "revoked": n}
+
+It binds 127.0.0.1 only and stops when its standard input closes.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+
+def serve() -> None:
+    """Run the emulator until stdin closes, answering commands."""
+    from neon_keys.testing import EmulatorServer, Fault, ServerRateLimits, World
+
+    server = EmulatorServer(World.seeded()).start()
+    try:
+        for line in sys.stdin:
+            command = json.loads(line)
+            if command["op"] == "reset":
+                limits = command.get("limits")
+                world = World.seeded(
+                    rate_limits=ServerRateLimits(**limits) if limits is not None else None
+                )
+                admin = world.seed.admin_id
+                ids = []
+                for index in range(command.get("keys", 0)):
+                    token = world.issue_personal_key(admin, f"bulk-{index:05d}")
+                    info = world.key_for_token(token)
+                    assert info is not None
+                    ids.append(info.id)
+                if command.get("latency"):
+                    fault = Fault.delay(command["latency"])
+                    world.faults.inject("revokeApiKey", fault, times=None)
+                server.world = world
+                reply: dict[str, Any] = {
+                    "base_url": server.base_url,
+                    "api_key": world.seed.admin_token,
+                    "ids": ids,
+                }
+            elif command["op"] == "stats":
+                records = _settled_records(server.world)
+                statuses = Counter(str(record.status) for record in records)
+                reply = {
+                    "requests": len(records),
+                    "statuses": dict(statuses),
+                    "revoked": sum(1 for record in records if record.changed),
+                }
+            else:
+                reply = {"error": f"unknown op {command['op']!r}"}
+            print(json.dumps(reply), flush=True)
+    finally:
+        server.stop()
+
+
+def _settled_records(world: Any) -> list[Any]:
+    """The request log once it stops growing: the app logs a request after answering it."""
+    records = world.log.records
+    for _ in range(40):
+        time.sleep(0.05)
+        latest = world.log.records
+        if len(latest) == len(records):
+            break
+        records = latest
+    return records
+
+
+class EmulatorProcess:
+    """The emulator in a child process; a context manager. ``send`` runs one command."""
+
+    def __init__(self, python: str = sys.executable) -> None:
+        self._command = [python, str(Path(__file__).resolve())]
+        self._process: subprocess.Popen[str] | None = None
+
+    def send(self, **command: Any) -> dict[str, Any]:
+        """Send a command and return the emulator's answer."""
+        assert self._process is not None and self._process.stdin and self._process.stdout
+        self._process.stdin.write(json.dumps(command) + "\n")
+        self._process.stdin.flush()
+        line = self._process.stdout.readline()
+        if not line:
+            raise RuntimeError("the emulator process ended")
+        answer: dict[str, Any] = json.loads(line)
+        return answer
+
+    def __enter__(self) -> Self:
+        self._process = subprocess.Popen(
+            self._command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        from server import stop_child
+
+        stop_child(self._process)
+        self._process = None
+
+
+if __name__ == "__main__":
+    serve()
