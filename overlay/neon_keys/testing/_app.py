@@ -43,7 +43,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, NoReturn
 
 from ._extras import missing_extra
-from ._faults import ConnectionDropped, Fault
+from ._faults import RESET_HOOK, ConnectionDropped, ConnectionReset, Fault
 from ._handlers import HANDLERS, Call, Refused, Reply
 from ._log import RequestRecord
 from ._world import World
@@ -71,6 +71,7 @@ REQUEST_ID_HEADER = "x-request-id"
 RESPONSE_REQUEST_ID_HEADER = "x-neon-ret-request-id"
 MAX_REQUEST_ID_LENGTH = 200
 MAX_BODY_BYTES = 1 << 20
+_RESET_GRACE = 5.0  # seconds to wait for the server to see a connection it reset go away
 
 _PATHS: tuple[tuple[str, dict[str, str]], ...] = (
     ("/api_keys", {"GET": "listApiKeys", "POST": "createApiKey"}),
@@ -151,9 +152,26 @@ class EmulatorApp:
         world = self.world
         request_id = _request_id(scope)
         body = await _read_body(receive)
-        fault = world.faults.take(operation_id)
         # Filled in as the request goes; logged however it ends (a drop, a cancellation).
-        outcome: dict[str, Any] = {"fault": fault}
+        outcome: dict[str, Any] = {"fault": world.faults.take(operation_id)}
+        logged = False
+
+        def log() -> None:
+            """Append the request's record, once (a reset logs it before the socket goes)."""
+            nonlocal logged
+            if not logged:
+                logged = True
+                world.log.append(
+                    RequestRecord(
+                        scope["method"],
+                        scope["path"],
+                        operation_id,
+                        request_id=request_id,
+                        **outcome,
+                    )
+                )
+
+        world.log._begin()
         try:
             await self._run(
                 world,
@@ -164,13 +182,13 @@ class EmulatorApp:
                 body=body,
                 request_id=request_id,
                 outcome=outcome,
+                log=log,
             )
         finally:
-            world.log.append(
-                RequestRecord(
-                    scope["method"], scope["path"], operation_id, request_id=request_id, **outcome
-                )
-            )
+            try:
+                log()
+            finally:
+                world.log._end()
 
     async def _run(
         self,
@@ -183,9 +201,13 @@ class EmulatorApp:
         body: bytes | None,
         request_id: str,
         outcome: dict[str, Any],
+        log: Callable[[], None],
     ) -> None:
         fault: Fault | None = outcome["fault"]
         if fault is not None and not fault.committed:
+            if fault.kind == "reset":
+                await _reset(scope, receive, log)
+                return
             if fault.kind != "delay":
                 outcome["status"] = await _strike(fault, send, request_id)
                 return
@@ -198,7 +220,9 @@ class EmulatorApp:
         outcome["changed"] = changed
         outcome["rate_limited"] = status == 429
         headers = _headers(content, request_id, extra)
-        if fault is not None and fault.committed:
+        if fault is not None and fault.kind == "reset":
+            await _reset(scope, receive, log)
+        elif fault is not None and fault.committed:
             outcome["status"] = await _strike_after(
                 fault,
                 send,
@@ -386,6 +410,26 @@ async def _drop(send: Send, status: int, headers: list[tuple[str, str]], body: b
     """Announce the whole body, send half of it, and break the connection."""
     await _send(send, status, headers, body[: len(body) // 2], more=True)
     raise ConnectionDropped("connection dropped by the Neon emulator (an injected fault)")
+
+
+async def _reset(scope: Scope, receive: Receive, log: Callable[[], None]) -> None:
+    """Abort the connection before any response: a TCP reset on a socket, else raise.
+
+    The request is logged first, so the log is complete by the time the client sees the
+    reset. ``EmulatorServer`` hands each request a hook that aborts its connection
+    (``RESET_HOOK`` in the request's ``state``); after using it, wait for the server to
+    notice the connection is gone, so that it does not try to answer for the app. In
+    process there is no connection: raise ``ConnectionReset``, the transport error the
+    client would see.
+    """
+    log()
+    abort = (scope.get("state") or {}).get(RESET_HOOK)
+    if abort is None:
+        raise ConnectionReset("connection reset by the Neon emulator (an injected fault)")
+    abort()
+    with anyio.move_on_after(_RESET_GRACE):
+        while (await receive())["type"] != "http.disconnect":
+            pass
 
 
 async def _hold(seconds: float, receive: Receive) -> bool:
