@@ -363,3 +363,16 @@ def test_html_and_truncated_faults_over_loopback(served: EmulatorServer) -> None
         assert cut.status_code == 200 and cut.content.startswith(b'{"account_id"')
         with pytest.raises(ValueError):
             cut.json()
+
+
+def test_a_client_with_its_answer_finds_the_request_logged(served: EmulatorServer) -> None:
+    """Over a socket, every request is in the log by the time its client has the response."""
+    world = served.world
+    world.faults.inject("getAuthDetails", Fault.status(503), times=30)
+    world.faults.inject("getAuthDetails", Fault.response(307, b""), times=40)
+    world.faults.inject("getAuthDetails", Fault.truncated_body(), times=30)
+    with httpx.Client(base_url=served.base_url, timeout=5) as http:
+        api = Api(http, world.seed.admin_token)
+        for sent in range(1, 201):
+            api.get("/auth" if sent % 2 else "/no-such-path")
+            assert len(world.log) == sent

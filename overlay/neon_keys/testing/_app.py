@@ -20,7 +20,8 @@ A request goes through these steps; the first that answers ends it:
 Every response is JSON (``application/json; charset=utf-8``) unless a fault says otherwise
 and carries ``x-neon-ret-request-id``: the request's ``X-Request-ID`` when it sent a sane
 one, else a new uuid4. Error bodies are ``{"code": "", "message": ..., "request_id": ...}``.
-Each request is appended to ``world.log``.
+Each request is appended to ``world.log`` before its response starts to leave, so a client
+that has its answer always finds it logged.
 
 Where the emulator departs from ``openapi.yaml``, it does so on purpose, to answer as the
 live service does:
@@ -132,12 +133,13 @@ class EmulatorApp:
     ) -> None:
         request_id = _request_id(scope)
         body = _error_body(refusal, request_id)
-        await _send(send, refusal.status, _headers(body, request_id, headers), body)
+        # Logged before it is answered: a client that has its answer finds it in the log.
         self.world.log.append(
             RequestRecord(
                 scope["method"], scope["path"], operation_id, refusal.status, False, request_id
             )
         )
+        await _send(send, refusal.status, _headers(body, request_id, headers), body)
 
     async def _serve(
         self, scope: Scope, receive: Receive, send: Send, operations: dict[str, str]
@@ -157,7 +159,7 @@ class EmulatorApp:
         logged = False
 
         def log() -> None:
-            """Append the request's record, once (a reset logs it before the socket goes)."""
+            """Append the request's record, once."""
             nonlocal logged
             if not logged:
                 logged = True
@@ -171,13 +173,23 @@ class EmulatorApp:
                     )
                 )
 
+        async def send_logged(message: Message) -> None:
+            # The record goes in before the response starts to leave (with an empty body, its
+            # start is all of it), so a client that has its answer finds the request logged.
+            if message["type"] == "http.response.start":
+                fault: Fault | None = outcome["fault"]
+                if fault is None or fault.kind != "disconnect":
+                    outcome["status"] = message["status"]  # a cut response has none
+                log()
+            await send(message)
+
         world.log._begin()
         try:
             await self._run(
                 world,
                 scope,
                 receive,
-                send,
+                send_logged,
                 operation_id=operation_id,
                 body=body,
                 request_id=request_id,
@@ -209,7 +221,7 @@ class EmulatorApp:
                 await _reset(scope, receive, log)
                 return
             if fault.kind != "delay":
-                outcome["status"] = await _strike(fault, send, request_id)
+                await _strike(fault, send, request_id)
                 return
             await _hold(fault.seconds, receive)
         if body is None:
@@ -223,7 +235,7 @@ class EmulatorApp:
         if fault is not None and fault.kind == "reset":
             await _reset(scope, receive, log)
         elif fault is not None and fault.committed:
-            outcome["status"] = await _strike_after(
+            await _strike_after(
                 fault,
                 send,
                 receive,
@@ -234,7 +246,6 @@ class EmulatorApp:
             )
         else:
             await _send(send, status, headers, content)
-            outcome["status"] = status
 
 
 class _Operations:
@@ -355,12 +366,12 @@ def _set(headers: list[tuple[str, str]], name: str, value: str) -> list[tuple[st
 # -- faults ----------------------------------------------------------------------------------
 
 
-async def _strike(fault: Fault, send: Send, request_id: str) -> int:
-    """Apply a fault in place of the operation; return the status sent (a drop raises)."""
+async def _strike(fault: Fault, send: Send, request_id: str) -> None:
+    """Apply a fault in place of the operation (a drop raises)."""
     if fault.kind == "response":
         body, headers = _fault_response(fault, request_id)
         await _send(send, fault.status_code, headers, body)
-        return fault.status_code
+        return
     # A disconnect before acting: what the client half-receives does not matter.
     body = _error_body(Refused(502, "Bad Gateway"), request_id)
     await _drop(send, 502, _headers(body, request_id), body)
@@ -375,15 +386,15 @@ async def _strike_after(
     status: int,
     headers: list[tuple[str, str]],
     content: bytes,
-) -> int | None:
+) -> None:
     """Apply a fault to the real response of an operation that has run."""
     if fault.kind == "response":
         body, replaced = _fault_response(fault, request_id)
         await _send(send, fault.status_code, replaced, body)
-        return fault.status_code
+        return
     if fault.kind == "delay":
         if not await _hold(fault.seconds, receive):
-            return None  # the client has gone: nothing to send to
+            return  # the client has gone: nothing to send to
     elif fault.kind == "disconnect":
         await _drop(send, status, headers, content)
     elif fault.kind == "truncated_body":
@@ -392,7 +403,6 @@ async def _strike_after(
     elif fault.kind == "content_type":
         headers = _set(headers, "content-type", fault.media_type)
     await _send(send, status, headers, content)
-    return status
 
 
 def _fault_response(fault: Fault, request_id: str) -> tuple[bytes, list[tuple[str, str]]]:
