@@ -53,5 +53,9 @@ NEON_BURST_PER_ROUTE = 40
 NEON_ORG_CREATE_PER_SECOND = 10
 """Neon's documented limit of organization-key creations per second."""
 
+PACING_HEADROOM = 0.05
+"""Fraction of each rate the client leaves unused when it paces itself, so that requests
+the network bunches up on the way still arrive under the limit (bursts are not reduced)."""
+
 BULK_CONCURRENCY = 8
 """Requests in flight at once during bulk work (``revoke_many``)."""

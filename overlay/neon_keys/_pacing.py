@@ -2,10 +2,12 @@
 
 Neon allows 700 requests per minute per account, bursts of up to 40 requests per second per
 route, and 10 organization-key creations per second; beyond that it answers 429. A client
-paces itself with one generic cell rate algorithm (GCRA) bucket per limit: each request
-*reserves* the earliest moment every bucket allows and waits until then, so concurrent
-callers (threads or tasks) queue up without ever exceeding the rate. Single calls never
-wait: buckets start full. When Neon answers 429 anyway (other clients share the account),
+paces itself with one generic cell rate algorithm (GCRA) bucket per limit, run at 95% of
+the limit's rate (``PACING_HEADROOM``): a client that sends exactly at the limit meets 429
+as soon as the network delays one request more than the next. Each request *reserves* the
+earliest moment every bucket allows and waits until then, so concurrent callers (threads
+or tasks) queue up without ever exceeding the rate. Single calls never wait: buckets start
+full. When Neon answers 429 anyway (other clients share the account),
 ``backoff`` pauses every bucket and slows the account rate, which recovers as requests
 succeed again.
 """
@@ -21,6 +23,7 @@ from ._constants import (
     NEON_BURST_PER_ROUTE,
     NEON_ORG_CREATE_PER_SECOND,
     NEON_REQUESTS_PER_MINUTE,
+    PACING_HEADROOM,
 )
 
 ORG_CREATE_OPERATION = "createOrgApiKey"
@@ -74,7 +77,8 @@ class Pacer:
         self.limits = limits
         self._clock = clock
         self._lock = threading.Lock()
-        self._account = _Bucket(limits.per_minute / 60.0, limits.burst_per_route)
+        self._share = 1.0 - PACING_HEADROOM
+        self._account = _Bucket(limits.per_minute / 60.0 * self._share, limits.burst_per_route)
         self._routes: dict[str, _Bucket] = {}
         self._slowdown = 1.0
 
@@ -85,7 +89,7 @@ class Pacer:
                 rate = min(self.limits.org_create_per_second, self.limits.burst_per_route)
             else:
                 rate = self.limits.burst_per_route
-            bucket = self._routes[route] = _Bucket(rate, rate)
+            bucket = self._routes[route] = _Bucket(rate * self._share, rate)
         return bucket
 
     def reserve(self, route: str) -> float:
@@ -103,7 +107,7 @@ class Pacer:
         with self._lock:
             resume = self._clock() + pause
             self._slowdown = min(self._slowdown * 1.5, 8.0)
-            self._account.interval = 60.0 / self.limits.per_minute * self._slowdown
+            self._account.interval = self._account_interval()
             for bucket in (self._account, *self._routes.values()):
                 bucket.ready_at = max(
                     bucket.ready_at, resume + bucket.interval * (bucket.burst - 1)
@@ -115,4 +119,7 @@ class Pacer:
             return
         with self._lock:
             self._slowdown = max(1.0, self._slowdown * 0.98)
-            self._account.interval = 60.0 / self.limits.per_minute * self._slowdown
+            self._account.interval = self._account_interval()
+
+    def _account_interval(self) -> float:
+        return 60.0 / (self.limits.per_minute * self._share) * self._slowdown
