@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import time
 from typing import Any
 
 import httpx
@@ -186,6 +187,33 @@ class TestCallRetries:
         neon._sleep = waits.append  # type: ignore[method-assign]
         assert neon.personal_keys.list() == []
         assert waits == [pytest.approx(4.0, abs=0.05)]
+
+    @pytest.mark.parametrize(("status", "form"), [(503, "date"), (423, "seconds"), (429, "date")])
+    def test_retry_after_is_honoured_on_any_retried_status(
+        self, fake: FakeNeon, status: int, form: str
+    ) -> None:
+        """Retry-After, in seconds or as an HTTP date, sets the wait after 429, 503 and 423."""
+        value = "20" if form == "seconds" else email.utils.formatdate(time.time() + 20, usegmt=True)
+        fake.route(
+            "DELETE",
+            "/api_keys/5",
+            json_response({"message": "busy"}, status=status, **{"Retry-After": value}),
+            json_response({"id": 5, "name": "k", "revoked": True}),
+        )
+        neon = fake.sync_client(backoff=Backoff(), rate_limits=None)
+        waits: list[float] = []
+        neon._sleep = waits.append  # type: ignore[method-assign]
+        assert neon.personal_keys.revoke(5).revoked
+        assert len(waits) == 1 and 18 <= waits[0] <= 20, waits
+
+    def test_retry_after_beyond_the_cap_ends_retries_of_503(self, fake: FakeNeon) -> None:
+        """A 503 asking for a wait longer than the cap is raised at once, not retried early."""
+        fake.route("GET", "/auth", json_response({}, status=503, **{"Retry-After": "600"}))
+        neon = fake.sync_client(backoff=Backoff(), rate_limits=None)
+        neon._sleep = lambda s: pytest.fail("must not wait")  # type: ignore[method-assign]
+        with pytest.raises(ServerError) as caught:
+            neon.whoami()
+        assert caught.value.attempts == 1 and len(fake.requests) == 1
 
     def test_long_retry_after_is_left_to_the_caller(self, fake: FakeNeon) -> None:
         """A Retry-After beyond the cap raises at once with retry_after set."""

@@ -187,7 +187,12 @@ class BaseClient:
             error = self._error_for(operation, outcome)
             error.attempts = attempt
             verdict = judge(operation.method, outcome)
-            retry_after = getattr(error, "retry_after", None)
+            # Honoured whatever the status: Neon (or a proxy) may send it with 503 or 423 too.
+            retry_after = (
+                parse_retry_after(outcome.headers.get("Retry-After"))
+                if isinstance(outcome, httpx.Response)
+                else None
+            )
             delay = self.backoff.delay(attempt, retry_after)
             if pacer is not None and isinstance(error, RateLimitError):
                 # Hold every call of this client, not only this one, until Neon allows more.
