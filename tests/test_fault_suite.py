@@ -145,8 +145,15 @@ KINDS = [
     ),
     Kind("truncated-json", Fault.truncated_body(), UnexpectedResponseError, None),
     Kind("wrong-content-type", Fault.content_type("text/html; charset=utf-8"), None, None),
+    Kind(
+        "dropped-mid-body",
+        Fault.lost_response(),
+        APIConnectionError,
+        "timeout or dropped connection after sending",
+    ),
 ]
-"""The nine kinds. 500, 502, resets and slow responses strike after the server acted (the
+"""The nine kinds of the reliability issue, and a connection dropped halfway through the
+answer. 500, 502, resets, drops and slow responses strike after the server acted (the
 worst case: a create happened), 503, 423 and 429 before (as Neon promises for them)."""
 
 
@@ -386,13 +393,13 @@ def test_fault(
 
 
 def test_the_suite_covers_every_operation_and_kind() -> None:
-    """Eight operations and nine kinds of fault, each pair struck always (and once if retried)."""
-    assert len(OPS) == 8 and len(KINDS) == 9
+    """Eight operations and ten kinds of fault, each pair struck always (and once if retried)."""
+    assert len(OPS) == 8 and len(KINDS) == 10
     assert len({op.operation_id for op in OPS}) == 8
     always = {
         (op.operation_id, kind.name) for op, kind, every in (c.values for c in CASES) if every
     }
-    assert len(always) == 8 * 9
+    assert len(always) == 8 * 10
 
 
 def test_expected_outcomes_follow_the_table() -> None:
