@@ -146,14 +146,27 @@ command_lines = st.one_of(noise, plausible(), plausible())
 """Noise, and twice as often plausible command lines (which get past the parser)."""
 
 
+class Offline:
+    """An httpx client whose only way out is an in-process emulator, and that emulator."""
+
+    def __init__(self) -> None:
+        self.transport = EmulatorTransport(World.seeded())
+        self.http = httpx.Client(transport=self.transport)
+
+    def fresh_world(self) -> World:
+        """Serve a newly seeded world from now on, and return it."""
+        self.transport.app.world = World.seeded()
+        return self.transport.app.world
+
+
 @pytest.fixture
-def http(monkeypatch: pytest.MonkeyPatch) -> Iterator[httpx.Client]:
-    """An httpx client whose only way out is the in-process emulator; sandbox never serves."""
+def offline(monkeypatch: pytest.MonkeyPatch) -> Iterator[Offline]:
+    """The in-process emulator the CLI talks to; ``sandbox`` returns instead of serving."""
     served: list[int] = []
     monkeypatch.setattr(_sandbox, "serve", served.append)
-    transport = EmulatorTransport(World.seeded())
-    with httpx.Client(transport=transport) as client:
-        yield client
+    setup = Offline()
+    with setup.http:
+        yield setup
 
 
 @settings(
@@ -162,13 +175,11 @@ def http(monkeypatch: pytest.MonkeyPatch) -> Iterator[httpx.Client]:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(args=command_lines)
-def test_any_arguments_end_in_a_documented_exit_code(http: httpx.Client, args: list[str]) -> None:
+def test_any_arguments_end_in_a_documented_exit_code(offline: Offline, args: list[str]) -> None:
     """Random command lines never crash: a documented exit code, no traceback, no key shown."""
-    transport = http._transport
-    assert isinstance(transport, EmulatorTransport)
-    world = World.seeded()
-    transport.app.world = world
-    session = Session(client_options={"backoff": Backoff.immediate(), "http_client": http})
+    world = offline.fresh_world()
+    options = {"backoff": Backoff.immediate(), "http_client": offline.http}
+    session = Session(client_options=options)
     with tempfile.TemporaryDirectory() as folder, contextlib.chdir(folder):
         result = CliRunner().invoke(
             cli,
