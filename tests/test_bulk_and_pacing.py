@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
 from fakes import ORG_ID, FakeNeon, json_response, run
-from neon_keys import InvalidInputError, RateLimits, RevokeOutcome, RevokeStatus
+from neon_keys import (
+    Backoff,
+    InvalidInputError,
+    NeonKeys,
+    RateLimits,
+    RevokeOutcome,
+    RevokeStatus,
+)
 from neon_keys._pacing import Pacer
+from neon_keys.testing import EmulatorTransport, ServerRateLimits, World
+from neon_keys.testing import FakeClock as EmulatorClock
 
 
 def test_revoke_many_reports_each_id(make_client: Any, fake: FakeNeon) -> None:
@@ -172,3 +182,104 @@ def test_rate_limits_must_be_positive() -> None:
     """A zero or negative limit is refused."""
     with pytest.raises(ValueError, match="per_minute"):
         RateLimits(per_minute=0)
+
+
+# -- against the emulator's rate limits, on a shared fake clock --------------------------------
+
+
+class Paced:
+    """A NeonKeys on an emulated Neon that enforces rate limits, both on one fake clock.
+
+    The client's pacer reads the emulator's clock and its waits move that clock on, so a
+    minute of traffic takes no real time and both sides agree on what time it is.
+    """
+
+    def __init__(self, limits: ServerRateLimits) -> None:
+        self.clock = EmulatorClock()
+        self.world = World.seeded(clock=self.clock, rate_limits=limits)
+        self.http = httpx.Client(transport=EmulatorTransport(self.world))
+        self.neon = NeonKeys(
+            api_key=self.world.seed.admin_token,
+            base_url="http://127.0.0.1/api/v2",
+            http_client=self.http,
+            backoff=Backoff(jitter=False),
+        )
+        self.neon._pacer = Pacer(RateLimits(), clock=self.clock.monotonic)
+        self.neon._sleep = self.clock.advance  # type: ignore[method-assign]
+
+    def personal_keys(self, count: int) -> list[int]:
+        """Issue ``count`` personal keys to the admin (not through the API); their ids."""
+        admin = self.world.seed.admin_id
+        for number in range(count):
+            self.world.issue_personal_key(admin, f"bulk-{number}")
+        return [key.id for key in self.world.personal_keys(admin)[1:]]
+
+    def refused(self) -> int:
+        """Requests the emulator refused with 429."""
+        return sum(record.rate_limited for record in self.world.log)
+
+    def close(self) -> None:
+        self.http.close()
+
+
+@pytest.fixture
+def paced() -> Iterator[Callable[[ServerRateLimits], Paced]]:
+    """Build ``Paced`` setups; closed afterwards."""
+    made: list[Paced] = []
+
+    def build(limits: ServerRateLimits) -> Paced:
+        made.append(Paced(limits))
+        return made[-1]
+
+    yield build
+    for setup in made:
+        setup.close()
+
+
+def test_bulk_revoke_stays_under_neons_limits(paced: Callable[[ServerRateLimits], Paced]) -> None:
+    """Revoking 150 keys at once meets no 429 from Neon's documented limits: they are paced."""
+    setup = paced(ServerRateLimits())
+    ids = setup.personal_keys(150)
+    outcomes = setup.neon.personal_keys.revoke_many(ids)
+    assert [o.status for o in outcomes] == [RevokeStatus.REVOKED] * 150
+    assert setup.refused() == 0
+    assert setup.clock.monotonic() >= (150 - 40) / 40  # the route's 40/s, after a burst of 40
+
+
+def test_a_minute_of_traffic_stays_under_700_per_minute(
+    paced: Callable[[ServerRateLimits], Paced],
+) -> None:
+    """800 calls over four routes meet no 429: the client spreads them past the minute."""
+    setup = paced(ServerRateLimits())
+    org = setup.neon.org(setup.world.seed.org_id)
+    calls = [setup.neon.whoami, setup.neon.personal_keys.list, org.keys.list]
+    calls.append(setup.neon.organizations)
+    for number in range(800):
+        calls[number % 4]()
+    assert setup.refused() == 0 and len(setup.world.log) == 800
+    assert setup.clock.monotonic() >= (800 - 700) / 700 * 60
+
+
+def test_org_key_creation_stays_under_10_per_second(
+    paced: Callable[[ServerRateLimits], Paced],
+) -> None:
+    """Creating 40 organization keys in a loop meets no 429 from the 10/s limit."""
+    setup = paced(ServerRateLimits())
+    keys = setup.neon.org(setup.world.seed.org_id).keys
+    created = [keys.create(f"deploy-{number}") for number in range(40)]
+    assert len({key.id for key in created}) == 40
+    assert setup.refused() == 0
+    assert setup.clock.monotonic() >= (40 - 10) / 10
+
+
+def test_bulk_revoke_adapts_when_neon_is_stricter(
+    paced: Callable[[ServerRateLimits], Paced],
+) -> None:
+    """Against limits tighter than Neon's documented ones, 429s stay rare and no id fails."""
+    setup = paced(ServerRateLimits(per_minute=120, burst_per_route=5))
+    ids = setup.personal_keys(100)
+    outcomes = setup.neon.personal_keys.revoke_many(ids)
+    assert [o.status for o in outcomes] == [RevokeStatus.REVOKED] * 100
+    refused = setup.refused()
+    assert 0 < refused <= 15, refused  # it met the limit, and slowed down instead of hammering
+    assert len(setup.world.log) == 100 + refused

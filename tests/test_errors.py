@@ -123,11 +123,12 @@ def test_redirect_is_not_followed(client: Any, fake: FakeNeon) -> None:
 )
 def test_unreadable_success_body(client: Any, fake: FakeNeon, body: bytes) -> None:
     """A 200 whose body does not fit the spec raises UnexpectedResponseError naming the call."""
-    fake.route("POST", "/api_keys", httpx.Response(200, content=body))
+    fake.route("DELETE", "/api_keys/7", httpx.Response(200, content=body))
     with pytest.raises(UnexpectedResponseError) as caught:
-        run(client.personal_keys.create("x"))
-    assert "createApiKey" in str(caught.value) or "JSON" in str(caught.value)
-    assert caught.value.status_code == 200
+        run(client.personal_keys.revoke(7))
+    assert "revokeApiKey" in str(caught.value) or "JSON" in str(caught.value)
+    assert caught.value.status_code == 200 and caught.value.attempts == 1
+    assert len(fake.requests) == 1
 
 
 def test_messages_never_contain_the_api_key(client: Any, fake: FakeNeon) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import datetime
+import ipaddress
 import json
 from collections.abc import Callable
 from typing import Any
@@ -13,6 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from neon_keys import Backoff, NeonError, NeonKeys, Secret
 from neon_keys._models import APIKey
+from neon_keys.cli._output import auth_record, key_record, org_record
+
+HALF_DAY = datetime.timedelta(hours=5, minutes=30)
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
@@ -120,3 +125,193 @@ def test_secret_round_trip_and_masking(token: str) -> None:
     assert secret.reveal() == token
     assert token not in f"{secret} {secret!r} {secret:>40}"
     assert secret == Secret(token)
+
+
+# -- round trips: valid answers come out exactly as they went in -----------------------------
+
+UTC = datetime.UTC
+user_ids = (
+    st.uuids().map(str)
+    | st.from_regex(r"user_[0-9a-hjkmnp-tv-z]{26}", fullmatch=True)
+    | st.just("user_01h84bfr2npa81rn8h8jzz8mx4")
+)
+moments = st.datetimes(
+    min_value=datetime.datetime(2000, 1, 1),
+    max_value=datetime.datetime(2100, 1, 1),
+    timezones=st.sampled_from(
+        [UTC, datetime.timezone(datetime.timedelta(hours=2)), datetime.timezone(-HALF_DAY)]
+    ),
+).map(lambda moment: moment.replace(microsecond=0))
+key_names = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=64)
+addresses = st.lists(st.ip_addresses().map(str), max_size=3)
+creators = st.fixed_dictionaries(
+    {
+        "id": user_ids,
+        "name": st.sampled_from(["", "Ada Admin"]) | st.text(max_size=20),
+        "image": st.sampled_from(["", "https://avatars.example.com/ada.png"]),
+    }
+)
+
+
+def _iso(moment: datetime.datetime) -> str:
+    """A time as Neon writes it (any offset); the client must read it back to the instant."""
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def _utc(moment: datetime.datetime | None) -> str | None:
+    return None if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@st.composite
+def listed_keys(draw: st.DrawFn, org: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A listing item, and the JSON record neon-keys must print for it."""
+    created, used = draw(moments), draw(st.none() | moments)
+    creator, used_from = draw(creators), draw(addresses)
+    project = draw(st.none() | st.just(PROJECT_ID)) if org else None
+    body = {
+        "id": draw(st.integers(1, 2**63 - 1)),
+        "name": draw(key_names),
+        "created_at": _iso(created),
+        "created_by": creator,
+        "last_used_at": None if used is None else _iso(used),
+        "last_used_from_addr": ",".join(used_from),
+    }
+    if project:
+        body["project_id"] = project
+    record = {
+        "id": body["id"],
+        "name": body["name"],
+        "kind": ("project" if project else "org") if org else "personal",
+        "org_id": ORG_ID if org else None,
+        "project_id": project,
+        "created_at": _utc(created),
+        "created_by": {
+            "id": creator["id"],
+            "name": creator["name"] or None,
+            "image": creator["image"] or None,
+        },
+        "last_used_at": _utc(used),
+        "last_used_from": [str(ipaddress.ip_address(a)) for a in used_from],
+        "revoked": False,
+    }
+    return body, record
+
+
+def _through_client(body: Any, call: Callable[[NeonKeys], Any]) -> Any:
+    with _client(200, json.dumps(body).encode(), "application/json; charset=utf-8") as neon:
+        return call(neon)
+
+
+@settings(max_examples=100, deadline=None)
+@given(org=st.booleans(), data=st.data())
+def test_listings_round_trip(org: bool, data: st.DataObject) -> None:
+    """Every field of a listed key reaches the key object and the CLI's JSON record intact."""
+    pairs = data.draw(st.lists(listed_keys(org), max_size=4, unique_by=lambda p: p[0]["id"]))
+    call = (lambda n: n.org(ORG_ID).keys.list()) if org else (lambda n: n.personal_keys.list())
+    keys = _through_client([body for body, _ in pairs], call)
+    assert [key_record(key) for key in keys] == [record for _, record in pairs]
+    again = _through_client([body for body, _ in pairs], call)
+    assert keys == again and set(keys) == set(again)  # equal and hashable, as values
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    org=st.booleans(),
+    key_id=st.integers(1, 2**63 - 1),
+    name=key_names,
+    created=moments,
+    creator=st.none() | user_ids,
+    token=st.from_regex(r"napi_[a-z0-9]{60}", fullmatch=True),
+    project=st.booleans(),
+)
+def test_creates_round_trip(
+    *,
+    org: bool,
+    key_id: int,
+    name: str,
+    created: datetime.datetime,
+    creator: str | None,
+    token: str,
+    project: bool,
+) -> None:
+    """A create's answer gives back its id, name, time, creator and the very secret sent."""
+    body: dict[str, Any] = {"id": key_id, "key": token, "name": name, "created_at": _iso(created)}
+    if creator is not None:
+        body["created_by"] = creator
+    scoped = org and project
+    if scoped:
+        body["project_id"] = PROJECT_ID
+    call = (
+        (lambda n: n.org(ORG_ID).keys.create("k", project_id=PROJECT_ID if scoped else None))
+        if org
+        else (lambda n: n.personal_keys.create("k"))
+    )
+    key = _through_client(body, call)
+    assert key.secret is not None and key.secret.reveal() == token
+    assert token not in repr(key)
+    record = key_record(key)
+    assert (record["id"], record["name"], record["created_at"]) == (key_id, name, _utc(created))
+    assert record["created_by"] == (
+        None if creator is None else {"id": creator, "name": None, "image": None}
+    )
+    assert record["kind"] == ("project" if scoped else "org" if org else "personal")
+
+
+@settings(max_examples=100, deadline=None)
+@given(org=st.booleans(), key_id=st.integers(1, 2**63 - 1), name=key_names, used=addresses)
+def test_revokes_round_trip(org: bool, key_id: int, name: str, used: list[str]) -> None:
+    """A revoke's answer, without created_at and created_by as Neon sends it, reads back."""
+    body = {
+        "id": key_id,
+        "name": name,
+        "revoked": True,
+        "last_used_at": None,
+        "last_used_from_addr": ",".join(used),
+    }
+    call = (
+        (lambda n: n.org(ORG_ID).keys.revoke(key_id))
+        if org
+        else (lambda n: n.personal_keys.revoke(key_id))
+    )
+    record = key_record(_through_client(body, call))
+    assert (record["id"], record["name"], record["revoked"]) == (key_id, name, True)
+    assert record["created_at"] is None and record["created_by"] is None
+    assert record["last_used_from"] == [str(ipaddress.ip_address(a)) for a in used]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    orgs=st.lists(
+        st.fixed_dictionaries(
+            {
+                "id": st.from_regex(r"org-[a-z0-9-]{1,40}", fullmatch=True),
+                "name": st.text(max_size=30),
+                "handle": st.from_regex(r"[a-z0-9-]{1,30}", fullmatch=True),
+                "plan": st.sampled_from(["free", "launch", "scale", "business"]),
+                "managed_by": st.sampled_from(["console", "vercel"]),
+                "created_at": moments,
+                "updated_at": moments,
+            }
+        ),
+        max_size=3,
+    ),
+    account=user_ids,
+    method=st.sampled_from(["api_key_user", "api_key_org", "jwt", "keycloak"]),
+)
+def test_organizations_and_whoami_round_trip(
+    orgs: list[dict[str, Any]], account: str, method: str
+) -> None:
+    """Organizations and the caller's details read back field for field."""
+    body = {
+        "organizations": [
+            {**o, "created_at": _iso(o["created_at"]), "updated_at": _iso(o["updated_at"])}
+            for o in orgs
+        ]
+    }
+    records = [org_record(o) for o in _through_client(body, lambda n: n.organizations())]
+    assert records == [
+        {**o, "created_at": _utc(o["created_at"]), "updated_at": _utc(o["updated_at"])}
+        for o in orgs
+    ]
+    auth = _through_client({"account_id": account, "auth_method": method}, lambda n: n.whoami())
+    assert auth_record(auth)["account_id"] == account and auth.auth_method == method

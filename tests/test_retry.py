@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import time
 from typing import Any
 
 import httpx
@@ -16,6 +17,7 @@ from neon_keys import (
     LockedError,
     RateLimitError,
     ServerError,
+    UnexpectedResponseError,
 )
 from neon_keys._retry import Verdict, judge, parse_retry_after
 
@@ -186,6 +188,33 @@ class TestCallRetries:
         assert neon.personal_keys.list() == []
         assert waits == [pytest.approx(4.0, abs=0.05)]
 
+    @pytest.mark.parametrize(("status", "form"), [(503, "date"), (423, "seconds"), (429, "date")])
+    def test_retry_after_is_honoured_on_any_retried_status(
+        self, fake: FakeNeon, status: int, form: str
+    ) -> None:
+        """Retry-After, in seconds or as an HTTP date, sets the wait after 429, 503 and 423."""
+        value = "20" if form == "seconds" else email.utils.formatdate(time.time() + 20, usegmt=True)
+        fake.route(
+            "DELETE",
+            "/api_keys/5",
+            json_response({"message": "busy"}, status=status, **{"Retry-After": value}),
+            json_response({"id": 5, "name": "k", "revoked": True}),
+        )
+        neon = fake.sync_client(backoff=Backoff(), rate_limits=None)
+        waits: list[float] = []
+        neon._sleep = waits.append  # type: ignore[method-assign]
+        assert neon.personal_keys.revoke(5).revoked
+        assert len(waits) == 1 and 18 <= waits[0] <= 20, waits
+
+    def test_retry_after_beyond_the_cap_ends_retries_of_503(self, fake: FakeNeon) -> None:
+        """A 503 asking for a wait longer than the cap is raised at once, not retried early."""
+        fake.route("GET", "/auth", json_response({}, status=503, **{"Retry-After": "600"}))
+        neon = fake.sync_client(backoff=Backoff(), rate_limits=None)
+        neon._sleep = lambda s: pytest.fail("must not wait")  # type: ignore[method-assign]
+        with pytest.raises(ServerError) as caught:
+            neon.whoami()
+        assert caught.value.attempts == 1 and len(fake.requests) == 1
+
     def test_long_retry_after_is_left_to_the_caller(self, fake: FakeNeon) -> None:
         """A Retry-After beyond the cap raises at once with retry_after set."""
         fake.route(
@@ -198,6 +227,38 @@ class TestCallRetries:
         with pytest.raises(RateLimitError) as caught:
             neon.personal_keys.list()
         assert caught.value.retry_after == 3600 and len(fake.requests) == 1
+
+    def test_immediate_backoff_never_waits_even_after_429(self, fake: FakeNeon) -> None:
+        """With Backoff.immediate() a 429 slows no later call: nothing ever sleeps."""
+        fake.route(
+            "GET",
+            "/api_keys",
+            json_response({"message": "slow"}, status=429, **{"Retry-After": "2"}),
+        )
+        neon = fake.sync_client(backoff=Backoff.immediate())
+        neon._sleep = lambda s: pytest.fail(f"slept {s} s")  # type: ignore[method-assign]
+        with pytest.raises(RateLimitError):
+            neon.personal_keys.list()
+        for _ in range(50):
+            neon.whoami()
+        assert len(fake.requests) == 53
+
+    def test_429_slows_the_whole_client(self, fake: FakeNeon) -> None:
+        """After a 429 the client waits Retry-After and then paces its other calls."""
+        fake.route(
+            "GET",
+            "/api_keys",
+            json_response({"message": "slow"}, status=429, **{"Retry-After": "2"}),
+            json_response([]),
+        )
+        neon = fake.sync_client(backoff=Backoff())
+        waits: list[float] = []
+        neon._sleep = waits.append  # type: ignore[method-assign]
+        assert neon.personal_keys.list() == []
+        assert waits == [pytest.approx(2.0, abs=0.1)]
+        for _ in range(5):
+            neon.whoami()
+        assert len(waits) >= 5 and all(w > 0 for w in waits[1:])
 
     def test_backoff_waits_between_attempts(self, fake: FakeNeon) -> None:
         """Without Retry-After the waits follow the backoff."""
@@ -213,7 +274,15 @@ class TestCallRetries:
 class TestOrphans:
     """A create whose answer is lost is never silently left behind."""
 
-    def _lose_answer(self, fake: FakeNeon, path: str, name: str, key_id: int) -> None:
+    def _lose_answer(
+        self,
+        fake: FakeNeon,
+        path: str,
+        name: str,
+        key_id: int,
+        answer: httpx.Response | None = None,
+    ) -> None:
+        """The create succeeds; its answer is lost (a timeout) or is ``answer``."""
         listing = fake.routes[("GET", "/api/v2" + path)]
         listed = listing(httpx.Request("GET", "https://x.test"))  # type: ignore[operator]
         import json
@@ -231,6 +300,8 @@ class TestOrphans:
                     "last_used_from_addr": "",
                 }
             )
+            if answer is not None:
+                return answer
             raise httpx.ReadTimeout("response lost", request=request)
 
         fake.route("POST", path, create_then_drop)
@@ -254,6 +325,22 @@ class TestOrphans:
             run(client.org(ORG_ID).keys.create("deploy"))
         assert [k.id for k in caught.value.candidates] == [77]
         assert ORG_ID in str(caught.value)
+
+    @pytest.mark.parametrize(
+        "body", [b'{"id": 4242, "key": "fake_secret_', b"<html>OK</html>", b'{"id": 4242}']
+    )
+    def test_unreadable_create_answer_reports_candidate(
+        self, client: Any, fake: FakeNeon, body: bytes
+    ) -> None:
+        """A 200 to a create whose body cannot be read names the key it made, as a lost one."""
+        self._lose_answer(fake, "/api_keys", "ci", 4242, httpx.Response(200, content=body))
+        with pytest.raises(CreateOutcomeUnknownError) as caught:
+            run(client.personal_keys.create("ci"))
+        error = caught.value
+        assert [k.id for k in error.candidates] == [4242] and "4242" in str(error)
+        assert isinstance(error.cause, UnexpectedResponseError)
+        assert error.attempts == 1
+        assert [r.method for r in fake.requests] == ["POST", "GET"]
 
     def test_500_on_create_checks_and_finds_nothing(self, client: Any, fake: FakeNeon) -> None:
         """A 500 on create is not retried; the lookup finds no key of that name."""

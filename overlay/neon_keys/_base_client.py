@@ -19,7 +19,7 @@ import time
 import uuid
 from collections.abc import Generator
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import httpx
 
@@ -171,7 +171,9 @@ class BaseClient:
         request_id = str(uuid.uuid4())
         started = time.time()
         attempt = 0
-        pacer = self._pacer
+        # Backoff.immediate() promises never to wait, so it does not pace either (a 429 would
+        # otherwise slow every later call of the client down in real time).
+        pacer = self._pacer if self.backoff.scale > 0 else None
         while True:
             attempt += 1
             if pacer is not None and (wait := pacer.reserve(operation.operation_id)) > 0:
@@ -182,11 +184,25 @@ class BaseClient:
             if isinstance(outcome, httpx.Response) and outcome.is_success:
                 if pacer is not None:
                     pacer.recovered()
-                return self._parse_success(operation, outcome, attempt)
+                try:
+                    return self._parse_success(operation, outcome, attempt)
+                except UnexpectedResponseError as unreadable:
+                    if operation.orphan_search is None:
+                        raise
+                    # Created, but the answer (its id, its only copy of the secret) is
+                    # unreadable: as good as lost, so look for the key like any lost create.
+                    yield from self._create_outcome_unknown(
+                        operation.orphan_search, unreadable, started, attempt
+                    )
             error = self._error_for(operation, outcome)
             error.attempts = attempt
             verdict = judge(operation.method, outcome)
-            retry_after = getattr(error, "retry_after", None)
+            # Honoured whatever the status: Neon (or a proxy) may send it with 503 or 423 too.
+            retry_after = (
+                parse_retry_after(outcome.headers.get("Retry-After"))
+                if isinstance(outcome, httpx.Response)
+                else None
+            )
             delay = self.backoff.delay(attempt, retry_after)
             if pacer is not None and isinstance(error, RateLimitError):
                 # Hold every call of this client, not only this one, until Neon allows more.
@@ -197,16 +213,20 @@ class BaseClient:
                 continue
             cause = outcome if isinstance(outcome, httpx.RequestError) else None
             if verdict is Verdict.AMBIGUOUS and operation.orphan_search is not None:
-                candidates = yield from self._find_orphans(operation.orphan_search, started)
-                unknown = CreateOutcomeUnknownError(
-                    operation.orphan_search.key_name,
-                    candidates,
-                    error,
-                    operation.orphan_search.revoke_hint,
+                error.__cause__ = cause  # as "raise error from cause" would: kept in the chain
+                yield from self._create_outcome_unknown(
+                    operation.orphan_search, error, started, attempt
                 )
-                unknown.attempts = attempt
-                raise unknown from error
             raise error from cause
+
+    def _create_outcome_unknown(
+        self, search: OrphanSearch, error: NeonError, started: float, attempt: int
+    ) -> Flow[NoReturn]:
+        """List the keys, then raise ``CreateOutcomeUnknownError`` naming any candidates."""
+        candidates = yield from self._find_orphans(search, started)
+        unknown = CreateOutcomeUnknownError(search.key_name, candidates, error, search.revoke_hint)
+        unknown.attempts = attempt
+        raise unknown from error
 
     def _find_orphans(self, search: OrphanSearch, started: float) -> Flow[list[APIKey] | None]:
         try:

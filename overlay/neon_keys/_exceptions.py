@@ -111,7 +111,7 @@ class UnexpectedResponseError(NeonError):
 
 
 class CreateOutcomeUnknownError(NeonError):
-    """A create was sent but its answer was lost: the key may or may not exist.
+    """A create was sent but its answer was lost or unreadable: the key may or may not exist.
 
     ``candidates`` are the keys with the requested name created since the attempt began
     (found by listing afterwards); their secrets cannot be recovered, so revoke them and

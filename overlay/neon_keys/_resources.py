@@ -34,7 +34,8 @@ class PersonalKeys:
         """Create a personal key named ``name`` (1 to 64 characters).
 
         The result's ``secret`` holds the token, which Neon shows only this once.
-        Raises ``CreateOutcomeUnknownError`` if the answer was lost; see its ``candidates``.
+        Raises ``CreateOutcomeUnknownError`` if the answer was lost or unreadable; see its
+        ``candidates``.
         """
         return self._client._execute(ops.create_personal_key(name))
 

@@ -72,7 +72,7 @@ class Backoff:
     max_retry_after: float = MAX_RETRY_AFTER
     jitter: bool = True
     scale: float = 1.0
-    """Multiplier applied to every wait; 0 turns waiting off (see ``immediate``)."""
+    """Multiplier applied to every wait; 0 turns waiting off, pacing included (``immediate``)."""
 
     @classmethod
     def immediate(cls) -> Backoff:

@@ -9,7 +9,14 @@ from __future__ import annotations
 import httpx
 import pytest
 from emulator_helpers import ORG_ID, Api, assert_general_error
-from neon_keys.testing import ConnectionDropped, EmulatorServer, Fault, World, create_app
+from neon_keys.testing import (
+    ConnectionDropped,
+    ConnectionReset,
+    EmulatorServer,
+    Fault,
+    World,
+    create_app,
+)
 
 ORG_KEYS = f"/organizations/{ORG_ID}/api_keys"
 
@@ -136,6 +143,8 @@ def test_faults_describe_themselves() -> None:
     assert str(Fault.lost_response()) == "disconnect after acting"
     assert str(Fault.delay(2.5)) == "delay 2.5s after acting"
     assert str(Fault.truncated_body()) == "truncated body after acting"
+    assert str(Fault.reset()) == "connection reset before acting"
+    assert str(Fault.reset(committed=True)) == "connection reset after acting"
     assert "text/html" in str(Fault.content_type("text/html"))
 
 
@@ -182,6 +191,29 @@ def test_lost_response_creates_the_key_exactly_once(admin: Api, world: World) ->
     assert [key.name for key in world.org_keys(ORG_ID)] == ["deploy"]
     assert world.log.count("createOrgApiKey") == 1
     assert world.log.last.changed and world.log.last.status is None
+
+
+def test_reset_before_acting_is_a_read_error(admin: Api, world: World) -> None:
+    """Fault.reset() fails the request with httpx.ReadError, no response, nothing created."""
+    world.faults.inject("createApiKey", Fault.reset())
+    with pytest.raises(httpx.ReadError) as caught:
+        admin.create_personal("ci")
+    assert isinstance(caught.value, ConnectionReset)
+    assert names(world) == ["seed-admin"]
+    record = world.log.last
+    assert (record.operation_id, record.status, record.changed) == ("createApiKey", None, False)
+    assert admin.create_personal("ci").status_code == 200
+
+
+def test_committed_reset_revokes_then_resets(admin: Api, world: World) -> None:
+    """Fault.reset(committed=True) carries the revoke out, then resets the connection."""
+    key_id = world.seed.admin_key_id
+    token = world.issue_personal_key(world.seed.admin_id, "spare")
+    world.faults.inject("revokeApiKey", Fault.reset(committed=True))
+    with pytest.raises(httpx.ReadError):
+        admin.as_(token).delete(f"/api_keys/{key_id}")
+    assert world.key(key_id).revoked
+    assert (world.log.last.status, world.log.last.changed) == (None, True)
 
 
 def test_delay_past_the_client_timeout_still_acts(admin: Api, world: World) -> None:
@@ -250,6 +282,71 @@ def test_delay_over_loopback_times_the_client_out(served: EmulatorServer) -> Non
     assert names(world) == ["seed-admin", "slow"]
 
 
+def test_reset_over_loopback_is_a_tcp_reset(served: EmulatorServer) -> None:
+    """Over a socket, Fault.reset() sends RST before any byte: the client's read fails."""
+    world = served.world
+    world.faults.inject("listApiKeys", Fault.reset())
+    with httpx.Client(base_url=served.base_url, timeout=5) as http:
+        api = Api(http, world.seed.admin_token)
+        with pytest.raises(httpx.ReadError) as caught:
+            api.get("/api_keys")
+        assert not isinstance(caught.value, ConnectionReset)  # a real socket error
+        # Logged before the reset, so the log is complete when the client sees it.
+        assert [(r.status, r.changed) for r in world.log.of("listApiKeys")] == [(None, False)]
+        assert api.get("/api_keys").status_code == 200
+
+
+@pytest.mark.anyio
+async def test_committed_reset_over_loopback_async(served: EmulatorServer) -> None:
+    """An async client over loopback sees the reset while its key is created."""
+    world = served.world
+    world.faults.inject("createOrgApiKey", Fault.reset(committed=True))
+    headers = {"Authorization": f"Bearer {world.seed.admin_token}"}
+    async with httpx.AsyncClient(base_url=served.base_url, timeout=5) as http:
+        with pytest.raises(httpx.ReadError):
+            await http.post(ORG_KEYS.lstrip("/"), json={"key_name": "deploy"}, headers=headers)
+    assert [key.name for key in world.org_keys(ORG_ID)] == ["deploy"]
+    assert world.log.count("createOrgApiKey") == 1
+
+
+def test_settle_waits_for_requests_the_client_abandoned(served: EmulatorServer) -> None:
+    """After a client timeout, settle() returns once the server has logged the request."""
+    world = served.world
+    world.faults.inject("getAuthDetails", Fault.delay(30))
+    with (
+        httpx.Client(base_url=served.base_url, timeout=0.1) as http,
+        pytest.raises(httpx.ReadTimeout),
+    ):
+        Api(http, world.seed.admin_token).get("/auth")
+    assert world.log.settle(timeout=5)
+    assert world.log.in_flight == 0
+    assert [r.status for r in world.log.of("getAuthDetails")] == [None]
+
+
+@pytest.mark.anyio
+async def test_settle_reports_a_request_still_in_flight(world: World) -> None:
+    """settle() returns False while a request is being served, True once it has ended."""
+    import functools
+
+    import anyio
+    from neon_keys.testing import AsyncEmulatorTransport
+
+    world.faults.inject("getAuthDetails", Fault.delay(30, committed=False))
+    transport = AsyncEmulatorTransport(world)
+    headers = {"Authorization": f"Bearer {world.seed.admin_token}"}
+    async with (
+        httpx.AsyncClient(transport=transport, base_url=transport.base_url + "/") as http,
+        anyio.create_task_group() as group,
+    ):
+        group.start_soon(functools.partial(http.get, "auth", headers=headers))
+        await anyio.wait_all_tasks_blocked()  # the request is held by the delay
+        assert world.log.in_flight == 1
+        assert world.log.settle(timeout=0) is False
+        group.cancel_scope.cancel()
+    assert world.log.settle(timeout=0) and world.log.in_flight == 0
+    assert [r.status for r in world.log.of("getAuthDetails")] == [None]
+
+
 def test_html_and_truncated_faults_over_loopback(served: EmulatorServer) -> None:
     """An HTML 502 and a truncated 200 arrive over a socket as they do in process."""
     world = served.world
@@ -266,3 +363,16 @@ def test_html_and_truncated_faults_over_loopback(served: EmulatorServer) -> None
         assert cut.status_code == 200 and cut.content.startswith(b'{"account_id"')
         with pytest.raises(ValueError):
             cut.json()
+
+
+def test_a_client_with_its_answer_finds_the_request_logged(served: EmulatorServer) -> None:
+    """Over a socket, every request is in the log by the time its client has the response."""
+    world = served.world
+    world.faults.inject("getAuthDetails", Fault.status(503), times=30)
+    world.faults.inject("getAuthDetails", Fault.response(307, b""), times=40)
+    world.faults.inject("getAuthDetails", Fault.truncated_body(), times=30)
+    with httpx.Client(base_url=served.base_url, timeout=5) as http:
+        api = Api(http, world.seed.admin_token)
+        for sent in range(1, 201):
+            api.get("/auth" if sent % 2 else "/no-such-path")
+            assert len(world.log) == sent

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ._app import EmulatorApp, create_app
     from ._clock import Clock, FakeClock, SystemClock
-    from ._faults import ConnectionDropped, Fault, Faults, InjectedFault
+    from ._faults import ConnectionDropped, ConnectionReset, Fault, Faults, InjectedFault
     from ._log import RequestLog, RequestRecord
     from ._ratelimit import ServerRateLimits
     from ._server import EmulatorServer
@@ -48,6 +48,7 @@ __all__ = [
     "AsyncEmulatorTransport",
     "Clock",
     "ConnectionDropped",
+    "ConnectionReset",
     "EmulatorApp",
     "EmulatorServer",
     "EmulatorTransport",
@@ -68,7 +69,7 @@ __all__ = [
 _HOMES = {
     "._app": ("EmulatorApp", "create_app"),
     "._clock": ("Clock", "FakeClock", "SystemClock"),
-    "._faults": ("ConnectionDropped", "Fault", "Faults", "InjectedFault"),
+    "._faults": ("ConnectionDropped", "ConnectionReset", "Fault", "Faults", "InjectedFault"),
     "._log": ("RequestLog", "RequestRecord"),
     "._ratelimit": ("ServerRateLimits",),
     "._server": ("EmulatorServer",),

@@ -20,7 +20,8 @@ A request goes through these steps; the first that answers ends it:
 Every response is JSON (``application/json; charset=utf-8``) unless a fault says otherwise
 and carries ``x-neon-ret-request-id``: the request's ``X-Request-ID`` when it sent a sane
 one, else a new uuid4. Error bodies are ``{"code": "", "message": ..., "request_id": ...}``.
-Each request is appended to ``world.log``.
+Each request is appended to ``world.log`` before its response starts to leave, so a client
+that has its answer always finds it logged.
 
 Where the emulator departs from ``openapi.yaml``, it does so on purpose, to answer as the
 live service does:
@@ -43,7 +44,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, NoReturn
 
 from ._extras import missing_extra
-from ._faults import ConnectionDropped, Fault
+from ._faults import RESET_HOOK, ConnectionDropped, ConnectionReset, Fault
 from ._handlers import HANDLERS, Call, Refused, Reply
 from ._log import RequestRecord
 from ._world import World
@@ -71,6 +72,7 @@ REQUEST_ID_HEADER = "x-request-id"
 RESPONSE_REQUEST_ID_HEADER = "x-neon-ret-request-id"
 MAX_REQUEST_ID_LENGTH = 200
 MAX_BODY_BYTES = 1 << 20
+_RESET_GRACE = 5.0  # seconds to wait for the server to see a connection it reset go away
 
 _PATHS: tuple[tuple[str, dict[str, str]], ...] = (
     ("/api_keys", {"GET": "listApiKeys", "POST": "createApiKey"}),
@@ -131,7 +133,7 @@ class EmulatorApp:
     ) -> None:
         request_id = _request_id(scope)
         body = _error_body(refusal, request_id)
-        # Logged before sending, so a client never sees an answer the log does not hold yet.
+        # Logged before it is answered: a client that has its answer finds it in the log.
         self.world.log.append(
             RequestRecord(
                 scope["method"], scope["path"], operation_id, refusal.status, False, request_id
@@ -152,48 +154,53 @@ class EmulatorApp:
         world = self.world
         request_id = _request_id(scope)
         body = await _read_body(receive)
-        fault = world.faults.take(operation_id)
         # Filled in as the request goes; logged however it ends (a drop, a cancellation).
-        outcome: dict[str, Any] = {"fault": fault}
+        outcome: dict[str, Any] = {"fault": world.faults.take(operation_id)}
         logged = False
 
-        def log(status: int | None) -> None:
+        def log() -> None:
+            """Append the request's record, once."""
             nonlocal logged
             if not logged:
                 logged = True
-                record = RequestRecord(
-                    scope["method"],
-                    scope["path"],
-                    operation_id,
-                    request_id=request_id,
-                    **{**outcome, "status": status},
+                world.log.append(
+                    RequestRecord(
+                        scope["method"],
+                        scope["path"],
+                        operation_id,
+                        request_id=request_id,
+                        **outcome,
+                    )
                 )
-                world.log.append(record)
 
-        started: list[int] = []
-
-        async def send_and_log(message: Message) -> None:
-            # The record goes in just before the last byte of a complete response leaves,
-            # so that a client (or a test) that has its answer always finds it logged.
+        async def send_logged(message: Message) -> None:
+            # The record goes in before the response starts to leave (with an empty body, its
+            # start is all of it), so a client that has its answer finds the request logged.
             if message["type"] == "http.response.start":
-                started.append(message["status"])
-            elif message["type"] == "http.response.body" and not message.get("more_body"):
-                log(started[-1])
+                fault: Fault | None = outcome["fault"]
+                if fault is None or fault.kind != "disconnect":
+                    outcome["status"] = message["status"]  # a cut response has none
+                log()
             await send(message)
 
+        world.log._begin()
         try:
             await self._run(
                 world,
                 scope,
                 receive,
-                send_and_log,
+                send_logged,
                 operation_id=operation_id,
                 body=body,
                 request_id=request_id,
                 outcome=outcome,
+                log=log,
             )
         finally:
-            log(None)  # no complete response left: a drop, or a client that gave up
+            try:
+                log()
+            finally:
+                world.log._end()
 
     async def _run(
         self,
@@ -206,9 +213,13 @@ class EmulatorApp:
         body: bytes | None,
         request_id: str,
         outcome: dict[str, Any],
+        log: Callable[[], None],
     ) -> None:
         fault: Fault | None = outcome["fault"]
         if fault is not None and not fault.committed:
+            if fault.kind == "reset":
+                await _reset(scope, receive, log)
+                return
             if fault.kind != "delay":
                 await _strike(fault, send, request_id)
                 return
@@ -221,7 +232,9 @@ class EmulatorApp:
         outcome["changed"] = changed
         outcome["rate_limited"] = status == 429
         headers = _headers(content, request_id, extra)
-        if fault is not None and fault.committed:
+        if fault is not None and fault.kind == "reset":
+            await _reset(scope, receive, log)
+        elif fault is not None and fault.committed:
             await _strike_after(
                 fault,
                 send,
@@ -407,6 +420,26 @@ async def _drop(send: Send, status: int, headers: list[tuple[str, str]], body: b
     """Announce the whole body, send half of it, and break the connection."""
     await _send(send, status, headers, body[: len(body) // 2], more=True)
     raise ConnectionDropped("connection dropped by the Neon emulator (an injected fault)")
+
+
+async def _reset(scope: Scope, receive: Receive, log: Callable[[], None]) -> None:
+    """Abort the connection before any response: a TCP reset on a socket, else raise.
+
+    The request is logged first, so the log is complete by the time the client sees the
+    reset. ``EmulatorServer`` hands each request a hook that aborts its connection
+    (``RESET_HOOK`` in the request's ``state``); after using it, wait for the server to
+    notice the connection is gone, so that it does not try to answer for the app. In
+    process there is no connection: raise ``ConnectionReset``, the transport error the
+    client would see.
+    """
+    log()
+    abort = (scope.get("state") or {}).get(RESET_HOOK)
+    if abort is None:
+        raise ConnectionReset("connection reset by the Neon emulator (an injected fault)")
+    abort()
+    with anyio.move_on_after(_RESET_GRACE):
+        while (await receive())["type"] != "http.disconnect":
+            pass
 
 
 async def _hold(seconds: float, receive: Receive) -> bool:

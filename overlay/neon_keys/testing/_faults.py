@@ -3,6 +3,7 @@
     world.faults.inject("createApiKey", Fault.status(500))                 # once
     world.faults.inject("listApiKeys", Fault.html(502), times=3)          # a proxy's page
     world.faults.inject("createOrgApiKey", Fault.lost_response())          # created, never told
+    world.faults.inject("revokeApiKey", Fault.reset(committed=True))       # revoked, then RST
     world.faults.inject("*", Fault.status(503, headers={"Retry-After": "1"}), times=None)
 
 A fault applies to the next ``times`` requests of that operation (``"*"``: of any of the
@@ -11,7 +12,7 @@ injected and the first one with uses left wins.
 
 Every fault says whether the server *acts* before it strikes (``committed``):
 
-- ``committed=False`` (the default for replacement responses and disconnects): the fault
+- ``committed=False`` (the default for replacement responses, disconnects and resets): the fault
   sits in front of the service, like a failing proxy. The request is not authenticated,
   not rate-limited and changes nothing (``Fault.delay(s, committed=False)`` is the
   exception: it waits, then lets the request through).
@@ -27,6 +28,10 @@ The kinds:
     send the status line and headers, part of the body, then close the connection: the
     client sees a transport error (``httpx.RemoteProtocolError``), never a status. In
     process, the app raises ``ConnectionDropped`` (itself an ``httpx.RemoteProtocolError``).
+``Fault.reset()``
+    abort the connection before a single byte of the response: over ``EmulatorServer`` a
+    TCP reset (the client's read fails with ``ECONNRESET``: ``httpx.ReadError``); in
+    process, the app raises ``ConnectionReset`` (itself an ``httpx.ReadError``).
 ``Fault.delay(seconds)``
     hold the response back (after acting, by default), for client timeouts; the wait ends
     early when the client goes away.
@@ -50,7 +55,9 @@ import httpx
 __all__ = [
     "ANY_OPERATION",
     "OPERATION_IDS",
+    "RESET_HOOK",
     "ConnectionDropped",
+    "ConnectionReset",
     "Fault",
     "Faults",
     "InjectedFault",
@@ -84,7 +91,23 @@ class ConnectionDropped(httpx.RemoteProtocolError):
     """
 
 
-FaultKind = Literal["response", "disconnect", "delay", "truncated_body", "content_type"]
+class ConnectionReset(httpx.ReadError):
+    """The emulator reset a connection on purpose (``Fault.reset``), before any response.
+
+    Over ``EmulatorServer`` the socket is aborted with a TCP reset, so its client's read
+    fails with ``httpx.ReadError``; in process the client gets this exception itself, which
+    is that same transport error.
+    """
+
+
+RESET_HOOK = "neon_keys.testing.reset"
+"""Key, in an ASGI request's ``state``, of the server's callable that resets its connection.
+
+``EmulatorServer`` puts it there for every connection; where it is missing (in process),
+``Fault.reset`` raises ``ConnectionReset`` instead.
+"""
+
+FaultKind = Literal["response", "disconnect", "reset", "delay", "truncated_body", "content_type"]
 
 _PROXY_PAGE = (
     "<html>\r\n<head><title>{status} Bad Gateway</title></head>\r\n<body>\r\n"
@@ -218,6 +241,16 @@ class Fault:
         return cls("disconnect", committed=True)
 
     @classmethod
+    def reset(cls, *, committed: bool = False) -> Fault:
+        """Reset the connection without sending any of the response.
+
+        Args:
+            committed: carry the request out first: the key is created or revoked, and the
+                client hears nothing but the reset.
+        """
+        return cls("reset", committed=committed)
+
+    @classmethod
     def delay(cls, seconds: float, *, committed: bool = True) -> Fault:
         """Hold the response back ``seconds`` (real time), e.g. past a client's timeout.
 
@@ -248,6 +281,8 @@ class Fault:
             return f"delay {self.seconds:g}s {when}"
         if self.kind == "content_type":
             return f"content-type {self.media_type!r}"
+        if self.kind == "reset":
+            return f"connection reset {when}"
         return f"{self.kind.replace('_', ' ')} {when}"
 
 

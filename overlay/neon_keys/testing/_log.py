@@ -1,7 +1,8 @@
 """The request log: what the emulated server saw, one record per request.
 
 Tests read it to count the attempts a client made (``world.log.count("createApiKey")``)
-and to check that a retried or lost create changed state once and only once.
+and to check that a retried or lost create changed state once and only once. Over a socket,
+call ``world.log.settle()`` first when the client may have abandoned a request (a timeout).
 """
 
 from __future__ import annotations
@@ -46,13 +47,40 @@ class RequestLog:
     """Every request the world has served, oldest first; thread-safe."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
         self._records: list[RequestRecord] = []
+        self._open = 0
 
     def append(self, record: RequestRecord) -> None:
         """Add a record (the app does this once per request)."""
         with self._lock:
             self._records.append(record)
+
+    def _begin(self) -> None:
+        """The app started serving a request (it calls ``_end`` when done). Strictly private."""
+        with self._lock:
+            self._open += 1
+
+    def _end(self) -> None:
+        with self._lock:
+            self._open -= 1
+            self._lock.notify_all()
+
+    @property
+    def in_flight(self) -> int:
+        """Requests of the eight operations being served right now (not yet finished)."""
+        with self._lock:
+            return self._open
+
+    def settle(self, timeout: float = 5.0) -> bool:
+        """Wait until no request is being served; False if some still are after ``timeout`` s.
+
+        A client that gives up (a timeout) does not wait for the server: over a socket the
+        request it abandoned is logged only once the server notices the client has gone.
+        Call this before counting the requests of such a client.
+        """
+        with self._lock:
+            return self._lock.wait_for(lambda: self._open == 0, timeout)
 
     @property
     def records(self) -> list[RequestRecord]:

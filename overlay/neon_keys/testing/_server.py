@@ -15,20 +15,23 @@ tokens to anyone who asks, so it must not be reachable from other machines.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import logging
 import socket
+import struct
 import threading
 from types import TracebackType
 from typing import Self
 
 from ._app import EmulatorApp
 from ._extras import missing_extra
-from ._faults import ConnectionDropped
+from ._faults import RESET_HOOK, ConnectionDropped
 from ._world import World
 
 try:
     import uvicorn
+    from uvicorn.protocols.http.h11_impl import H11Protocol
 except ImportError as _err:  # pragma: no cover - depends on the environment
     raise missing_extra(_err) from _err
 
@@ -43,6 +46,30 @@ class _DropFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
         return not isinstance(error, ConnectionDropped)
+
+
+def _abort(transport: asyncio.BaseTransport) -> None:
+    """Close a connection with a TCP reset (RST) rather than an orderly close (FIN)."""
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        # A zero linger time makes close() discard the connection and send RST.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    if isinstance(transport, asyncio.Transport):
+        transport.abort()
+    else:  # pragma: no cover - uvicorn always hands a full transport
+        transport.close()
+
+
+class _ResettableH11(H11Protocol):
+    """uvicorn's h11 protocol, giving each request a hook to reset its connection.
+
+    ``Fault.reset`` needs to abort the socket under the app, which ASGI does not expose:
+    the hook travels in the request's ``state`` (``RESET_HOOK``). Strictly private.
+    """
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self.app_state = {**self.app_state, RESET_HOOK: lambda: _abort(transport)}
 
 
 class _Uvicorn(uvicorn.Server):
@@ -170,7 +197,7 @@ class EmulatorServer:
         config = uvicorn.Config(
             self.app,
             lifespan="off",
-            http="h11",
+            http=_ResettableH11,
             ws="none",
             log_config=None,
             access_log=False,
