@@ -17,12 +17,12 @@ It binds 127.0.0.1 only and stops when its standard input closes.
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
+
+from child import Child
 
 
 def serve() -> None:
@@ -71,40 +71,15 @@ def serve() -> None:
         server.stop()
 
 
-class EmulatorProcess:
+class EmulatorProcess(Child):
     """The emulator in a child process; a context manager. ``send`` runs one command."""
 
     def __init__(self, python: str = sys.executable) -> None:
-        self._command = [python, str(Path(__file__).resolve())]
-        self._process: subprocess.Popen[str] | None = None
+        super().__init__([python, str(Path(__file__).resolve())], "emulator process")
 
     def send(self, **command: Any) -> dict[str, Any]:
         """Send a command and return the emulator's answer."""
-        assert self._process is not None and self._process.stdin and self._process.stdout
-        self._process.stdin.write(json.dumps(command) + "\n")
-        self._process.stdin.flush()
-        line = self._process.stdout.readline()
-        if not line:
-            raise RuntimeError("the emulator process ended")
-        answer: dict[str, Any] = json.loads(line)
-        return answer
-
-    def __enter__(self) -> Self:
-        self._process = subprocess.Popen(
-            self._command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-        )
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        from server import stop_child
-
-        stop_child(self._process)
-        self._process = None
+        return self.request(command)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import statistics
 import subprocess
 import sys
@@ -10,8 +9,9 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
+
+from child import Child
 
 HERE = Path(__file__).resolve().parent
 
@@ -48,42 +48,16 @@ class Figure:
         return data
 
 
-class Worker:
+class Worker(Child):
     """A ``worker.py`` process under a given interpreter; ``time`` asks it for one batch."""
 
     def __init__(self, python: str = sys.executable) -> None:
-        self._command = [python, str(HERE / "worker.py")]
-        self._process: subprocess.Popen[str] | None = None
+        super().__init__([python, str(HERE / "worker.py")], "worker")
 
     def time(self, contender: str, url: str, calls: int) -> tuple[float, float, int]:
         """Wall and CPU seconds for ``calls`` calls of ``contender``, and the items returned."""
-        process = self._process
-        assert process is not None and process.stdin and process.stdout
-        process.stdin.write(json.dumps({"contender": contender, "url": url, "calls": calls}))
-        process.stdin.write("\n")
-        process.stdin.flush()
-        line = process.stdout.readline()
-        if not line:
-            raise RuntimeError(f"the {contender} worker ended (see its error output above)")
-        answer = json.loads(line)
+        answer = self.request({"contender": contender, "url": url, "calls": calls})
         return float(answer["seconds"]), float(answer["cpu"]), int(answer["items"])
-
-    def __enter__(self) -> Self:
-        self._process = subprocess.Popen(
-            self._command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-        )
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        from server import stop_child
-
-        stop_child(self._process)
-        self._process = None
 
 
 def interleave(

@@ -15,12 +15,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import subprocess
 import sys
 import threading
 from pathlib import Path
-from types import TracebackType
 from typing import IO, Self
+
+from child import Child
 
 MAX_HEAD = 64 * 1024
 NOT_FOUND = b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"
@@ -99,7 +99,7 @@ def serve(counts: list[int], lifetime: float) -> None:
     asyncio.run(main())
 
 
-class FixedServer:
+class FixedServer(Child):
     """The fixed-response server in a child process; a context manager.
 
     Args:
@@ -109,15 +109,9 @@ class FixedServer:
     """
 
     def __init__(self, counts: list[int], *, python: str = sys.executable, lifetime: float = 900):
+        command = [python, str(Path(__file__).resolve()), "--lifetime", str(lifetime)]
+        super().__init__([*command, *map(str, counts)], "fixed-response server")
         self.counts = counts
-        self._command = [
-            python,
-            str(Path(__file__).resolve()),
-            "--lifetime",
-            str(lifetime),
-            *map(str, counts),
-        ]
-        self._process: subprocess.Popen[str] | None = None
         self.port = 0
 
     def url(self, count: int) -> str:
@@ -129,25 +123,14 @@ class FixedServer:
         return f"http://127.0.0.1:{self.port}{base_path(count)}"
 
     def __enter__(self) -> Self:
-        self._process = subprocess.Popen(
-            self._command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-        )
-        assert self._process.stdout is not None
+        super().__enter__()
+        assert self._process is not None and self._process.stdout is not None
         line = _readline_within(self._process.stdout, 60.0)
         if not line.startswith("READY "):
             self.__exit__(None, None, None)
             raise RuntimeError(f"the fixed-response server did not start: {line!r}")
         self.port = int(line.split()[1])
         return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        stop_child(self._process)
-        self._process = None
 
 
 def _readline_within(stream: IO[str], seconds: float) -> str:
@@ -157,22 +140,6 @@ def _readline_within(stream: IO[str], seconds: float) -> str:
     reader.start()
     reader.join(seconds)
     return lines[0].strip() if lines else ""
-
-
-def stop_child(process: subprocess.Popen[str] | None, grace: float = 5.0) -> None:
-    """Close a child's stdin (its signal to stop), then wait for it, then kill it."""
-    if process is None:
-        return
-    if process.stdin is not None:
-        with contextlib.suppress(OSError):
-            process.stdin.close()
-    try:
-        process.wait(grace)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(grace)
-    if process.stdout is not None:
-        process.stdout.close()
 
 
 def main() -> None:
