@@ -18,6 +18,20 @@ START = datetime.datetime(2025, 6, 1, 12, 0, tzinfo=datetime.UTC)
 DAY = 86_400.0
 """Seconds in a day, for ``clock.advance``."""
 
+KEY_FIELDS = [
+    "id",
+    "name",
+    "kind",
+    "org_id",
+    "project_id",
+    "created_at",
+    "created_by",
+    "last_used_at",
+    "last_used_from",
+    "revoked",
+]
+"""The fields of a key in ``--output json``, in their documented order (docs/cli.md)."""
+
 
 @dataclass
 class Neon:

@@ -7,22 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_support import Neon
+from cli_support import KEY_FIELDS, Neon
 from click.testing import CliRunner
 from neon_keys.cli import _sandbox, cli
-
-KEY_FIELDS = [
-    "id",
-    "name",
-    "kind",
-    "org_id",
-    "project_id",
-    "created_at",
-    "created_by",
-    "last_used_at",
-    "last_used_from",
-    "revoked",
-]
 
 
 def _json(neon: Neon, *args: str) -> Any:

@@ -4,21 +4,8 @@ from __future__ import annotations
 
 import json
 
-from cli_support import DAY, Neon, lines
+from cli_support import DAY, KEY_FIELDS, Neon, lines
 from neon_keys.testing import FakeClock
-
-KEY_FIELDS = {
-    "id",
-    "name",
-    "kind",
-    "org_id",
-    "project_id",
-    "created_at",
-    "created_by",
-    "last_used_at",
-    "last_used_from",
-    "revoked",
-}
 
 
 def _org_keys(neon: Neon) -> None:
@@ -55,7 +42,7 @@ def test_json_output_is_an_array_of_key_objects(neon: Neon, clock: FakeClock) ->
     result = neon("--output", "json", "list", "--org", neon.org)
     assert result.exit_code == 0
     records = json.loads(result.stdout)
-    assert [set(record) for record in records] == [KEY_FIELDS, KEY_FIELDS]
+    assert [list(record) for record in records] == [KEY_FIELDS, KEY_FIELDS]
     deploy, preview = records
     assert deploy["kind"] == "org" and deploy["project_id"] is None
     assert deploy["org_id"] == neon.org

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
+from cli_support import KEY_FIELDS
 from neon_keys import Creator, OrgKey, PersonalKey, ProjectKey
 from neon_keys.cli import _audit, _output, _sinks
 
@@ -50,18 +51,7 @@ def test_key_record_has_a_stable_field_order() -> None:
     record = _output.key_record(
         OrgKey(id=1, name="x", created_at=None, created_by=None, org_id="o")
     )
-    assert list(record) == [
-        "id",
-        "name",
-        "kind",
-        "org_id",
-        "project_id",
-        "created_at",
-        "created_by",
-        "last_used_at",
-        "last_used_from",
-        "revoked",
-    ]
+    assert list(record) == KEY_FIELDS
 
 
 @pytest.mark.parametrize(
