@@ -71,10 +71,12 @@ NAME = "fault-suite-key"
 
 GET, WRITE = "GET", "POST / DELETE"
 
+OTHER_5XX = "any other 5xx (500, 502, 504, a proxy's 520-524, ...)"
+
 POLICY: dict[str, dict[str, str]] = {
     "connect failure (nothing sent)": {GET: "retried", WRITE: "retried"},
     "429, 503, 423": {GET: "retried", WRITE: "retried"},
-    "500, 502, 504": {GET: "retried", WRITE: "not retried"},
+    OTHER_5XX: {GET: "retried", WRITE: "not retried"},
     "timeout or dropped connection after sending": {GET: "retried", WRITE: "not retried"},
     "other 4xx": {GET: "raised", WRITE: "raised"},
 }
@@ -118,8 +120,9 @@ class Kind:
 
 
 KINDS = [
-    Kind("500", Fault.status(500, committed=True), ServerError, "500, 502, 504", 500),
-    Kind("502-html", Fault.html(502, committed=True), ServerError, "500, 502, 504", 502),
+    Kind("500", Fault.status(500, committed=True), ServerError, OTHER_5XX, 500),
+    Kind("502-html", Fault.html(502, committed=True), ServerError, OTHER_5XX, 502),
+    Kind("524-proxy", Fault.html(524, committed=True), ServerError, OTHER_5XX, 524),
     Kind("503", Fault.status(503), ServerError, "429, 503, 423", 503),
     Kind("423", Fault.status(423), LockedError, "429, 503, 423", 423),
     Kind(
@@ -393,13 +396,13 @@ def test_fault(
 
 
 def test_the_suite_covers_every_operation_and_kind() -> None:
-    """Eight operations and ten kinds of fault, each pair struck always (and once if retried)."""
-    assert len(OPS) == 8 and len(KINDS) == 10
+    """Eight operations and eleven kinds of fault, each pair struck always (and once if retried)."""
+    assert len(OPS) == 8 and len(KINDS) == 11
     assert len({op.operation_id for op in OPS}) == 8
     always = {
         (op.operation_id, kind.name) for op, kind, every in (c.values for c in CASES) if every
     }
-    assert len(always) == 8 * 10
+    assert len(always) == 8 * 11
 
 
 def test_expected_outcomes_follow_the_table() -> None:
@@ -412,6 +415,9 @@ def test_expected_outcomes_follow_the_table() -> None:
         1, CreateOutcomeUnknownError, cause=ServerError, acted=True
     )
     assert expected(post, by_name["503"], always=True) == Expected(3, ServerError, acted=False)
+    assert expected(post, by_name["524-proxy"], always=True) == Expected(
+        1, CreateOutcomeUnknownError, cause=ServerError, acted=True
+    )
     assert expected(delete, by_name["slow-response"], always=True) == Expected(
         1, APITimeoutError, acted=True
     )

@@ -81,8 +81,9 @@ class InvalidInputError(NeonError, ValueError):
 class APIConnectionError(NeonError):
     """No HTTP response was received: the connection failed, dropped or timed out.
 
-    ``request_sent`` is False when the request certainly never reached Neon (a failed
-    connect), True or None when it may have.
+    ``request_sent`` is False when the request certainly never left (a failed connect), True
+    when it certainly did (the answer was being read, or never came), None when writing it
+    failed part way.
     """
 
     def __init__(self, message: str, *, method: str, path: str, request_sent: bool | None) -> None:

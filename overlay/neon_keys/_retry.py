@@ -21,8 +21,9 @@ from ._constants import INITIAL_RETRY_DELAY, MAX_RETRY_AFTER, MAX_RETRY_DELAY
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _RETRY_ANY_STATUS = frozenset({423, 429, 503})
-_RETRY_SAFE_STATUS = frozenset({500, 502, 504})
 _NOTHING_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# Reading the answer only starts once the whole request is written.
+_CERTAINLY_SENT = (httpx.ReadError, httpx.ReadTimeout, httpx.RemoteProtocolError)
 
 
 class Verdict(enum.Enum):
@@ -43,7 +44,9 @@ def judge(method: str, outcome: httpx.Response | httpx.RequestError) -> Verdict:
         status = outcome.status_code
         if status in _RETRY_ANY_STATUS:
             return Verdict.RETRY
-        if status in _RETRY_SAFE_STATUS:
+        # Any other 5xx, Neon's own or a proxy's (520-524 "the origin did not answer"), says
+        # nothing about whether a create or revoke happened.
+        if status >= 500:
             return Verdict.RETRY if safe else Verdict.AMBIGUOUS
         return Verdict.FAIL
     if isinstance(outcome, _NOTHING_SENT):
@@ -52,8 +55,14 @@ def judge(method: str, outcome: httpx.Response | httpx.RequestError) -> Verdict:
 
 
 def request_was_sent(error: httpx.RequestError) -> bool | None:
-    """False when a transport error certainly happened before the request left."""
-    return False if isinstance(error, _NOTHING_SENT) else None
+    """Whether the request left before a transport error: False, True, or None (unknown).
+
+    False for a failed connect (nothing was sent); True once the answer was being read;
+    None when writing failed part way.
+    """
+    if isinstance(error, _NOTHING_SENT):
+        return False
+    return True if isinstance(error, _CERTAINLY_SENT) else None
 
 
 @dataclass(frozen=True, slots=True)
