@@ -77,6 +77,32 @@ def test_html_502_from_a_proxy(make_client: Any, fake: FakeNeon) -> None:
     assert "\n" not in str(error) and len(error.message) < 300
 
 
+@pytest.mark.parametrize("offset", range(150, 200, 7))
+def test_an_echoed_token_cut_by_the_excerpt_leaves_no_piece(
+    make_client: Any, fake: FakeNeon, offset: int
+) -> None:
+    """A gateway page echoing the Authorization header shows no part of the token, cut or not."""
+    page = "<html><body>" + "x" * offset + f" Authorization: Bearer {API_KEY} </body></html>"
+    fake.route("GET", "/auth", httpx.Response(401, text=page))
+    with pytest.raises(AuthenticationError) as caught:
+        run(make_client().whoami())
+    text, message = str(caught.value), caught.value.message
+    assert "Bearer [redacted]" in message or message.endswith("...")
+    assert not any(API_KEY[:n] in text for n in range(6, len(API_KEY) + 1))
+
+
+def test_another_bearer_credential_in_an_error_page_is_masked(
+    make_client: Any, fake: FakeNeon
+) -> None:
+    """Whatever token follows "Bearer" in an error page is masked, not only this client's."""
+    page = "<p>upstream said: authorization: bearer napi_someone_elses_token_1234</p>"
+    fake.route("GET", "/auth", httpx.Response(502, text=page))
+    with pytest.raises(ServerError) as caught:
+        run(make_client(max_retries=0).whoami())
+    assert "someone_elses" not in str(caught.value)
+    assert "bearer [redacted]" in str(caught.value).lower()
+
+
 @pytest.mark.parametrize("body", [b"", b"{not json", b"[1, 2]", b'{"message": 5}', b"null"])
 def test_odd_error_bodies(make_client: Any, fake: FakeNeon, body: bytes) -> None:
     """Empty, truncated or oddly typed error bodies still give the status's error class."""

@@ -17,7 +17,7 @@ import re
 import ssl
 import time
 import uuid
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any, NoReturn, TypeVar
 
@@ -274,7 +274,7 @@ class BaseClient:
         try:
             code, message, request_id = error_fields(json.loads(response.content))
         except (ValueError, _ShapeError):
-            message = _excerpt(response)
+            message = _excerpt(response, self._redact)
         if not message:
             message = response.reason_phrase or "error"
         if 300 <= response.status_code < 400:
@@ -294,8 +294,11 @@ class BaseClient:
         return cls(self._redact(message), **common)
 
     def _redact(self, text: str) -> str:
+        """``text`` without this client's API key, nor any credential after ``Bearer``."""
         token = self._api_key.reveal()
-        return text.replace(token, "[redacted]") if token else text
+        if token:
+            text = text.replace(token, "[redacted]")
+        return _BEARER.sub("Bearer [redacted]", text)
 
     def _log_attempt(
         self,
@@ -414,10 +417,18 @@ _TAGS = re.compile(r"<[^>]*>")
 _SPACE = re.compile(r"\s+")
 
 
-def _excerpt(response: httpx.Response) -> str:
-    """A short, single-line excerpt of a non-JSON error body (an HTML page from a proxy)."""
+_BEARER = re.compile(r"\bBearer\s+[^\s\"'<>,;]+", re.IGNORECASE)
+
+
+def _excerpt(response: httpx.Response, redact: Callable[[str], str]) -> str:
+    """A short, single-line excerpt of a non-JSON error body (an HTML page from a proxy).
+
+    ``redact`` runs on the whole text before it is cut: a page that echoes the request's
+    headers must not leave half a token at the cut, where no search for the whole one
+    would find it.
+    """
     text = response.content[: ERROR_EXCERPT_LENGTH * 20].decode("utf-8", "replace")
-    text = _SPACE.sub(" ", _TAGS.sub(" ", text)).strip()
+    text = redact(_SPACE.sub(" ", _TAGS.sub(" ", text)).strip())
     if not text:
         return f"{response.reason_phrase or 'error'} (empty body)"
     if len(text) > ERROR_EXCERPT_LENGTH:
