@@ -115,6 +115,29 @@ def servers() -> Iterator[tuple[EmulatorServer, EmulatorServer]]:
         yield api, elsewhere
 
 
+@pytest.mark.parametrize("flavour", ["sync", "async"])
+def test_plain_http_never_goes_through_a_proxy_from_the_environment(
+    servers: tuple[EmulatorServer, EmulatorServer],
+    flavour: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With HTTP_PROXY set, a loopback http API is called directly: no proxy sees the token."""
+    api, proxy = servers
+    api.world, proxy.world = World.seeded(), World.seeded()
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.setenv(name, proxy.url)
+    outcome = _call(
+        flavour,
+        lambda: {"api_key": api.api_key, "base_url": api.base_url},
+        lambda n: n.whoami(),
+    )
+    assert outcome.auth_method == "api_key_user", outcome
+    assert api.world.log.count("getAuthDetails") == 1
+    assert len(proxy.world.log) == 0
+
+
 CALLS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "GET": ("listApiKeys", lambda n: n.personal_keys.list()),
     "POST": ("createApiKey", lambda n: n.personal_keys.create("redirected")),

@@ -145,11 +145,23 @@ class BaseClient:
 
     # -- one call ----------------------------------------------------------------------
 
-    def _pool_headers(self) -> dict[str, str]:
-        """The fixed headers, for a connection pool this client makes: they become the pool's
-        defaults, which httpx merges once, instead of into every request."""
+    def _own_pool_options(self, verify: Verify, timeout: Timeout) -> dict[str, Any]:
+        """The options of a connection pool this client makes for itself.
+
+        The fixed headers become the pool's defaults, which httpx merges once instead of
+        into every request. Redirects are never followed, so the token never travels to
+        another host. Proxy settings from the environment (``HTTP_PROXY`` ...) apply to
+        https only: plain http goes to loopback only, and a proxy would receive the token
+        in clear text.
+        """
         headers, self._fixed_headers = self._fixed_headers, {}
-        return headers
+        return {
+            "verify": ssl_verify(verify),
+            "timeout": timeout,
+            "follow_redirects": False,
+            "headers": headers,
+            "trust_env": not self.base_url.startswith("http://"),
+        }
 
     def _build_request(self, operation: Operation[Any], request_id: str) -> httpx.Request:
         headers = {

@@ -17,7 +17,6 @@ from ._base_client import (
     Send,
     Timeout,
     Verify,
-    ssl_verify,
 )
 from ._constants import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
 from ._models import AuthDetails, Organization
@@ -74,12 +73,7 @@ class NeonKeys(BaseClient):
             rate_limits=rate_limits,
         )
         self._owns_http = http_client is None
-        self._http = http_client or httpx.Client(
-            verify=ssl_verify(verify),
-            timeout=timeout,
-            follow_redirects=False,
-            headers=self._pool_headers(),
-        )
+        self._http = http_client or httpx.Client(**self._own_pool_options(verify, timeout))
 
     @cached_property
     def personal_keys(self) -> PersonalKeys:
@@ -177,12 +171,7 @@ class AsyncNeonKeys(BaseClient):
             rate_limits=rate_limits,
         )
         self._owns_http = http_client is None
-        self._http = http_client or httpx.AsyncClient(
-            verify=ssl_verify(verify),
-            timeout=timeout,
-            follow_redirects=False,
-            headers=self._pool_headers(),
-        )
+        self._http = http_client or httpx.AsyncClient(**self._own_pool_options(verify, timeout))
 
     @cached_property
     def personal_keys(self) -> AsyncPersonalKeys:
