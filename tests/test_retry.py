@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import datetime
 import email.utils
 import time
 from typing import Any
@@ -12,14 +14,17 @@ from fakes import ORG_ID, FakeNeon, created, json_response, run
 from neon_keys import (
     APIConnectionError,
     APITimeoutError,
+    AsyncNeonKeys,
     Backoff,
     CreateOutcomeUnknownError,
     LockedError,
+    NeonKeys,
     RateLimitError,
     ServerError,
     UnexpectedResponseError,
 )
 from neon_keys._retry import Verdict, judge, parse_retry_after
+from neon_keys.testing import AsyncEmulatorTransport, EmulatorTransport, FakeClock, Fault, World
 
 REQUEST = httpx.Request("GET", "https://x.test/")
 
@@ -362,3 +367,54 @@ class TestOrphans:
             run(make_client().personal_keys.create("x"))
         assert caught.value.candidates is None
         assert "could not be listed" in str(caught.value)
+
+
+class TestOrphanWindowOnNeonsClock:
+    """The orphan search reads the window on Neon's clock, not this machine's."""
+
+    @staticmethod
+    def _create_lost(world: World, name: str, flavour: str) -> CreateOutcomeUnknownError:
+        world.faults.inject("createApiKey", Fault.lost_response())
+        token = world.seed.admin_token
+        if flavour == "sync":
+            transport = EmulatorTransport(world)
+            with (
+                httpx.Client(transport=transport) as http,
+                NeonKeys(api_key=token, base_url=transport.base_url, http_client=http) as neon,
+                pytest.raises(CreateOutcomeUnknownError) as caught,
+            ):
+                neon.personal_keys.create(name)
+            return caught.value
+
+        async def main() -> CreateOutcomeUnknownError:
+            transport = AsyncEmulatorTransport(world)
+            async with (
+                httpx.AsyncClient(transport=transport) as http,
+                AsyncNeonKeys(api_key=token, base_url=transport.base_url, http_client=http) as neon,
+            ):
+                with pytest.raises(CreateOutcomeUnknownError) as caught:
+                    await neon.personal_keys.create(name)
+                return caught.value
+
+        return asyncio.run(main())
+
+    @pytest.mark.parametrize("flavour", ["sync", "async"])
+    def test_found_when_this_machine_is_far_ahead_of_neon(self, flavour: str) -> None:
+        """Neon's clock two years behind this machine's: the lost key is still found."""
+        world = World.seeded(clock=FakeClock(datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC)))
+        error = self._create_lost(world, "nightly", flavour)
+        assert [key.name for key in error.candidates or ()] == ["nightly"]
+        assert world.log.count("createApiKey") == 1
+
+    @pytest.mark.parametrize("flavour", ["sync", "async"])
+    def test_an_older_key_of_the_same_name_is_not_blamed(self, flavour: str) -> None:
+        """A key of that name made 100 s before the attempt is not among the candidates."""
+        clock = FakeClock()
+        world = World.seeded(clock=clock)
+        older = world.key_for_token(world.issue_personal_key(world.seed.admin_id, "nightly"))
+        assert older is not None
+        clock.advance(100)
+        error = self._create_lost(world, "nightly", flavour)
+        candidates = error.candidates or ()
+        assert len(candidates) == 1 and candidates[0].id != older.id
+        assert str(older.id) not in str(error)

@@ -8,6 +8,7 @@ only drive it, with blocking or awaiting I/O, so every decision is made in one p
 
 from __future__ import annotations
 
+import email.utils
 import functools
 import ipaddress
 import json
@@ -31,6 +32,7 @@ from ._constants import (
     DEFAULT_TIMEOUT,
     ERROR_EXCERPT_LENGTH,
     ORPHAN_CLOCK_SKEW,
+    ORPHAN_SERVER_SLACK,
     REQUEST_ID_HEADER,
     RESPONSE_REQUEST_ID_HEADER,
 )
@@ -181,7 +183,7 @@ class BaseClient:
     def _flow(self, operation: Operation[T]) -> Flow[T]:
         """Perform ``operation`` with retries; see the module docstring."""
         request_id = str(uuid.uuid4())
-        started = time.time()
+        started = time.monotonic()
         attempt = 0
         # Backoff.immediate() promises never to wait, so it does not pace either (a 429 would
         # otherwise slow every later call of the client down in real time).
@@ -241,12 +243,26 @@ class BaseClient:
         raise unknown from error
 
     def _find_orphans(self, search: OrphanSearch, started: float) -> Flow[list[APIKey] | None]:
+        """The keys of the searched name created since ``started`` (a ``time.monotonic()``).
+
+        ``created_at`` is Neon's clock, so the attempt's start is put on Neon's clock too:
+        the listing's ``Date`` minus the time elapsed here since the attempt began, less a
+        little for the one-second resolution of both. Without a ``Date``, the local clock
+        stands in, with a wide allowance for the difference between the two.
+        """
+        answers: list[httpx.Response] = []
         try:
-            keys = yield from self._flow(search.listing)
+            keys = yield from _watching(self._flow(search.listing), answers)
         except NeonError as err:
             logger.warning("could not list keys to look for an orphaned create: %s", err)
             return None
-        return candidates_of(search, keys, started - ORPHAN_CLOCK_SKEW)
+        elapsed = time.monotonic() - started
+        server_now = _server_time(answers[-1]) if answers else None
+        if server_now is None:
+            since = time.time() - elapsed - ORPHAN_CLOCK_SKEW
+        else:
+            since = server_now - elapsed - ORPHAN_SERVER_SLACK
+        return candidates_of(search, keys, since)
 
     def _parse_success(self, operation: Operation[T], response: httpx.Response, attempt: int) -> T:
         try:
@@ -427,6 +443,29 @@ def check_max_retries(value: object) -> int:
 
 _TAGS = re.compile(r"<[^>]*>")
 _SPACE = re.compile(r"\s+")
+
+
+def _watching(flow: Flow[T], answers: list[httpx.Response]) -> Flow[T]:
+    """``flow`` unchanged, with every HTTP response it receives appended to ``answers``."""
+    reply: Any = None
+    while True:
+        try:
+            step = flow.send(reply)
+        except StopIteration as done:
+            result: T = done.value
+            return result
+        reply = yield step
+        if isinstance(reply, httpx.Response):
+            answers.append(reply)
+
+
+def _server_time(response: httpx.Response) -> float | None:
+    """The POSIX time of a response's ``Date`` header, or None without a readable one."""
+    try:
+        moment = email.utils.parsedate_to_datetime(response.headers.get("Date", ""))
+    except (TypeError, ValueError, IndexError):
+        return None
+    return moment.timestamp() if moment.tzinfo is not None else None
 
 
 _BEARER = re.compile(r"\bBearer\s+[^\s\"'<>,;]+", re.IGNORECASE)

@@ -42,7 +42,12 @@ ERROR_EXCERPT_LENGTH = 200
 """Characters of a non-JSON error body kept in the error message."""
 
 ORPHAN_CLOCK_SKEW = 120.0
-"""Seconds of clock difference allowed when looking for keys created since an attempt began."""
+"""Seconds of difference allowed between this machine's clock and Neon's when looking for
+keys created since an attempt began, if Neon's answer carries no ``Date`` to go by."""
+
+ORPHAN_SERVER_SLACK = 5.0
+"""Seconds allowed before an attempt's start on Neon's clock (``Date`` and ``created_at``
+both have a resolution of one second) when looking for the keys it may have created."""
 
 NEON_REQUESTS_PER_MINUTE = 700
 """Neon's documented limit of requests per minute for one account."""

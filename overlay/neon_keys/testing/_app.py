@@ -38,6 +38,7 @@ Everything else validates against the spec (``tests/testing/test_emulator_confor
 
 from __future__ import annotations
 
+import email.utils
 import json
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -116,6 +117,8 @@ class EmulatorApp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Handle one ASGI connection (``http``, or ``lifespan`` from a server)."""
+        if scope["type"] == "http":
+            send = _dated(send, self.world)
         await self._router(scope, receive, send)
 
     async def _unknown_path(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -349,6 +352,22 @@ def _headers(
     ]
     headers.extend((name.lower(), value) for name, value in (extra or {}).items())
     return headers
+
+
+def _dated(send: Send, world: World) -> Send:
+    """``send``, with a ``Date`` header from the world's clock on every response.
+
+    Neon dates its answers by the clock its ``created_at`` values come from; so does the
+    emulator, fake clock included (the loopback server leaves out uvicorn's own header).
+    """
+
+    async def send_dated(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            date = email.utils.format_datetime(world.clock.now(), usegmt=True)
+            message = {**message, "headers": [*message["headers"], (b"date", date.encode())]}
+        await send(message)
+
+    return send_dated
 
 
 async def _send(

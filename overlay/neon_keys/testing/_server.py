@@ -201,6 +201,7 @@ class EmulatorServer:
             ws="none",
             log_config=None,
             access_log=False,
+            date_header=False,  # the app dates its answers by the world's clock
             timeout_graceful_shutdown=max(1, round(self.shutdown_timeout)),
         )
         ready = threading.Event()
