@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import pickle
 from typing import Any
 
 import httpx
 import pytest
 from fakes import API_KEY, ORG_ID, FakeNeon, json_response, run
 from neon_keys import (
+    APIConnectionError,
     APIError,
+    APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    ConfigurationError,
     ConflictError,
+    CreateOutcomeUnknownError,
+    InvalidInputError,
     LockedError,
     NeonError,
     NotFoundError,
     PermissionDeniedError,
+    PersonalKey,
     RateLimitError,
     ServerError,
     UnexpectedResponseError,
@@ -166,3 +173,43 @@ def test_messages_never_contain_the_api_key(client: Any, fake: FakeNeon) -> None
     assert API_KEY not in str(caught.value)
     assert API_KEY not in repr(caught.value.args) and API_KEY not in caught.value.code
     assert "[redacted]" in caught.value.message
+
+
+def _every_error() -> list[NeonError]:
+    """One of each error class the library raises, with its attributes filled in."""
+    key = PersonalKey(id=7, name="ci", created_at=None, created_by=None)
+    lost = APITimeoutError(
+        "POST /api_keys: timed out", method="POST", path="/api_keys", request_sent=True
+    )
+    errors: list[NeonError] = [
+        ConfigurationError("no API key"),
+        InvalidInputError("key_name", "must be 1 to 64 characters", "x" * 70),
+        APIConnectionError("GET /auth: refused", method="GET", path="/auth", request_sent=False),
+        lost,
+        UnexpectedResponseError(
+            "body is not JSON", method="GET", path="/auth", status_code=200, request_id="r-1"
+        ),
+        CreateOutcomeUnknownError("ci", [key], lost, "neon-keys revoke 7"),
+        RateLimitError("slow down", status_code=429, retry_after=2.0, request_id="r-2"),
+    ]
+    errors += [
+        cls("nope", status_code=status, code="c", request_id="r-3", method="GET", path="/auth")
+        for status, cls in [(401, AuthenticationError), (404, NotFoundError), (502, ServerError)]
+    ]
+    for number, error in enumerate(errors):
+        error.attempts = number
+    return errors
+
+
+@pytest.mark.parametrize("error", _every_error(), ids=lambda e: type(e).__name__)
+def test_errors_survive_pickling(error: NeonError) -> None:
+    """An error crosses a process boundary (a process pool) whole: class, message, fields."""
+    copy = pickle.loads(pickle.dumps(error))  # noqa: S301 - bytes this test just made
+    assert type(copy) is type(error)
+    assert str(copy) == str(error) and copy.args == error.args
+    assert vars(copy).keys() == vars(error).keys()
+    assert copy.attempts == error.attempts
+    if isinstance(error, CreateOutcomeUnknownError):
+        assert copy.candidates == error.candidates and str(copy.cause) == str(error.cause)
+    else:
+        assert vars(copy) == vars(error)

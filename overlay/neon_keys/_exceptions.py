@@ -24,7 +24,7 @@ Messages never contain the API key or a secret.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ._models import APIKey
@@ -55,6 +55,19 @@ class NeonError(Exception):
 
     attempts: int = 0
     """How many HTTP requests were sent for the failed call (0 when none was)."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickle (a process pool sending an error back, say) would call the class with the
+        # message alone, which the subclasses' keyword-only arguments refuse: rebuild the
+        # error from its message and attributes instead.
+        return (_rebuild, (type(self), self.args), self.__dict__)
+
+
+def _rebuild(cls: type[NeonError], args: tuple[Any, ...]) -> NeonError:
+    """An error of class ``cls`` with ``args``, its ``__init__`` not run (pickle sets the rest)."""
+    error = cls.__new__(cls)
+    error.args = args
+    return error
 
 
 class ConfigurationError(NeonError):
