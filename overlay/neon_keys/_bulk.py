@@ -23,7 +23,9 @@ class RevokeStatus(enum.StrEnum):
     REVOKED = "revoked"
     """Revoked by this call."""
     ALREADY_GONE = "already_gone"
-    """Neon answered 404: revoked before, or never existed."""
+    """Neon answered 404: no such key among this scope's keys. It was revoked before, or it
+    was never one of them: an organization key asked of ``personal_keys``, a key of another
+    organization, a mistyped id. Such a key, if it exists elsewhere, still works."""
     FAILED = "failed"
     """Not revoked; ``error`` says why."""
 
@@ -39,7 +41,12 @@ class RevokeOutcome(Generic[K]):
 
     @property
     def ok(self) -> bool:
-        """True when the key no longer works (revoked now or already gone)."""
+        """True unless the revoke failed: nothing is left to revoke under this id in this scope.
+
+        ``ALREADY_GONE`` counts as ok, as it does for an idempotent clean-up; where the id
+        may have belonged to another scope (see ``RevokeStatus.ALREADY_GONE``), check
+        ``status`` rather than ``ok``.
+        """
         return self.status is not RevokeStatus.FAILED
 
 

@@ -35,7 +35,9 @@ class PersonalKeys:
 
         The result's ``secret`` holds the token, which Neon shows only this once.
         Raises ``CreateOutcomeUnknownError`` if the answer was lost or unreadable; see its
-        ``candidates``.
+        ``candidates``. A call interrupted from outside once the request has left (a task
+        cancelled, ``asyncio.timeout``, Ctrl-C) cannot look for the key it may have made:
+        list the keys by name afterwards to find it.
         """
         return self._client._execute(ops.create_personal_key(name))
 
