@@ -16,6 +16,7 @@ from neon_keys import (
     Backoff,
     InvalidInputError,
     NeonKeys,
+    RateLimitError,
     RateLimits,
     RevokeOutcome,
     RevokeStatus,
@@ -325,6 +326,33 @@ def test_a_pause_never_lets_queued_work_exceed_a_limit() -> None:
     times += _reserved_at_once(pacer, clock, routes)
     assert min(times[900:]) >= max(times[:900])
     assert _most_in_window(times, 60.0) <= 700
+
+
+def test_a_retry_after_left_to_the_caller_holds_later_calls_no_longer_than_the_cap(
+    fake: FakeNeon,
+) -> None:
+    """After a 429 asking for an hour, the client's next calls wait at most max_retry_after."""
+    fake.route(
+        "GET",
+        "/api_keys",
+        json_response({"message": "slow"}, status=429, **{"Retry-After": "3600"}),
+    )
+    neon = fake.sync_client(backoff=Backoff(max_retry_after=5.0))
+    clock = FakeClock()
+    neon._pacer = Pacer(RateLimits(), clock)
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        clock.now += seconds
+
+    neon._sleep = sleep  # type: ignore[method-assign]
+    with pytest.raises(RateLimitError) as caught:
+        neon.personal_keys.list()
+    assert caught.value.retry_after == 3600 and waits == []
+    neon.with_options(max_retries=0).whoami()  # copies share the pacer, and its pause
+    neon.whoami()
+    assert waits[0] == pytest.approx(5.0) and max(waits) <= 5.0
 
 
 def test_pacing_survives_latency_jitter() -> None:
