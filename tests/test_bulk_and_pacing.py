@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import math
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import httpx
 import pytest
 from fakes import ORG_ID, FakeNeon, json_response, run
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from neon_keys import (
     Backoff,
     InvalidInputError,
     NeonKeys,
+    RateLimitError,
     RateLimits,
     RevokeOutcome,
     RevokeStatus,
 )
-from neon_keys._pacing import Pacer
+from neon_keys._constants import PACING_ACCOUNT_BURST
+from neon_keys._pacing import Pace, Pacer, Plan, plan
 from neon_keys.testing import EmulatorTransport, ServerRateLimits, World
 from neon_keys.testing import FakeClock as EmulatorClock
 
@@ -99,7 +104,11 @@ class FakeClock:
         return self.now
 
 
+ROUTES = ("listApiKeys", "revokeApiKey", "createOrgApiKey", "getAuthDetails")
+
+
 def _send_times(pacer: Pacer, clock: FakeClock, route: str, count: int) -> list[float]:
+    """One caller sending ``count`` requests on ``route`` back to back, each after its wait."""
     times = []
     for _ in range(count):
         clock.now += pacer.reserve(route)
@@ -107,64 +116,247 @@ def _send_times(pacer: Pacer, clock: FakeClock, route: str, count: int) -> list[
     return times
 
 
-def test_single_calls_never_wait() -> None:
-    """A burst within the limits is sent at once."""
+def _reserved_at_once(pacer: Pacer, clock: FakeClock, routes: Sequence[str]) -> list[float]:
+    """Send times of requests reserved by concurrent callers at the same instant."""
+    return [clock.now + pacer.reserve(route) for route in routes]
+
+
+def _most_in_window(times: Sequence[float], seconds: float, *, closed: bool = True) -> int:
+    """The most of ``times`` that any window of ``seconds`` holds (half-open if not closed)."""
+    ordered = sorted(times)
+    most = start = 0
+    for end, last in enumerate(ordered):
+        while ordered[start] < last - seconds or (not closed and ordered[start] == last - seconds):
+            start += 1
+        most = max(most, end - start + 1)
+    return most
+
+
+def _as_window(limit: float, seconds: float) -> tuple[float, float]:
+    """A limit of ``limit`` per ``seconds`` as a count per window; under 1, as one per longer."""
+    return (limit, seconds) if limit >= 1 else (1.0, seconds / limit)
+
+
+def _assert_within_limits(limits: RateLimits, sent: Sequence[tuple[str, float]]) -> None:
+    """No window of a limit's length holds more of ``sent`` than that limit allows."""
+    checks = [(_as_window(limits.per_minute, 60.0), [t for _, t in sent])]
+    for route in {route for route, _ in sent}:
+        times = [t for r, t in sent if r == route]
+        checks.append((_as_window(limits.burst_per_route, 1.0), times))
+        if route == "createOrgApiKey":
+            checks.append((_as_window(limits.org_create_per_second, 1.0), times))
+    for (allowed, seconds), times in checks:
+        assert _most_in_window(times, seconds) <= allowed, (allowed, seconds)
+
+
+def test_plan_for_neons_documented_limits() -> None:
+    """Neon's limits give 39/s per route, 9/s for org-key creation and 690/min per account."""
+    assert plan(RateLimits()) == Plan(
+        account=Pace(rate=(700 - PACING_ACCOUNT_BURST) / 60, burst=PACING_ACCOUNT_BURST),
+        route=Pace(rate=39, burst=1),
+        org_create=Pace(rate=9, burst=1),
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    per_minute=st.integers(1, 5000) | st.floats(0.1, 5000),
+    per_route=st.integers(1, 200) | st.floats(0.1, 200),
+    org_create=st.integers(1, 50) | st.floats(0.1, 50),
+)
+def test_plan_fits_any_limits(per_minute: float, per_route: float, org_create: float) -> None:
+    """For any limits, each planned pace fits its window and uses most of the limit."""
+    limits = RateLimits(per_minute, per_route, org_create)
+    derived = plan(limits)
+    for pace, limit, seconds in [
+        (derived.account, per_minute, 60.0),
+        (derived.route, per_route, 1.0),
+        (derived.org_create, min(org_create, per_route), 1.0),
+    ]:
+        allowed, window = _as_window(limit, seconds)
+        assert pace.burst >= 1 and pace.rate > 0
+        assert math.floor(pace.most_in(window)) <= allowed
+        whole = math.floor(limit)
+        if whole >= 2:  # all of the window's budget is used, a tenth at most for the burst
+            assert pace.most_in(seconds) == pytest.approx(whole)
+            assert pace.rate * seconds >= 0.9 * whole - 1
+
+
+@pytest.mark.parametrize(
+    ("limits", "bucket"),
+    [
+        (RateLimits(per_minute=1e9, burst_per_route=5), "route"),  # 1, then 4 a second
+        (RateLimits(per_minute=250, burst_per_route=1e6), "account"),  # 10, then 4 a second
+    ],
+)
+def test_the_window_bound_is_exact(limits: RateLimits, bucket: str) -> None:
+    """Saturated, a bucket puts burst + rate * L requests in a closed window, one less if open."""
+    clock = FakeClock()
+    pacer = Pacer(limits, clock)
+    pace: Pace = getattr(pacer.plan, bucket)
+    seconds = 1.0 if bucket == "route" else 60.0
+    routes = ["listApiKeys"] * 400 if bucket == "route" else [f"op{n}" for n in range(1000)]
+    times = _reserved_at_once(pacer, clock, routes)
+    assert _most_in_window(times, seconds) == pace.most_in(seconds)
+    assert _most_in_window(times, seconds, closed=False) == pace.most_in(seconds) - 1
+
+
+@pytest.mark.parametrize("at_once", [False, True], ids=["back-to-back", "at-once"])
+@pytest.mark.parametrize(
+    ("route", "seconds", "allowed"),
+    [("revokeApiKey", 60.0, 700), ("listApiKeys", 1.0, 40), ("createOrgApiKey", 1.0, 10)],
+)
+def test_neons_limits_hold_in_every_window(
+    route: str, seconds: float, allowed: int, at_once: bool
+) -> None:
+    """Bulk work on one route never puts more than Neon allows in any window of its limit."""
     clock = FakeClock()
     pacer = Pacer(RateLimits(), clock)
-    assert [pacer.reserve("listApiKeys") for _ in range(10)] == [0.0] * 10
+    count = 2000 if seconds == 60.0 else 400
+    if at_once:
+        times = _reserved_at_once(pacer, clock, [route] * count)
+    else:
+        times = _send_times(pacer, clock, route, count)
+    assert _most_in_window(times, seconds) <= allowed
 
 
-def test_sustained_rate_stays_under_per_minute_limit() -> None:
-    """Past the first burst, no 60 s window holds more than the per-minute limit."""
+step = (
+    st.tuples(st.just("calls"), st.sampled_from(ROUTES), st.integers(1, 60), st.booleans())
+    | st.tuples(st.just("gap"), st.floats(0.0, 90.0))
+    | st.tuples(st.just("429"), st.floats(0.0, 5.0))
+    | st.tuples(st.just("ok"), st.integers(1, 100))
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    per_minute=st.integers(1, 1500) | st.floats(0.5, 1500),
+    per_route=st.integers(1, 80) | st.floats(0.5, 80),
+    org_create=st.integers(1, 20) | st.floats(0.5, 20),
+    steps=st.lists(step, max_size=25),
+)
+def test_no_window_ever_exceeds_a_limit(
+    per_minute: float, per_route: float, org_create: float, steps: list[tuple[Any, ...]]
+) -> None:
+    """Whatever the limits and arrivals (bursts, concurrency, gaps, 429s), no limit is exceeded."""
+    limits = RateLimits(per_minute, per_route, org_create)
     clock = FakeClock()
-    pacer = Pacer(RateLimits(per_minute=700, burst_per_route=40), clock)
-    times = _send_times(pacer, clock, "revokeApiKey", 2000)
-    start = 0
-    for end, t in enumerate(times):
-        while times[start] <= t - 60.0:
-            start += 1
-        assert end - start + 1 <= 700 + 40
-    rate = (len(times) - 40) / (times[-1] - times[0])
-    assert rate == pytest.approx(700 / 60, rel=0.02)
+    pacer = Pacer(limits, clock)
+    sent: list[tuple[str, float]] = []
+    for kind, *args in steps:
+        if kind == "calls":
+            route, count, at_once = args
+            if at_once:  # concurrent callers, each reserving its slot at the same instant
+                sent += [(route, t) for t in _reserved_at_once(pacer, clock, [route] * count)]
+            else:  # one caller, back to back
+                sent += [(route, t) for t in _send_times(pacer, clock, route, count)]
+        elif kind == "gap":
+            clock.now += args[0]
+        elif kind == "429":
+            pacer.backoff(args[0])
+        else:
+            for _ in range(args[0]):
+                pacer.recovered()
+    _assert_within_limits(limits, sent)
 
 
-def test_route_bursts_stay_under_per_second_limit() -> None:
-    """No one-second window on a route holds more than the burst limit."""
+@pytest.mark.parametrize(
+    ("route", "bucket"), [("listApiKeys", "route"), ("createOrgApiKey", "org_create")]
+)
+def test_sustained_rate_per_route_is_the_planned_one(route: str, bucket: str) -> None:
+    """Bulk work on one route runs at its planned rate: 39 of 40 a second, 9 of 10 for creations."""
     clock = FakeClock()
-    pacer = Pacer(RateLimits(per_minute=100_000, burst_per_route=40), clock)
-    times = _send_times(pacer, clock, "listApiKeys", 400)
-    for i in range(len(times) - 80):
-        window = [t for t in times[i:] if t < times[i] + 1.0]
-        assert len(window) <= 80  # burst plus one second's worth
-    assert (len(times) - 40) / (times[-1] - times[0]) == pytest.approx(40, rel=0.02)
+    pacer = Pacer(RateLimits(per_minute=1e9), clock)
+    pace: Pace = getattr(pacer.plan, bucket)
+    times = _send_times(pacer, clock, route, 400)
+    assert (len(times) - pace.burst) / (times[-1] - times[0]) == pytest.approx(pace.rate)
+    limit = (
+        RateLimits().burst_per_route if bucket == "route" else RateLimits().org_create_per_second
+    )
+    assert pace.rate >= 0.9 * limit
 
 
-def test_org_key_creation_is_slower() -> None:
-    """Organization-key creation is paced at its own, lower limit."""
+def test_sustained_rate_per_account_is_the_planned_one() -> None:
+    """Bulk work over several routes runs at the planned account rate, 690 of 700 a minute."""
     clock = FakeClock()
-    pacer = Pacer(RateLimits(per_minute=100_000), clock)
-    times = _send_times(pacer, clock, "createOrgApiKey", 100)
-    assert (len(times) - 10) / (times[-1] - times[0]) == pytest.approx(10, rel=0.05)
+    pacer = Pacer(RateLimits(), clock)
+    pace = pacer.plan.account
+    times = []
+    for number in range(1500):  # one caller, taking turns on three routes
+        times += _send_times(pacer, clock, ROUTES[number % 3], 1)
+    assert (len(times) - pace.burst) / (times[-1] - times[0]) == pytest.approx(pace.rate, rel=1e-3)
+    assert pace.rate * 60 >= 0.98 * 700
+
+
+def test_single_calls_never_wait() -> None:
+    """A lone call, calls on different routes at once, and calls a second apart are not paced."""
+    clock = FakeClock()
+    pacer = Pacer(RateLimits(), clock)
+    assert [pacer.reserve(route) for route in ROUTES] == [0.0] * len(ROUTES)
+    for _ in range(100):
+        clock.now += 1.0
+        assert pacer.reserve("listApiKeys") == 0.0
 
 
 def test_429_pauses_and_slows_down() -> None:
     """After a 429 every route waits out the pause, then runs slower for a while."""
     clock = FakeClock()
-    limits = RateLimits(per_minute=600, burst_per_route=20)
-    pacer = Pacer(limits, clock)
+    pacer = Pacer(RateLimits(per_minute=600, burst_per_route=20), clock)
+    rate = pacer.plan.account.rate
+    assert rate < pacer.plan.route.rate  # the account's pace is the one a 429 slows
     _send_times(pacer, clock, "revokeApiKey", 20)
     pacer.backoff(3.0)
     assert pacer.reserve("listApiKeys") >= 3.0 - 1e-9
     times = _send_times(pacer, clock, "revokeApiKey", 30)
-    assert (len(times) - 1) / (times[-1] - times[0]) < 10
+    assert (len(times) - 1) / (times[-1] - times[0]) == pytest.approx(rate / 1.5)
     for _ in range(500):
         pacer.recovered()
     times = _send_times(pacer, clock, "revokeApiKey", 60)
-    assert (len(times) - 1) / (times[-1] - times[0]) == pytest.approx(10, rel=0.05)
+    assert (len(times) - 1) / (times[-1] - times[0]) == pytest.approx(rate)
 
 
-def test_pacing_at_the_limit_survives_latency_jitter() -> None:
-    """Paced at exactly the server's limit, requests whose latency varies are not refused."""
+def test_a_pause_never_lets_queued_work_exceed_a_limit() -> None:
+    """A 429 while many calls are queued slows the rest without widening the account's burst."""
+    clock = FakeClock()
+    pacer = Pacer(RateLimits(), clock)
+    routes = [ROUTES[n % 4] for n in range(900)]
+    times = _reserved_at_once(pacer, clock, routes)
+    clock.now += 1.0
+    pacer.backoff(1.0)
+    times += _reserved_at_once(pacer, clock, routes)
+    assert min(times[900:]) >= max(times[:900])
+    assert _most_in_window(times, 60.0) <= 700
+
+
+def test_a_retry_after_left_to_the_caller_holds_later_calls_no_longer_than_the_cap(
+    fake: FakeNeon,
+) -> None:
+    """After a 429 asking for an hour, the client's next calls wait at most max_retry_after."""
+    fake.route(
+        "GET",
+        "/api_keys",
+        json_response({"message": "slow"}, status=429, **{"Retry-After": "3600"}),
+    )
+    neon = fake.sync_client(backoff=Backoff(max_retry_after=5.0))
+    clock = FakeClock()
+    neon._pacer = Pacer(RateLimits(), clock)
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        clock.now += seconds
+
+    neon._sleep = sleep  # type: ignore[method-assign]
+    with pytest.raises(RateLimitError) as caught:
+        neon.personal_keys.list()
+    assert caught.value.retry_after == 3600 and waits == []
+    neon.with_options(max_retries=0).whoami()  # copies share the pacer, and its pause
+    neon.whoami()
+    assert waits[0] == pytest.approx(5.0) and max(waits) <= 5.0
+
+
+def test_pacing_survives_latency_jitter() -> None:
+    """Paced under the server's limit, requests whose latency varies by 0.5 s are not refused."""
     from neon_keys.testing._ratelimit import RateLimiter, ServerRateLimits
 
     clock = FakeClock()
@@ -173,8 +365,8 @@ def test_pacing_at_the_limit_survives_latency_jitter() -> None:
     jitter = random.Random(7)
     for number in range(400):
         clock.now += pacer.reserve("revokeApiKey")
-        # The first request also opens the connection; later ones are up to 20 ms quicker.
-        latency = 0.02 if number == 0 else jitter.uniform(0.0, 0.02)
+        # The first request also opens the connection; later ones are up to 0.5 s quicker.
+        latency = 0.5 if number == 0 else jitter.uniform(0.0, 0.5)
         assert server.acquire("user", "revokeApiKey", None, clock.now + latency) is None
 
 
@@ -204,7 +396,8 @@ class Paced:
             http_client=self.http,
             backoff=Backoff(jitter=False),
         )
-        self.neon._pacer = Pacer(RateLimits(), clock=self.clock.monotonic)
+        self.pacer = Pacer(RateLimits(), clock=self.clock.monotonic)
+        self.neon._pacer = self.pacer
         self.neon._sleep = self.clock.advance  # type: ignore[method-assign]
 
     def personal_keys(self, count: int) -> list[int]:
@@ -213,6 +406,10 @@ class Paced:
         for number in range(count):
             self.world.issue_personal_key(admin, f"bulk-{number}")
         return [key.id for key in self.world.personal_keys(admin)[1:]]
+
+    def seconds_for(self, count: int, *paces: Pace) -> float:
+        """How long ``count`` calls take, back to back, at the slowest of ``paces``."""
+        return max((count - pace.burst) / pace.rate for pace in paces)
 
     def refused(self) -> int:
         """Requests the emulator refused with 429."""
@@ -243,7 +440,10 @@ def test_bulk_revoke_stays_under_neons_limits(paced: Callable[[ServerRateLimits]
     outcomes = setup.neon.personal_keys.revoke_many(ids)
     assert [o.status for o in outcomes] == [RevokeStatus.REVOKED] * 150
     assert setup.refused() == 0
-    assert setup.clock.monotonic() >= (150 - 40) / 40  # the route's 40/s, after a burst of 40
+    paces = setup.pacer.plan
+    assert setup.clock.monotonic() == pytest.approx(
+        setup.seconds_for(150, paces.account, paces.route), rel=0.01
+    )
 
 
 def test_a_minute_of_traffic_stays_under_700_per_minute(
@@ -257,7 +457,10 @@ def test_a_minute_of_traffic_stays_under_700_per_minute(
     for number in range(800):
         calls[number % 4]()
     assert setup.refused() == 0 and len(setup.world.log) == 800
-    assert setup.clock.monotonic() >= (800 - 700) / 700 * 60
+    paces = setup.pacer.plan
+    assert setup.clock.monotonic() == pytest.approx(
+        setup.seconds_for(800, paces.account, paces.route), rel=0.01
+    )
 
 
 def test_org_key_creation_stays_under_10_per_second(
@@ -269,7 +472,10 @@ def test_org_key_creation_stays_under_10_per_second(
     created = [keys.create(f"deploy-{number}") for number in range(40)]
     assert len({key.id for key in created}) == 40
     assert setup.refused() == 0
-    assert setup.clock.monotonic() >= (40 - 10) / 10
+    paces = setup.pacer.plan
+    assert setup.clock.monotonic() == pytest.approx(
+        setup.seconds_for(40, paces.account, paces.org_create), rel=0.01
+    )
 
 
 def test_bulk_revoke_adapts_when_neon_is_stricter(

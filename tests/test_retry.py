@@ -271,7 +271,9 @@ class TestCallRetries:
     def test_backoff_waits_between_attempts(self, fake: FakeNeon) -> None:
         """Without Retry-After the waits follow the backoff."""
         fake.route("GET", "/api_keys", _status(503))
-        neon = fake.sync_client(backoff=Backoff(initial=1, maximum=10, jitter=False))
+        neon = fake.sync_client(
+            backoff=Backoff(initial=1, maximum=10, jitter=False), rate_limits=None
+        )
         waits: list[float] = []
         neon._sleep = waits.append  # type: ignore[method-assign]
         with pytest.raises(ServerError):

@@ -219,8 +219,10 @@ class BaseClient:
             )
             delay = self.backoff.delay(attempt, retry_after)
             if pacer is not None and isinstance(error, RateLimitError):
-                # Hold every call of this client, not only this one, until Neon allows more.
-                pacer.backoff(delay if delay is not None else retry_after or 1.0)
+                # Hold every call of this client, not only this one, until Neon allows more;
+                # a longer Retry-After than the client waits for is the caller's to honour.
+                cap = self.backoff.max_retry_after * self.backoff.scale
+                pacer.backoff(delay if delay is not None else cap)
             if verdict is Verdict.RETRY and attempt <= self.max_retries and delay is not None:
                 if delay > 0 and (pacer is None or not isinstance(error, RateLimitError)):
                     yield Sleep(delay)

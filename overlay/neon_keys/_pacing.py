@@ -1,17 +1,20 @@
 """Client-side pacing that keeps a client under Neon's documented rate limits.
 
 Neon allows 700 requests per minute per account, bursts of up to 40 requests per second per
-route, and 10 organization-key creations per second; beyond that it answers 429. A client
-paces itself with one generic cell rate algorithm (GCRA) bucket per limit: each request
-*reserves* the earliest moment every bucket allows and waits until then, so concurrent
-callers (threads or tasks) queue up without ever exceeding the rate. Single calls never
-wait: buckets start full (less one request, kept in reserve against latency jitter). When
-Neon answers 429 anyway (other clients share the account), ``backoff`` pauses every bucket
-and slows the account rate, which recovers as requests succeed again.
+route, and 10 organization-key creations per second; beyond that it answers 429. Whether
+Neon counts requests with token buckets or in windows, a client stays under a limit of N
+requests per T seconds if no window of T seconds, wherever it starts, holds more than N of
+its requests: that is what the pacer guarantees, for every limit at once (``plan`` derives
+how). A client paces itself with one generic cell rate algorithm (GCRA) bucket per limit:
+each request *reserves* the earliest moment every bucket allows and waits until then, so
+concurrent callers (threads or tasks) queue up without ever exceeding a limit. A lone call
+never waits. When Neon answers 429 anyway (other clients share the account), ``backoff``
+pauses every bucket and slows the account rate, which recovers as requests succeed again.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -21,9 +24,13 @@ from ._constants import (
     NEON_BURST_PER_ROUTE,
     NEON_ORG_CREATE_PER_SECOND,
     NEON_REQUESTS_PER_MINUTE,
+    PACING_ACCOUNT_BURST,
 )
 
 ORG_CREATE_OPERATION = "createOrgApiKey"
+
+_MAX_SLOWDOWN = 8.0
+"""The slowest the account rate gets after repeated 429s: an eighth of its pace."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,26 +53,87 @@ class RateLimits:
                 raise ValueError(f"RateLimits.{name} must be positive")
 
 
-class _Bucket:
-    """One GCRA bucket: ``rate`` per second, bursts of ``burst`` less one. Strictly private.
+@dataclass(frozen=True, slots=True)
+class Pace:
+    """How one bucket paces: ``burst`` requests at once, then ``rate`` a second."""
 
-    One request of each burst is kept in reserve, so Neon's bucket always holds a spare
-    token: a request that reaches Neon a little early (its latency was shorter than that of
-    the requests before it) still finds one. Pacing right at the limit instead, such a
-    request gets a 429 whose ``Retry-After`` costs a whole second. The sustained rate is
-    unchanged.
+    rate: float
+    burst: int
+
+    def most_in(self, seconds: float) -> float:
+        """The most requests any window of ``seconds`` can hold, closed at both ends."""
+        return self.burst + self.rate * seconds
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """The pace of each of a client's buckets."""
+
+    account: Pace
+    route: Pace
+    org_create: Pace
+
+
+def _fit(limit: float, seconds: float, burst: int) -> Pace:
+    """A pace whose ``most_in(seconds)`` stays within ``limit``, bursting at most ``burst``."""
+    whole = math.floor(limit)  # a window holds whole requests: 2.5 a second allows 2
+    if whole < 2:
+        return Pace(min(limit, 1.0) / (2.0 * seconds), 1)
+    burst = max(1, min(burst, whole // 10))
+    return Pace((whole - burst) / seconds, burst)
+
+
+def plan(limits: RateLimits) -> Plan:
+    """The paces that keep every window of each limit's length within that limit.
+
+    A GCRA bucket pacing at ``rate`` a second after a burst of ``burst`` lets through at
+    most ``burst + rate * L`` requests in any window of L seconds, even one closed at both
+    ends (``Pace.most_in``): each request moves the bucket's theoretical arrival time on by
+    at least ``1 / rate``, and none goes more than ``(burst - 1) / rate`` ahead of it, so
+    the n-th request of a window comes at least ``(n - burst) / rate`` seconds after the
+    first. A limit of N requests per T seconds (N taken whole: a window holds whole
+    requests) therefore holds when ``burst + rate * T <= N``; the request after the N-th
+    then falls a whole ``1 / rate`` outside the window, far beyond any rounding:
+
+    - per route (N = ``burst_per_route``, T = 1 s): a burst of 1, the least that lets a
+      lone call go at once, and N - 1 a second: 39 of Neon's 40;
+    - organization-key creation (N = ``org_create_per_second``, or the route's limit if
+      lower; T = 1 s): likewise, 9 a second of 10;
+    - per account (N = ``per_minute``, T = 60 s): a burst of ``PACING_ACCOUNT_BURST``, at
+      most a tenth of N, and (N - burst) / 60 a second: 690 of 700 a minute.
+
+    Pacing a request under the route's limit also keeps spare capacity against latency
+    jitter: at 39 a second in bursts of 1, a server's token bucket holding 40 and refilled
+    at 40 a second is never drained, so a request that reaches Neon early (its latency
+    shorter, by up to a second, than that of the requests before it) still finds a token.
+
+    A limit under 2 a window leaves no room for both a burst and a rate: it gets a burst
+    of 1 and half of one request a window, so no window of T holds two requests (nor, for
+    N under 1, a window of T / N, the way a token bucket reads such a limit).
     """
+    route_limit = limits.burst_per_route
+    return Plan(
+        account=_fit(limits.per_minute, 60.0, PACING_ACCOUNT_BURST),
+        route=_fit(route_limit, 1.0, 1),
+        org_create=_fit(min(limits.org_create_per_second, route_limit), 1.0, 1),
+    )
 
-    __slots__ = ("burst", "interval", "ready_at")
 
-    def __init__(self, rate: float, burst: float) -> None:
-        self.interval = 1.0 / rate
-        self.burst = max(1.0, burst - 1.0)
-        self.ready_at = 0.0  # the "theoretical arrival time" of the next request
+class _Bucket:
+    """One GCRA bucket, pacing at ``pace`` unless slowed down. Strictly private."""
+
+    __slots__ = ("base_interval", "interval", "ready_at", "tolerance")
+
+    def __init__(self, pace: Pace) -> None:
+        self.base_interval = 1.0 / pace.rate
+        self.interval = self.base_interval
+        # How far ahead of its theoretical arrival time a request may go: the burst. Fixed
+        # at the base pace, so that a slowed-down interval never widens it.
+        self.tolerance = (pace.burst - 1) * self.base_interval
+        self.ready_at = -math.inf  # the "theoretical arrival time" of the next request
 
     def earliest(self, now: float) -> float:
-        tolerance = (self.burst - 1.0) * self.interval
-        return max(now, self.ready_at - tolerance)
+        return max(now, self.ready_at - self.tolerance)
 
     def take(self, at: float) -> None:
         self.ready_at = max(self.ready_at, at) + self.interval
@@ -79,20 +147,19 @@ class Pacer:
 
     def __init__(self, limits: RateLimits, clock: Callable[[], float] = time.monotonic) -> None:
         self.limits = limits
+        self.plan = plan(limits)
         self._clock = clock
         self._lock = threading.Lock()
-        self._account = _Bucket(limits.per_minute / 60.0, limits.burst_per_route)
+        self._account = _Bucket(self.plan.account)
         self._routes: dict[str, _Bucket] = {}
         self._slowdown = 1.0
 
     def _route(self, route: str) -> _Bucket:
         bucket = self._routes.get(route)
         if bucket is None:
-            if route.endswith(ORG_CREATE_OPERATION):
-                rate = min(self.limits.org_create_per_second, self.limits.burst_per_route)
-            else:
-                rate = self.limits.burst_per_route
-            bucket = self._routes[route] = _Bucket(rate, rate)
+            org_create = route.endswith(ORG_CREATE_OPERATION)
+            pace = self.plan.org_create if org_create else self.plan.route
+            bucket = self._routes[route] = _Bucket(pace)
         return bucket
 
     def reserve(self, route: str) -> float:
@@ -106,20 +173,22 @@ class Pacer:
             return send_at - now
 
     def backoff(self, pause: float) -> None:
-        """Neon answered 429: hold every request for ``pause`` seconds and slow down."""
+        """Neon answered 429: hold every request for ``pause`` seconds and slow down.
+
+        Every bucket starts again empty when the pause ends (one request, then its pace),
+        and slots already reserved are kept: the pause only ever delays requests.
+        """
         with self._lock:
-            resume = self._clock() + pause
-            self._slowdown = min(self._slowdown * 1.5, 8.0)
-            self._account.interval = 60.0 / self.limits.per_minute * self._slowdown
+            resume = self._clock() + max(0.0, pause)
+            self._slowdown = min(self._slowdown * 1.5, _MAX_SLOWDOWN)
+            self._account.interval = self._account.base_interval * self._slowdown
             for bucket in (self._account, *self._routes.values()):
-                bucket.ready_at = max(
-                    bucket.ready_at, resume + bucket.interval * (bucket.burst - 1)
-                )
+                bucket.ready_at = max(bucket.ready_at, resume + bucket.tolerance)
 
     def recovered(self) -> None:
-        """A request succeeded: let the account rate creep back towards the limit."""
+        """A request succeeded: let the account rate creep back towards its pace."""
         if self._slowdown == 1.0:
             return
         with self._lock:
             self._slowdown = max(1.0, self._slowdown * 0.98)
-            self._account.interval = 60.0 / self.limits.per_minute * self._slowdown
+            self._account.interval = self._account.base_interval * self._slowdown
