@@ -60,3 +60,21 @@ def test_bad_project_ids(client: Any, fake: FakeNeon, project_id: str) -> None:
 def test_invalid_input_is_also_a_value_error() -> None:
     """Callers catching ValueError also catch invalid input."""
     assert issubclass(InvalidInputError, ValueError)
+
+
+@pytest.mark.anyio
+async def test_every_scope_is_called_alike_and_refuses_a_project_for_personal_keys(
+    fake: FakeNeon,
+) -> None:
+    """``create(name, project_id=...)`` is refused for personal keys before anything is sent."""
+    from neon_keys import AsyncKeyScope, KeyScope
+
+    sync_scope: KeyScope = fake.sync_client().personal_keys
+    async_scope: AsyncKeyScope = fake.async_client().personal_keys
+    assert sync_scope.org_id is None and async_scope.org_id is None
+    with pytest.raises(InvalidInputError, match="project") as raised:
+        sync_scope.create("ci", project_id="summer-haze-17190561")
+    assert raised.value.field == "project_id"
+    with pytest.raises(InvalidInputError, match="project"):
+        await async_scope.create("ci", project_id="summer-haze-17190561")
+    assert fake.requests == []

@@ -58,6 +58,7 @@ if TYPE_CHECKING:
         PersonalKeys,
     )
     from ._retry import Backoff
+    from ._scope import AsyncKeyScope, KeyScope
     from ._secret import Secret
 
 __all__ = [
@@ -65,6 +66,7 @@ __all__ = [
     "APIError",
     "APIKey",
     "APITimeoutError",
+    "AsyncKeyScope",
     "AsyncNeonKeys",
     "AsyncOrg",
     "AsyncOrgKeys",
@@ -80,6 +82,7 @@ __all__ = [
     "InsecureTransportError",
     "InvalidInputError",
     "KeyKind",
+    "KeyScope",
     "LockedError",
     "NeonError",
     "NeonKeys",
@@ -144,6 +147,7 @@ _HOMES = {
     ),
     "._pacing": ("RateLimits",),
     "._retry": ("Backoff",),
+    "._scope": ("AsyncKeyScope", "KeyScope"),
     "._secret": ("Secret",),
 }
 __getattr__, __dir__ = lazy_names(__name__, globals(), _HOMES)

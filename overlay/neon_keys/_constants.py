@@ -65,3 +65,25 @@ that the rest is spread over the minute (690 of Neon's 700)."""
 
 BULK_CONCURRENCY = 8
 """Requests in flight at once during bulk work (``revoke_many``)."""
+
+
+# -- the covered operations ------------------------------------------------------------------
+# One table for the client, its pacing and the emulator (routes, fault injection).
+
+ORG_KEY_CREATE_OPERATION = "createOrgApiKey"
+"""The operation Neon limits separately (``NEON_ORG_CREATE_PER_SECOND``)."""
+
+ENDPOINTS: tuple[tuple[str, str, str], ...] = (
+    ("listApiKeys", "GET", "/api_keys"),
+    ("createApiKey", "POST", "/api_keys"),
+    ("revokeApiKey", "DELETE", "/api_keys/{key_id}"),
+    ("listOrgApiKeys", "GET", "/organizations/{org_id}/api_keys"),
+    (ORG_KEY_CREATE_OPERATION, "POST", "/organizations/{org_id}/api_keys"),
+    ("revokeOrgApiKey", "DELETE", "/organizations/{org_id}/api_keys/{key_id}"),
+    ("getAuthDetails", "GET", "/auth"),
+    ("getCurrentUserOrganizations", "GET", "/users/me/organizations"),
+)
+"""``(operationId, method, path template)`` of each operation of ``openapi.yaml``."""
+
+OPERATION_IDS: tuple[str, ...] = tuple(operation_id for operation_id, _, _ in ENDPOINTS)
+"""The covered operations, by ``operationId``, in the order of ``ENDPOINTS``."""

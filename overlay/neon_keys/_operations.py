@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from . import _parsing, _validation
+from ._exceptions import InvalidInputError
 from ._models import APIKey, AuthDetails, Organization, OrgKey, PersonalKey, ProjectKey
 
 T_co = TypeVar("T_co", covariant=True)
@@ -47,13 +48,19 @@ def list_personal_keys() -> Operation[list[PersonalKey]]:
     )
 
 
-def create_personal_key(name: object) -> Operation[PersonalKey]:
-    """``createApiKey``."""
+def create_personal_key(name: object, project_id: object = None) -> Operation[PersonalKey]:
+    """``createApiKey``; ``project_id`` must be None (a personal key has no project)."""
     from neon_api_keys_client.models.api_key_create_request import (  # noqa: PLC0415
         ApiKeyCreateRequest,  # imported on first use, like every generated model
     )
 
     key_name = _validation.key_name(name)
+    if project_id is not None:
+        raise InvalidInputError(
+            "project_id",
+            "a personal key cannot be scoped to a project; create an organization key "
+            "with a project_id instead (neon.org(ORG_ID).keys.create(name, project_id=...))",
+        )
     return Operation(
         "createApiKey",
         "POST",

@@ -18,10 +18,14 @@ from ._models import OrgKey, PersonalKey, ProjectKey
 
 if TYPE_CHECKING:
     from ._client import AsyncNeonKeys, NeonKeys
+    from ._scope import AsyncKeyScope, KeyScope
 
 
 class PersonalKeys:
     """The calling user's personal API keys: ``neon.personal_keys``."""
+
+    org_id: None = None
+    """Personal keys belong to no organization (see ``KeyScope``)."""
 
     def __init__(self, client: NeonKeys) -> None:
         self._client = client
@@ -30,8 +34,11 @@ class PersonalKeys:
         """List the caller's personal keys (never with their secrets)."""
         return self._client._execute(ops.list_personal_keys())
 
-    def create(self, name: str) -> PersonalKey:
+    def create(self, name: str, *, project_id: str | None = None) -> PersonalKey:
         """Create a personal key named ``name`` (1 to 64 characters).
+
+        ``project_id`` exists so that every ``KeyScope`` is called alike; a personal key
+        cannot be scoped to a project, so any value but None is refused before sending.
 
         The result's ``secret`` holds the token, which Neon shows only this once.
         Raises ``CreateOutcomeUnknownError`` if the answer was lost or unreadable; see its
@@ -39,7 +46,7 @@ class PersonalKeys:
         cancelled, ``asyncio.timeout``, Ctrl-C) cannot look for the key it may have made:
         list the keys by name afterwards to find it.
         """
-        return self._client._execute(ops.create_personal_key(name))
+        return self._client._execute(ops.create_personal_key(name, project_id))
 
     def revoke(self, key_id: int) -> PersonalKey:
         """Revoke the personal key ``key_id``; the result has ``revoked`` True."""
@@ -59,6 +66,9 @@ class PersonalKeys:
 class AsyncPersonalKeys:
     """The calling user's personal API keys: ``neon.personal_keys`` on ``AsyncNeonKeys``."""
 
+    org_id: None = None
+    """Personal keys belong to no organization (see ``AsyncKeyScope``)."""
+
     def __init__(self, client: AsyncNeonKeys) -> None:
         self._client = client
 
@@ -66,9 +76,9 @@ class AsyncPersonalKeys:
         """List the caller's personal keys (never with their secrets)."""
         return await self._client._execute(ops.list_personal_keys())
 
-    async def create(self, name: str) -> PersonalKey:
+    async def create(self, name: str, *, project_id: str | None = None) -> PersonalKey:
         """Create a personal key named ``name``; see ``PersonalKeys.create``."""
-        return await self._client._execute(ops.create_personal_key(name))
+        return await self._client._execute(ops.create_personal_key(name, project_id))
 
     async def revoke(self, key_id: int) -> PersonalKey:
         """Revoke the personal key ``key_id``; the result has ``revoked`` True."""
@@ -165,3 +175,15 @@ class AsyncOrg:
 
     def __repr__(self) -> str:
         return f"AsyncOrg({self.id!r})"
+
+
+if TYPE_CHECKING:
+
+    def _satisfy_protocols(
+        personal: PersonalKeys,
+        org: OrgKeys,
+        async_personal: AsyncPersonalKeys,
+        async_org: AsyncOrgKeys,
+    ) -> tuple[KeyScope, KeyScope, AsyncKeyScope, AsyncKeyScope]:
+        """Never called: mypy checks here that every resource satisfies its protocol."""
+        return personal, org, async_personal, async_org
