@@ -7,11 +7,17 @@ added. Times are ISO 8601 in UTC, absent values are ``null``, key ids are intege
 from __future__ import annotations
 
 import datetime
+import errno
 import json
+import os
+import shlex
+import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
-import click
+from neon_keys._models import OrgKey, ProjectKey
+
+from ._errors import CliError, one_line
 
 if TYPE_CHECKING:
     from neon_keys._models import APIKey, AuthDetails, Creator, Organization
@@ -62,16 +68,115 @@ def plural(count: int, noun: str) -> str:
 
 
 def emit(text: str, *, err: bool = False) -> None:
-    """Print ``text`` and a newline to stdout (or stderr)."""
-    click.echo(text, err=err)
+    """Print ``text`` and a newline to stdout (or stderr).
+
+    A stdout that cannot be written (closed, a broken pipe, a full disk) raises
+    ``StdoutUnwritable``; stderr failures are ignored (there is nowhere left to say so).
+    """
+    if err:
+        write_stderr(text)
+    else:
+        write_stdout(text)
 
 
 def emit_json(data: Any, *, err: bool = False) -> None:
-    """Print ``data`` as indented JSON to stdout (or stderr)."""
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False), err=err)
+    """Print ``data`` as indented JSON to stdout (or stderr); see ``emit``."""
+    emit(json.dumps(data, indent=2, ensure_ascii=False), err=err)
+
+
+def emit_report(text: str, *, err: bool = False) -> StdoutUnwritable | None:
+    """Print what a command that changed keys did; if stdout fails, on stderr instead.
+
+    Returns the failure (None if stdout took it): the caller ends with it (exit 1) once it
+    has said everything else.
+    """
+    try:
+        emit(text, err=err)
+    except StdoutUnwritable as failure:
+        write_stderr(text)
+        return StdoutUnwritable(failure.reason, report_on_stderr=True)
+    return None
+
+
+def emit_json_report(data: Any, *, err: bool = False) -> StdoutUnwritable | None:
+    """``emit_report`` for a JSON document."""
+    return emit_report(json.dumps(data, indent=2, ensure_ascii=False), err=err)
+
+
+class StdoutUnwritable(CliError):
+    """stdout could not be written: it is closed, its reader has gone, or its disk is full.
+
+    ``reason`` is the OS error; ``report_on_stderr``: the output went to stderr instead.
+    """
+
+    def __init__(self, reason: OSError, *, report_on_stderr: bool = False) -> None:
+        self.reason = reason
+        self.report_on_stderr = report_on_stderr
+        where = "; the report above went to stderr instead" if report_on_stderr else ""
+        super().__init__(f"cannot write to stdout: {one_line(reason)}{where}")
+
+    @property
+    def quiet(self) -> bool:
+        """Whether to exit without a word: the reader of a pipe went away (``| head``)."""
+        return self.reason.errno == errno.EPIPE and not self.report_on_stderr
+
+
+def write_stdout(text: str) -> None:
+    """Write ``text`` and a newline to stdout and flush it; ``StdoutUnwritable`` on failure.
+
+    After a failure stdout is pointed at the null device, so that Python's own flush at exit
+    cannot fail again (a second error message, exit status 120).
+    """
+    stream = sys.stdout
+    try:
+        if stream is None:
+            raise OSError(errno.EBADF, "stdout is closed")
+        stream.write(text + "\n")
+        stream.flush()
+    except OSError as err:
+        _discard(stream)
+        raise StdoutUnwritable(err) from err
+    except ValueError as err:  # a closed file object, or text the stream cannot encode
+        _discard(stream)
+        raise StdoutUnwritable(OSError(errno.EIO, one_line(err))) from err
+
+
+def write_stderr(text: str) -> bool:
+    """Write ``text`` and a newline to stderr and flush it; False if that failed."""
+    stream = sys.stderr
+    try:
+        if stream is None:
+            return False
+        stream.write(text + "\n")
+        stream.flush()
+    except (OSError, ValueError):
+        _discard(stream)
+        return False
+    return True
+
+
+def _discard(stream: IO[str] | None) -> None:
+    """Point ``stream``'s file descriptor at the null device (best effort)."""
+    if stream is None:
+        return
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+    except OSError:
+        return
+    try:
+        os.dup2(null, stream.fileno())
+    except (OSError, ValueError):
+        pass  # not backed by a descriptor (a test's capture): nothing to flush at exit
+    finally:
+        os.close(null)
 
 
 # -- records ---------------------------------------------------------------------------------
+
+
+def project_of(key: APIKey) -> str | None:
+    """The project a key is scoped to (None but for a ``ProjectKey``)."""
+    return key.project_id if isinstance(key, ProjectKey) else None
 
 
 def creator_record(creator: Creator | None) -> dict[str, Any] | None:
@@ -87,8 +192,8 @@ def key_record(key: APIKey) -> dict[str, Any]:
         "id": key.id,
         "name": key.name,
         "kind": key.kind.value,
-        "org_id": getattr(key, "org_id", None),
-        "project_id": getattr(key, "project_id", None),
+        "org_id": key.org_id if isinstance(key, OrgKey | ProjectKey) else None,
+        "project_id": project_of(key),
         "created_at": iso_time(key.created_at),
         "created_by": creator_record(key.created_by),
         "last_used_at": iso_time(key.last_used_at),
@@ -152,7 +257,7 @@ def creator_cell(creator: Creator | None) -> str:
 def key_label(key: APIKey) -> str:
     """``personal key 12 "ci"``, ``project key 12 "ci" (project p-1)``: for messages."""
     text = f'{key.kind.value} key {key.id} "{clean(key.name)}"'
-    project = getattr(key, "project_id", None)
+    project = project_of(key)
     return f"{text} (project {project})" if project else text
 
 
@@ -162,7 +267,7 @@ ORG_KEY_HEADERS = ("id", "name", "kind", "project", *KEY_HEADERS[3:])
 
 def key_row(key: APIKey, *, org: bool) -> list[str]:
     """The cells of a key's row under ``KEY_HEADERS`` (``ORG_KEY_HEADERS`` when ``org``)."""
-    scope = [getattr(key, "project_id", None) or NONE] if org else []
+    scope = [project_of(key) or NONE] if org else []
     return [
         str(key.id),
         key.name,
@@ -179,3 +284,15 @@ def keys_table(keys: Sequence[APIKey], *, org: bool) -> str:
     """A table of keys, with a project column for an organization's keys."""
     headers = ORG_KEY_HEADERS if org else KEY_HEADERS
     return render_table(headers, [key_row(key, org=org) for key in keys])
+
+
+def revoke_command(key_ids: Sequence[int | str], org_id: str | None) -> str:
+    """The command that revokes ``key_ids`` (``neon-keys revoke 12 13 --org ORG``)."""
+    org = f" --org {org_id}" if org_id else ""
+    return f"neon-keys revoke {' '.join(map(str, key_ids))}{org}"
+
+
+def list_command(name: str, org_id: str | None) -> str:
+    """The command that lists the keys named ``name`` (quoted for a POSIX shell)."""
+    org = f" --org {org_id}" if org_id else ""
+    return f"neon-keys list --name {shlex.quote(clean(name))}{org}"
