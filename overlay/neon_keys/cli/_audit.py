@@ -1,6 +1,6 @@
 """``neon-keys audit``: which keys deserve attention, and why; optionally revoke them.
 
-A key created at least ``--min-age`` ago (default a day) is flagged when it
+A key is flagged when it
 
 - was never used (``never_used``);
 - was last used more than N days ago (``unused``);
@@ -8,10 +8,10 @@ A key created at least ``--min-age`` ago (default a day) is flagged when it
   one of them used most recently, or created last if none was used (``duplicate_name``): of
   a group of duplicates one key, the likeliest to be the live one, is never flagged for it.
 
-A younger key is never flagged: a pipeline may have minted it a minute ago and not used it
-yet, or a rotation may be putting it in place of an older one. A key whose creation time
-Neon did not give counts as young. Younger keys still count when the duplicates of a name
-are weighed.
+A key younger than ``--min-age`` (default a day) is flagged for neither of the first and
+third: a pipeline may have minted it a minute ago and not used it yet, or a rotation may be
+putting it in place of an older one. A key whose creation time Neon did not give counts as
+young. Young keys still count when the duplicates of a name are weighed.
 """
 
 from __future__ import annotations
@@ -105,15 +105,18 @@ def audit(
     duplicates = _duplicates(keys)
     flagged = []
     for key in keys:
-        if key.revoked or key.created_at is None or now - key.created_at < min_age:
+        if key.revoked:
             continue
         findings = []
+        # Unused and duplicate keys are judged only once they had time to be used.
+        settled = key.created_at is not None and now - key.created_at >= min_age
         if key.last_used_at is None:
-            age = _days(now - key.created_at)
-            findings.append(Finding(Rule.NEVER_USED, f"never used (created {age} ago)"))
+            if settled and key.created_at is not None:
+                age = _days(now - key.created_at)
+                findings.append(Finding(Rule.NEVER_USED, f"never used (created {age} ago)"))
         elif is_unused(key, unused_days, now):
             findings.append(Finding(Rule.UNUSED, f"last used {_days(now - key.last_used_at)} ago"))
-        if key.id in duplicates:
+        if settled and key.id in duplicates:
             findings.append(Finding(Rule.DUPLICATE_NAME, duplicates[key.id]))
         if findings:
             flagged.append(Flagged(key, tuple(findings)))
