@@ -18,6 +18,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import io
+import logging
 import os
 import re
 import traceback
@@ -108,6 +109,7 @@ class PageRun:
     def run(self) -> list[Mismatch]:
         """Run every example; return those whose output differs from the page."""
         with self._stack:
+            self._stack.enter_context(_fresh_logging())
             for item in self.page.items():
                 if isinstance(item, Block):
                     self._write_file(item)
@@ -190,6 +192,22 @@ class PageRun:
         expected = normalise(example.output.body) if example.output is not None else ""
         if not matches(expected, actual):
             self.mismatches.append(Mismatch(block.where, "python example", expected, actual))
+
+
+@contextlib.contextmanager
+def _fresh_logging() -> Iterator[None]:
+    """Logging as a fresh interpreter has it (no handler on the root logger), for the page."""
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    root.handlers.clear()
+    root.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for handler in root.handlers[:]:
+            root.removeHandler(handler)
+        root.handlers.extend(saved[0])
+        root.setLevel(saved[1])
 
 
 @contextlib.contextmanager
