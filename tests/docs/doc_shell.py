@@ -108,7 +108,11 @@ class Shell:
 
     def run(self, command: str, timeout: float = COMMAND_TIMEOUT) -> Result:
         """Run ``command`` as typed; return what it printed and its exit status."""
-        script = f"{command}\nprintf '%s %d\\n' {self._marker} $? >&2\n"
+        # The marker carries the status; ``(exit ...)`` gives ``$?`` back to the next command.
+        script = (
+            f"{command}\n__status=$?; printf '%s %d\\n' {self._marker} $__status >&2; "
+            "(exit $__status)\n"
+        )
         os.write(self._script, script.encode())
         deadline = time.monotonic() + timeout
         marker = self._marker.encode()
