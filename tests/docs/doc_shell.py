@@ -85,7 +85,7 @@ class Shell:
             "LC_ALL": "C.UTF-8",
             "TZ": "UTC",
             "TERM": "dumb",
-            "COLUMNS": "100",
+            "COLUMNS": "80",  # a standard terminal
             "PYTHONDONTWRITEBYTECODE": "1",
         }
         read_fd, self._script = os.pipe()
