@@ -27,7 +27,7 @@ MAX_MESSAGE = 1 << 20
 
 #: The client: the ``neon-keys`` file on the shell's PATH (``{python}`` and ``{socket}`` are
 #: filled in). ``-IS``: no site, no environment, so it starts in milliseconds.
-SHIM = '''#!{python} -IS
+SHIM = """#!{python} -IS
 import json, os, signal, socket, sys
 conn = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
 conn.connect({socket!r})
@@ -38,14 +38,14 @@ for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
     signal.signal(sig, lambda signum, frame: os.kill(pid, signum))
 reply = conn.recv(4096)
 sys.exit(json.loads(reply)["code"] if reply else 1)
-'''
+"""
 
 
 def preload() -> None:
     """Import what any command would, so that a forked child starts warm."""
-    import neon_keys  # noqa: PLC0415
-    import neon_keys.cli  # noqa: PLC0415
-    import neon_keys.testing  # noqa: PLC0415
+    import neon_keys
+    import neon_keys.cli
+    import neon_keys.testing
 
     for package in (neon_keys, neon_keys.testing):
         for name in package.__all__:
@@ -54,7 +54,7 @@ def preload() -> None:
     for entry in sorted(os.listdir(package_dir)):
         if entry.endswith(".py") and entry.startswith("_") and entry != "__main__.py":
             __import__(f"neon_keys.cli.{entry[:-3]}")
-    import uvicorn  # noqa: F401, PLC0415
+    import uvicorn  # noqa: F401
 
     _warm_up()
 
@@ -65,10 +65,10 @@ def _warm_up() -> None:
 
     The emulator's thread is stopped before any fork, so no child inherits a thread.
     """
-    import tempfile  # noqa: PLC0415
+    import tempfile
 
-    from neon_keys.cli import cli  # noqa: PLC0415
-    from neon_keys.testing import EmulatorServer, World  # noqa: PLC0415
+    from neon_keys.cli import cli
+    from neon_keys.testing import EmulatorServer, World
 
     saved = dict(os.environ), sys.stdout, sys.stderr, os.getcwd()
     with EmulatorServer(World.seeded()) as server, tempfile.TemporaryDirectory() as folder:
@@ -120,7 +120,7 @@ def run_command(conn: socket.socket, request: dict[str, object], fds: list[int])
     sys.stderr = _text_stream(2, "w")
     conn.send(json.dumps({"pid": os.getpid()}).encode())
 
-    from neon_keys.cli import main  # noqa: PLC0415
+    from neon_keys.cli import main
 
     code = 0
     try:
@@ -130,7 +130,7 @@ def run_command(conn: socket.socket, request: dict[str, object], fds: list[int])
         if isinstance(exit_.code, str):
             print(exit_.code, file=sys.stderr)
     except BaseException:  # what an uncaught exception does to a fresh interpreter
-        import traceback  # noqa: PLC0415
+        import traceback
 
         traceback.print_exc()
         code = 1

@@ -151,7 +151,7 @@ def _attributes(info: str, where: str) -> tuple[str, dict[str, str]]:
     for word in rest:
         key, sep, value = word.partition("=")
         if not sep:
-            raise DocFormatError(f"{where}: cannot read {word!r} in the fence (key=\"value\")")
+            raise DocFormatError(f'{where}: cannot read {word!r} in the fence (key="value")')
         attrs[key] = value
     return language, attrs
 
@@ -244,7 +244,6 @@ def page_paths() -> list[Path]:
     """README.md and every page of the site's docs folder, sorted."""
     pages = sorted(path for path in DOCS.rglob("*.md") if "_hooks" not in path.parts)
     return [ROOT / "README.md", *pages]
-
 
 
 def load_page(path: Path) -> Page | None:

@@ -30,7 +30,7 @@ from doc_blocks import ELLIPSIS, Block, Command, Example, Page
 from doc_shell import ForkServer, Shell
 
 #: Where the page's temporary folder is shown on the page.
-SHOWN_FOLDER = "/tmp/demo"
+SHOWN_FOLDER = "/tmp/demo"  # noqa: S108 - only ever shown, never written
 BACKGROUND_WAIT = 15.0  # seconds a background job gets to print what the page shows
 
 _UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
@@ -165,7 +165,7 @@ class PageRun:
         if self._shell is not None:
             return self._shell.environment()
         if self._emulator_env is None:
-            from neon_keys.testing import EmulatorServer, World  # noqa: PLC0415
+            from neon_keys.testing import EmulatorServer, World
 
             server = self._stack.enter_context(EmulatorServer(World.seeded()))
             self._emulator_env = {
@@ -181,13 +181,17 @@ class PageRun:
         self.tally.python += 1
         block = example.block
         printed = io.StringIO()
-        with _environment(self._python_env()), _cwd(self.folder):
-            with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
-                try:
-                    code = compile(block.body, block.where, "exec", dont_inherit=True)
-                    exec(code, self._namespace)  # noqa: S102
-                except BaseException:  # noqa: BLE001 - shown as the example's output
-                    printed.write(traceback.format_exc())
+        with (
+            _environment(self._python_env()),
+            _cwd(self.folder),
+            contextlib.redirect_stdout(printed),
+            contextlib.redirect_stderr(printed),
+        ):
+            try:
+                code = compile(block.body, block.where, "exec", dont_inherit=True)
+                exec(code, self._namespace)  # noqa: S102
+            except BaseException:
+                printed.write(traceback.format_exc())
         actual = normalise(printed.getvalue(), self.folder)
         expected = normalise(example.output.body) if example.output is not None else ""
         if not matches(expected, actual):
@@ -234,7 +238,7 @@ def _cwd(folder: Path) -> Iterator[None]:
 
 def python_names_exist(block: Block) -> list[str]:
     """The ``neon_keys`` names a python block imports that do not exist (it must compile)."""
-    import importlib  # noqa: PLC0415
+    import importlib
 
     tree = ast.parse(block.body, block.where)
     missing = []

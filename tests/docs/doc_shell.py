@@ -11,6 +11,7 @@ one pipe, in the order they were written, as a terminal shows them.
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import select
 import signal
@@ -165,27 +166,19 @@ class Shell:
 
     def close(self) -> None:
         """End the shell and everything it started (background jobs included)."""
-        try:
+        with contextlib.suppress(OSError):
             os.close(self._script)
-        except OSError:
-            pass
         _kill_group(self._process)
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
     """Terminate a process and its group, waiting a bounded time; then kill what is left."""
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        pass
-    try:
+    with contextlib.suppress(subprocess.TimeoutExpired):
         process.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        pass
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
     process.wait(timeout=5)
     if process.stdout is not None:
         process.stdout.close()

@@ -14,7 +14,6 @@ from doc_runner import PageRun, python_names_exist
 from doc_shell import ForkServer
 from neon_keys.cli import cli
 
-
 PAGES, FORMAT_ERRORS = all_pages()
 RUNNABLE_PAGES = [
     page for page in PAGES if any(e.block.not_run_reason is None for e in page.examples())

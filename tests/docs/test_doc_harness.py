@@ -85,7 +85,7 @@ def test_files_the_page_shows_are_written_before_the_commands_that_use_them(
     """A block titled with a file name is saved in the page's folder as the reader reaches it."""
     page = _page(
         f'{FENCE}toml title="settings.toml"\nname = "ci"\n{FENCE}\n\n'
-        f"{FENCE}console\n$ cat settings.toml\nname = \"ci\"\n{FENCE}\n"
+        f'{FENCE}console\n$ cat settings.toml\nname = "ci"\n{FENCE}\n'
     )
     assert PageRun(page, tmp_path, fork_server).run() == []
 

@@ -14,7 +14,7 @@ import pytest
 from doc_blocks import ROOT
 
 sys.path.insert(0, str(ROOT / "docs" / "_hooks"))
-import root_pages  # noqa: E402
+import root_pages
 
 #: Attributes through which a page loads something (as opposed to linking to it).
 ASSET_ATTRIBUTES = {("script", "src"), ("link", "href"), ("img", "src"), ("source", "src")}
@@ -124,7 +124,8 @@ def test_root_files_are_pages_of_the_site(site: Path, name: str) -> None:
     stub = (ROOT / "docs" / page).read_text(encoding="utf-8")
     assert root_pages.root_text(stub) is not None
     heading = next(
-        line[2:] for line in (ROOT / name).read_text(encoding="utf-8").splitlines()
+        line[2:]
+        for line in (ROOT / name).read_text(encoding="utf-8").splitlines()
         if line.startswith("# ")
     )
     html = (site / page.replace(".md", ".html")).read_text(encoding="utf-8")
