@@ -80,7 +80,7 @@ POLICY: dict[str, dict[str, str]] = {
     "timeout or dropped connection after sending": {GET: "retried", WRITE: "not retried"},
     "other 4xx": {GET: "raised", WRITE: "raised"},
 }
-"""The retry table of the documentation, row by row: outcome -> method column -> what the client does."""
+"""The documented retry table, row by row: outcome -> method column -> what the client does."""
 
 
 def _readme_policy() -> dict[str, dict[str, str]]:
