@@ -93,9 +93,7 @@ def test_a_second_ctrl_c_skips_the_search(neon: Neon, tmp_path: Path) -> None:
     assert f"neon-keys list --name slow --org {neon.org}" in done.stderr
 
 
-def test_create_interrupted_before_it_was_sent_creates_nothing(
-    neon: Neon, tmp_path: Path
-) -> None:
+def test_create_interrupted_before_it_was_sent_creates_nothing(neon: Neon, tmp_path: Path) -> None:
     """A signal while the sink is being checked: nothing was sent, nothing exists."""
     hook = signal_at("neon_keys.cli._sinks:FileSink.check", signal.SIGTERM)
     done = run(neon, tmp_path, "create", "ci", "--save", "ci.token", **hook)
@@ -235,14 +233,13 @@ def test_bulk_revoke_stopped_between_two_requests(neon: Neon, tmp_path: Path, si
     clean_end(done, sig)
     rows = [(r["id"], r["outcome"]) for r in json.loads(done.stdout)]
     counts = _check_bulk(neon, ids, rows)
-    assert counts["revoked"] == 4 and counts["revoked"] + counts["not_attempted"] + counts.get(
-        "interrupted", 0
-    ) == 12
+    assert (
+        counts["revoked"] == 4
+        and counts["revoked"] + counts["not_attempted"] + counts.get("interrupted", 0) == 12
+    )
 
 
-def test_revoke_interrupted_before_any_revoke_changes_nothing(
-    neon: Neon, tmp_path: Path
-) -> None:
+def test_revoke_interrupted_before_any_revoke_changes_nothing(neon: Neon, tmp_path: Path) -> None:
     """A signal while the keys are listed first: exit 130 and nothing revoked."""
     ids = _many(neon, 3)
     listing = neon.world.faults.inject("listApiKeys", Fault.delay(DELAY, committed=False))
@@ -290,7 +287,7 @@ def _old(neon: Neon) -> int:
     ],
 )
 def test_rotate_interrupted_in_flight_says_what_exists(
-    neon: Neon, tmp_path: Path, sig: int, operation: str, committed: bool, says: str
+    neon: Neon, tmp_path: Path, *, sig: int, operation: str, committed: bool, says: str
 ) -> None:
     """Stopped while Neon answers any request of a rotation: the report fits that step."""
     old = _old(neon)
@@ -340,7 +337,7 @@ def test_rotate_interrupted_while_creating(neon: Neon, tmp_path: Path, sig: int)
     ],
 )
 def test_rotate_signalled_in_its_own_steps(
-    neon: Neon, tmp_path: Path, sig: int, target: str, says: str, old_revoked: bool
+    neon: Neon, tmp_path: Path, *, sig: int, target: str, says: str, old_revoked: bool
 ) -> None:
     """A signal during delivery stops the rotation after it; one while reporting, after that."""
     old = _old(neon)

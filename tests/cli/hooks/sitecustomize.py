@@ -5,8 +5,9 @@ function in ``NEON_KEYS_TEST_SIGNAL_AT`` (``module:Qualified.name``) and the sig
 ``NEON_KEYS_TEST_SIGNAL`` (``SIGINT`` or ``SIGTERM``). The first call of the function sends
 the signal to the process itself, then runs the function: a real signal, delivered at a
 point of the program no timing could hit reliably. Name a method, or a function as the
-module that calls it sees it (``neon_keys.cli._create:emit_report``). ``NEON_KEYS_TEST_SIGNAL_COUNT`` (default
-1) sends it that many times, a moment apart, as an impatient user does;
+module that calls it sees it (``neon_keys.cli._create:emit_report``).
+``NEON_KEYS_TEST_SIGNAL_COUNT`` (default 1) sends it that many times, a moment apart, as an
+impatient user does;
 ``NEON_KEYS_TEST_SIGNAL_SKIP`` (default 0) lets that many calls pass first.
 """
 
