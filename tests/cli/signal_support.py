@@ -72,13 +72,26 @@ class Done:
 
 
 class Child:
-    """A running ``neon-keys`` process (``python -m neon_keys.cli``) with piped output."""
+    """A running ``neon-keys`` process (``python -m neon_keys.cli``) with piped output.
+
+    ``stdout``: a descriptor for its stdout (default a pipe this object reads); with
+    ``close_stdout`` the child starts with no stdout at all, as after ``>&-``.
+    """
 
     def __init__(
-        self, neon: Neon, cwd: Path, *args: str, stdout: int | None = None, **env: str
+        self,
+        neon: Neon,
+        cwd: Path,
+        *args: str,
+        stdout: int | None = None,
+        close_stdout: bool = False,
+        **env: str,
     ) -> None:
+        command = [sys.executable, "-m", "neon_keys.cli", *args]
+        if close_stdout:
+            command = ["sh", "-c", 'exec "$@" >&-', "sh", *command]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "neon_keys.cli", *args],
+            command,
             cwd=cwd,
             env=child_env(neon, **env),
             stdin=subprocess.DEVNULL,

@@ -8,7 +8,10 @@ import socket
 import pytest
 from cli_support import Neon, lines
 from click.testing import CliRunner
+from neon_keys import APITimeoutError
 from neon_keys.cli import ExitCode, _identity, cli
+from neon_keys.cli._errors import describe
+from neon_keys.cli._session import Session
 from neon_keys.testing import Fault
 
 
@@ -189,3 +192,90 @@ def test_an_option_after_the_command_wins(neon: Neon) -> None:
     """Given on both sides, the option after the command is the one used."""
     result = neon("-o", "table", "list", "--output", "json")
     assert json.loads(result.stdout)[0]["name"] == "seed-admin"
+
+
+# -- messages that help ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "how", [["--timeout", "0.2"], ["whoami", "--timeout", "0.2"], ["env"]], ids=str
+)
+def test_a_read_timeout_says_how_long_it_waited(neon: Neon, how: list[str]) -> None:
+    """A slow Neon gives 'timed out after N s waiting for Neon', not 'cannot reach'."""
+    neon.world.faults.inject("getAuthDetails", Fault.delay(1.0, committed=False), times=None)
+    env = {"NEON_API_TIMEOUT": "0.2"} if how == ["env"] else {}
+    args = ["whoami"] if how == ["env"] else how if how[0] == "whoami" else [*how, "whoami"]
+    result = neon(*args, env=env)
+    assert result.exit_code == 1
+    (line,) = lines(result.stderr)
+    assert line.startswith(
+        f"Error: timed out after 0.2 s waiting for Neon at {neon.server.base_url} ("
+    )
+    assert "3 attempts" in line and "--timeout SECONDS or NEON_API_TIMEOUT" in line
+    assert "cannot reach" not in line
+    neon.world.log.settle()
+    assert neon.world.log.count("getAuthDetails") == 3
+
+
+def test_the_timeout_reaches_the_client() -> None:
+    """--timeout sets the client's timeout; without it, the library's default of 30 s."""
+    session = Session(api_key="napi_" + "k" * 60, timeout=2.5)
+    assert session.client().timeout == 2.5
+    assert Session(api_key="napi_" + "k" * 60).client().timeout == 30.0
+
+
+def test_a_connect_timeout_says_it_could_not_connect() -> None:
+    """A timeout before the request left reads 'connecting to Neon'."""
+    error = APITimeoutError(
+        "GET /auth: timed out (ConnectTimeout)", method="GET", path="/auth", request_sent=False
+    )
+    text = describe(error, api_host="https://console.neon.tech/api/v2", timeout=30)
+    assert text.startswith("timed out after 30 s connecting to Neon at https://console")
+
+
+@pytest.mark.parametrize("bad", ["0", "-1", "inf", "nan", "abc", ""])
+def test_a_bad_timeout_is_refused_before_any_request(neon: Neon, bad: str) -> None:
+    """--timeout must be a positive, finite number of seconds; else exit 2, nothing sent."""
+    result = neon("--timeout", bad, "whoami")
+    assert result.exit_code == 2
+    assert "seconds" in result.stderr
+    assert len(neon.world.log) == 0
+
+
+def test_a_root_without_api_v2_is_hinted_at_on_404(neon: Neon) -> None:
+    """A 404 from an API root that lacks /api/v2 says so, and names Neon's root."""
+    root = neon.server.base_url.removesuffix("/api/v2")
+    result = neon("--api-host", root, "whoami")
+    assert result.exit_code == 1
+    (line,) = lines(result.stderr)
+    assert "HTTP 404" in line
+    assert f"the API root {root} does not end in /api/v2" in line
+    assert "https://console.neon.tech/api/v2" in line
+
+
+def test_a_404_under_the_right_root_has_no_hint(neon: Neon) -> None:
+    """A 404 for a missing organization, under a root that ends in /api/v2, says nothing more."""
+    result = neon("list", "--org", "org-nowhere-0000")
+    assert result.exit_code == 1
+    assert "does not end in /api/v2" not in result.stderr
+
+
+@pytest.mark.parametrize("project", [False, True])
+def test_an_org_key_on_personal_keys_is_told_about_org(neon: Neon, project: bool) -> None:
+    """403 on personal keys with an organization (or project) key names --org and the org."""
+    token = neon.world.issue_org_key(
+        neon.org, "automation", project_id=neon.project if project else None
+    )
+    result = neon("list", key=token)
+    assert result.exit_code == 1
+    (line,) = lines(result.stderr)
+    assert "HTTP 403" in line
+    assert f"the API key is a key of organization {neon.org}" in line
+    assert f"pass --org {neon.org}" in line
+
+
+def test_a_403_for_a_personal_key_has_no_org_hint(neon: Neon) -> None:
+    """A member refused on an organization's keys gets the 403 alone."""
+    result = neon("list", "--org", neon.org, key=neon.world.seed.member_token)
+    assert result.exit_code == 1
+    assert "--org" not in result.stderr.split("HTTP 403", 1)[1]

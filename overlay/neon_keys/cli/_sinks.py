@@ -220,6 +220,7 @@ class GitHubEnvSink(Sink):
         self.var = var
         self.path = os.environ.get(GITHUB_ENV, "")
         self.target = f"${GITHUB_ENV} ({self.path})"
+        self.masked = False
 
     def check(self) -> None:
         if not self.path:
@@ -243,6 +244,7 @@ class GitHubEnvSink(Sink):
             write_stdout(f"::add-mask::{secret}")
         except StdoutUnwritable as failure:
             raise failure.reason from None
+        self.masked = True
         fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, PRIVATE_MODE)
         try:
             size = os.fstat(fd).st_size
@@ -258,8 +260,10 @@ class GitHubEnvSink(Sink):
 
     @property
     def last_resort_note(self) -> str:
-        # The mask was registered before the append failed: the runner hides the value in
-        # the job's log, which is right for a public log but means it may not be readable.
+        # Once the mask is registered the runner hides the value in the job's log, which is
+        # right for a public log but means it may not be readable there.
+        if not self.masked:
+            return ""
         return "GitHub Actions masks it in the job's log: if you cannot read it, revoke the key"
 
 
