@@ -125,7 +125,7 @@ def test_revoke_reports_on_stderr_when_stdout_fails(
     for key_id in ids:
         assert neon.world.key(key_id).revoked
         assert re.search(rf"^{key_id} +\w+ +revoked$", done.stderr, re.MULTILINE)
-    assert f"cannot write to stdout: " in done.stderr and _reason(mode) in done.stderr
+    assert "cannot write to stdout: " in done.stderr and _reason(mode) in done.stderr
 
 
 def test_rotate_reports_on_stderr_when_stdout_fails(neon: Neon, tmp_path: Path) -> None:
