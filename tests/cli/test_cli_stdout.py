@@ -53,9 +53,7 @@ def _never_crashed(done: Done) -> None:
 
 
 def _reason(mode: str) -> str:
-    return {"closed": "stdout is closed", "broken": "Broken pipe", "full": "No space left"}[
-        mode
-    ]
+    return {"closed": "stdout is closed", "broken": "Broken pipe", "full": "No space left"}[mode]
 
 
 def _created(neon: Neon, name: str) -> list[int]:
@@ -111,9 +109,7 @@ def test_a_created_key_is_reported_on_stderr_when_stdout_fails(
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_revoke_reports_on_stderr_when_stdout_fails(
-    neon: Neon, tmp_path: Path, mode: str
-) -> None:
+def test_revoke_reports_on_stderr_when_stdout_fails(neon: Neon, tmp_path: Path, mode: str) -> None:
     """revoke with a failing stdout: the keys are revoked and every outcome shown on stderr."""
     ids = []
     for name in ("a", "b"):
