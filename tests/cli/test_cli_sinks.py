@@ -251,3 +251,26 @@ def test_a_closed_stdout_is_refused_by_the_sinks_that_print(
             sink.check()
         assert refused.value.exit_code == 2
     FileSink(str(tmp_path / "k"), force=False).check()
+
+
+@pytest.mark.parametrize(("mask_printed", "noted"), [(False, False), (True, True)])
+def test_the_masking_note_only_once_the_mask_was_printed(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    mask_printed: bool,
+    noted: bool,
+) -> None:
+    """The last resort speaks of the runner's mask only if the ::add-mask:: line went out."""
+    monkeypatch.setenv("GITHUB_ENV", str(tmp_path / "adir"))
+    (tmp_path / "adir").mkdir()
+    if not mask_printed:
+
+        def broken(_text: str) -> None:
+            raise _sinks.StdoutUnwritable(BrokenPipeError(32, "Broken pipe"))
+
+        monkeypatch.setattr(_sinks, "write_stdout", broken)
+    sink = GitHubEnvSink("K")
+    error = _sinks.deliver_or_show(sink, "napi_x", key="k", revoke="neon-keys revoke 1")
+    assert isinstance(error, OSError)
+    assert ("masks it in the job's log" in capsys.readouterr().err) is noted
