@@ -250,7 +250,7 @@ def test_the_interruption_report_counts_every_outcome(settled: list[Result], rep
 
 
 def test_a_stack_of_neither_is_not_the_library() -> None:
-    """With no CLI or library frame at all (a thread of its own, or none), nothing is let through."""
+    """With no CLI or library frame (a thread of its own, or no frame), nothing is let through."""
     seen: list[bool] = []
     elsewhere = _frame_of("httpx._client")
     thread = threading.Thread(
