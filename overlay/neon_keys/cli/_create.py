@@ -49,6 +49,7 @@ def create(
     # From here on a signal waits while this code runs: once the key exists, its secret is
     # delivered (or shown) and what exists is said before the command stops.
     with GUARD.hold():
+        GUARD.check()  # a signal before the request: nothing was sent, stop here
         try:
             new = keys.create(name, project_id=project)
         except KeyboardInterrupt as interrupt:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 import traceback
 from collections.abc import Sequence
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 
@@ -174,14 +174,3 @@ def cli(
     start_session(
         ctx, api_key=api_key, api_host=api_host, output=output, timeout=timeout, verbose=verbose
     )
-
-
-def finish(code: int) -> None:
-    """End a command with ``code`` (nothing to add for 0)."""
-    if code:
-        raise click.exceptions.Exit(code)
-
-
-def stop(message: str, code: int = ExitCode.FAILURE) -> NoReturn:
-    """End a command with ``Error: message`` and ``code``."""
-    raise CliError(message, code)

@@ -104,14 +104,20 @@ class Rotation:
         assert self.new is not None
         return f"new {key_label(self.new)} created and its secret {self.sink.done}"
 
-    def interruption_report(self, interrupt: BaseException) -> str:
-        """What exists after ``interrupt`` stopped the rotation at its current step."""
+    def interruption_report(self, interrupt: BaseException | None = None) -> str:
+        """What exists after a signal stopped the rotation at its current step.
+
+        ``interrupt`` is the exception that stopped it, which carries what the library
+        learnt of a create it interrupted (None: the signal came once the rotation ended).
+        """
         kept = self.kept
         if self.step is Step.FIND:
             return "nothing changed"
         if self.step is Step.CREATE:
-            name = self.new_name or ""
-            return f"{interrupted_create_report(interrupt, name=name, org_id=self.org_id)}; {kept}"
+            made = interrupted_create_report(
+                interrupt or KeyboardInterrupt(), name=self.new_name or "", org_id=self.org_id
+            )
+            return f"{made}; {kept}"
         done = self.created_and_delivered
         if self.step is Step.VERIFY:
             return (
@@ -313,6 +319,6 @@ def rotate_key(
         else:
             output_failure = emit_report(rotation.summary(), err=sink.uses_stdout)
         if GUARD.pending is not None:
-            raise Interruption(GUARD.pending, rotation.interruption_report(KeyboardInterrupt()))
+            raise Interruption(GUARD.pending, rotation.interruption_report())
     if output_failure is not None:
         raise output_failure

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from neon_keys._constants import API_HOST_ENV, API_KEY_ENV
+from neon_keys._constants import API_HOST_ENV, API_KEY_ENV, DEFAULT_TIMEOUT
 from neon_keys._exceptions import ConfigurationError
 
 from ._errors import CliError, ExitCode
@@ -53,8 +53,6 @@ class Session:
     @property
     def effective_timeout(self) -> float:
         """The seconds a request may wait for each phase: ``timeout`` or the library's default."""
-        from neon_keys._constants import DEFAULT_TIMEOUT  # noqa: PLC0415  (a constants module)
-
         return self.timeout if self.timeout is not None else DEFAULT_TIMEOUT
 
     @property
