@@ -59,6 +59,7 @@ from ._responses import JSON_CONTENT_TYPE, Response, error_response
 
 __all__ = [
     "ANY_OPERATION",
+    "FAULT_NAMES",
     "RESET_HOOK",
     "ConnectionDropped",
     "ConnectionReset",
@@ -72,6 +73,7 @@ __all__ = [
     "ResetFault",
     "ResponseFault",
     "TruncatedBodyFault",
+    "build_fault",
 ]
 
 ANY_OPERATION = "*"
@@ -522,6 +524,86 @@ class Faults:
 
     def __repr__(self) -> str:
         return f"<Faults pending={self.pending!r}>"
+
+
+FAULT_NAMES = (
+    "status",
+    "html",
+    "disconnect",
+    "lost-response",
+    "reset",
+    "delay",
+    "truncated-body",
+    "content-type",
+)
+"""The kinds of fault by name, as ``neon-keys sandbox fault`` takes them."""
+
+_OPTIONS_OF = {
+    "status": {"status", "committed"},
+    "html": {"status", "committed"},
+    "disconnect": {"committed"},
+    "lost-response": set(),
+    "reset": {"committed"},
+    "delay": {"seconds", "committed"},
+    "truncated-body": set(),
+    "content-type": {"content_type"},
+}
+
+
+def build_fault(
+    name: str,
+    *,
+    status: int | None = None,
+    seconds: float | None = None,
+    committed: bool | None = None,
+    content_type: str | None = None,
+) -> Fault:
+    """The fault a name in ``FAULT_NAMES`` and its options describe; ``ValueError`` otherwise.
+
+    Args:
+        name: the kind, e.g. ``"lost-response"`` (see ``FAULT_NAMES``).
+        status: the status of ``status`` (default 500) or ``html`` (default 502).
+        seconds: how long ``delay`` holds the response (required for ``delay``).
+        committed: whether the request is carried out first; None for the kind's default.
+        content_type: the ``Content-Type`` of ``content-type`` (default text/plain).
+
+    An option the kind does not take is refused, so that nothing given is silently ignored.
+    """
+    allowed = _OPTIONS_OF.get(name)
+    if allowed is None:
+        raise ValueError(f"unknown fault {name!r}; use one of {', '.join(FAULT_NAMES)}")
+    given = {
+        option
+        for option, value in (
+            ("status", status),
+            ("seconds", seconds),
+            ("committed", committed),
+            ("content_type", content_type),
+        )
+        if value is not None
+    }
+    extra = sorted(given - allowed)
+    if extra:
+        taken = f"takes only {', '.join(sorted(allowed))}" if allowed else "takes no option"
+        raise ValueError(f"the {name} fault {taken}, not {', '.join(extra)}")
+    first = bool(committed)  # the kinds that may strike first do so by default
+    if name == "status":
+        return Fault.status(500 if status is None else status, committed=first)
+    if name == "html":
+        return Fault.html(502 if status is None else status, committed=first)
+    if name == "disconnect":
+        return Fault.disconnect(committed=first)
+    if name == "lost-response":
+        return Fault.lost_response()
+    if name == "reset":
+        return Fault.reset(committed=first)
+    if name == "delay":
+        if seconds is None:
+            raise ValueError("the delay fault needs seconds")
+        return Fault.delay(seconds, committed=True if committed is None else committed)
+    if name == "truncated-body":
+        return Fault.truncated_body()
+    return Fault.content_type("text/plain; charset=utf-8" if content_type is None else content_type)
 
 
 def _check_status(status_code: int) -> None:
