@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -107,13 +106,6 @@ def settings_of(text: str) -> dict[str, str]:
         line.removeprefix("export ").split("=", 1) for line in text.splitlines() if "=" in line
     )
     return {name: value for name, value in pairs}
-
-
-def pid_of(stderr: str) -> int:
-    """The process id ``neon-keys sandbox start`` reports on stderr."""
-    match = re.search(r"\(pid (\d+)\)", stderr)
-    assert match, stderr
-    return int(match.group(1))
 
 
 def alive(pid: int) -> bool:

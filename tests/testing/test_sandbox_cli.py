@@ -25,7 +25,7 @@ import pytest
 from click.testing import CliRunner
 from neon_keys import NeonKeys
 from neon_keys.cli import _sandbox, cli
-from sandbox_support import SETTINGS, Shell, alive, clean_environment, pid_of, settings_of
+from sandbox_support import SETTINGS, Shell, alive, clean_environment, settings_of
 
 
 @pytest.fixture
@@ -224,12 +224,14 @@ def test_start_returns_a_sandbox_that_already_answers(shell: Shell) -> None:
         'eval "$(neon-keys sandbox start)"\n'
         "neon-keys whoami\n"
         "neon-keys -o json orgs\n"
+        "neon-keys -o json sandbox status > status.json\n"
         "neon-keys sandbox stop\n"
     )
     assert result.returncode == 0, result.stderr
     assert "api_key_user" in result.stdout
     assert "org-cool-breeze-12345678" in result.stdout
-    assert not alive(pid_of(result.stderr))
+    assert result.stderr.startswith("Sandbox serving at http://127.0.0.1:")
+    assert not alive(json.loads((shell.folder / "status.json").read_text())["pid"])
 
 
 def test_start_writes_the_env_file_before_it_returns(shell: Shell) -> None:
@@ -243,12 +245,16 @@ def test_start_writes_the_env_file_before_it_returns(shell: Shell) -> None:
     ]
     assert settings_of(env_file.read_text()) == exported
     assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
+    pid = _state(
+        shell,
+        env={"NEON_API_HOST": exported["NEON_API_HOST"], "NEON_API_KEY": exported["NEON_API_KEY"]},
+    )["pid"]
     used = shell.bash("set -a; . ./sandbox.env; set +a; neon-keys whoami")
     assert used.returncode == 0 and "api_key_user" in used.stdout
     stopped = shell.neon_keys("sandbox", "stop", "--env-file", "sandbox.env")
     assert stopped.returncode == 0, stopped.stderr
     assert not env_file.exists()
-    assert not alive(pid_of(started.stderr))
+    assert not alive(pid)
 
 
 def test_start_as_json_prints_one_object(shell: Shell) -> None:
@@ -325,8 +331,8 @@ def running(sandbox_shell: Shell) -> Iterator[Shell]:
     sandbox_shell.neon_keys("sandbox", "fault", "--clear")
 
 
-def _state(shell: Shell) -> dict[str, Any]:
-    result = shell.neon_keys("-o", "json", "sandbox", "status")
+def _state(shell: Shell, env: dict[str, str] | None = None) -> dict[str, Any]:
+    result = shell.neon_keys("-o", "json", "sandbox", "status", env=env)
     assert result.returncode == 0, result.stderr
     state: dict[str, Any] = json.loads(result.stdout)
     return state
@@ -393,7 +399,6 @@ def test_stop_waits_until_the_server_is_gone(shell: Shell) -> None:
     assert started.returncode == 0, started.stderr
     shell.env.update(settings_of(started.stdout))
     pid = _state(shell)["pid"]
-    assert pid == pid_of(started.stderr)
     assert shell.neon_keys("sandbox", "stop").returncode == 0
     assert not alive(pid)
     port = int(shell.env["NEON_API_HOST"].split(":")[2].split("/")[0])

@@ -68,6 +68,9 @@ DEFAULT_TIMEOUT = 30.0
 CONTROL_TIMEOUT = 10.0
 """Seconds allowed for each request to the control routes."""
 
+READY_FD_ENV = "NEON_KEYS_SANDBOX_READY_FD"
+"""How ``start`` tells the server it spawns where to report readiness (a pipe's descriptor)."""
+
 _POLL_SECONDS = 0.1
 
 pass_session = click.make_pass_decorator(Session)
@@ -272,10 +275,8 @@ def _read_env_file(path: str) -> dict[str, str]:
 # -- starting in the background --------------------------------------------------------------
 
 
-def start_detached(
-    port: int, *, env_file: str | None, timeout: float
-) -> tuple[dict[str, str], int]:
-    """Start a sandbox in a new session with no terminal; return its settings and pid.
+def start_detached(port: int, *, env_file: str | None, timeout: float) -> dict[str, str]:
+    """Start a sandbox in a new session with no terminal; return its settings.
 
     The server reports through a pipe once it accepts connections (and has written
     ``env_file``); after ``timeout`` seconds without a report it is killed.
@@ -286,12 +287,12 @@ def start_detached(
         _check_env_file(env_file)
     read_end, write_end = os.pipe()
     command = [sys.executable, "-m", "neon_keys.cli", "sandbox", "--port", str(port)]
-    command += ["--ready-fd", str(write_end)]
     if env_file is not None:
         command += ["--env-file", os.path.abspath(env_file)]
     try:
         child = subprocess.Popen(
             command,
+            env={**os.environ, READY_FD_ENV: str(write_end)},
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -312,7 +313,16 @@ def start_detached(
         if isinstance(report, dict) and isinstance(report.get("error"), str):
             raise CliError(report["error"])
         raise CliError(f"the sandbox did not start within {timeout:g} s")
-    return dict(report["settings"]), child.pid
+    return dict(report["settings"])
+
+
+def _ready_fd() -> int | None:
+    """The descriptor ``start`` passed in ``READY_FD_ENV``, taken out of the environment."""
+    raw = os.environ.pop(READY_FD_ENV, None)
+    try:
+        return int(raw) if raw is not None else None
+    except ValueError:
+        return None
 
 
 def _read_until_closed(fd: int, deadline: float) -> bytes:
@@ -492,7 +502,6 @@ def _env_file_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[
     "Also write the settings to FILE (dotenv lines, mode 0600) once the server accepts "
     "connections; removed when it stops."
 )
-@click.option("--ready-fd", type=int, default=None, hidden=True)
 @global_options(api=False)
 @pass_session
 @click.pass_context
@@ -503,7 +512,6 @@ def sandbox(
     *,
     port: int,
     env_file: str | None,
-    ready_fd: int | None,
 ) -> None:
     """Serve the Neon emulator locally, or act on one that runs.
 
@@ -518,7 +526,7 @@ def sandbox(
     if ctx.invoked_subcommand is not None:
         given = [
             f"--{name.replace('_', '-')}"
-            for name in ("port", "env_file", "ready_fd")
+            for name in ("port", "env_file")
             if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT
         ]
         if given:
@@ -529,7 +537,7 @@ def sandbox(
         return
     if env_file is not None:
         _check_env_file(env_file)
-    serve(port, as_json=session.json, env_file=env_file, ready_fd=ready_fd)
+    serve(port, as_json=session.json, env_file=env_file, ready_fd=_ready_fd())
 
 
 @sandbox.command()
@@ -548,14 +556,13 @@ def start(session: Session, /, *, port: int, env_file: str | None, timeout: floa
     """Start a sandbox in the background; print its settings once it is ready.
 
     The settings go to stdout as export lines, for eval "$(neon-keys sandbox start)" (or as
-    one JSON object with --output json); the address and process id go to stderr. The
-    sandbox runs until neon-keys sandbox stop (or kill PID).
+    one JSON object with --output json); its address goes to stderr. The sandbox runs until
+    neon-keys sandbox stop (neon-keys sandbox status shows its process id).
     """
-    settings, pid = start_detached(port, env_file=env_file, timeout=timeout)
+    settings = start_detached(port, env_file=env_file, timeout=timeout)
     _print_settings(settings, as_json=session.json, exported=True)
     click.echo(
-        f"Sandbox serving at {settings[API_HOST_ENV]} (pid {pid}); "
-        "`neon-keys sandbox stop` stops it.",
+        f"Sandbox serving at {settings[API_HOST_ENV]}; `neon-keys sandbox stop` stops it.",
         err=True,
     )
 
