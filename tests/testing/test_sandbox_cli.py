@@ -114,15 +114,16 @@ def test_foreground_env_file_exists_exactly_while_serving(shell: Shell) -> None:
 
 
 def test_an_env_file_changed_meanwhile_is_left_alone(shell: Shell) -> None:
-    """The sandbox removes its env file only if it still holds what the sandbox wrote."""
+    """The sandbox removes its env file only if it still holds what it wrote; stop ends it."""
     proc = _foreground(shell, "--env-file", "sandbox.env")
     env_file = shell.folder / "sandbox.env"
     try:
         _read_lines(proc.stdout, 4, time.monotonic() + 30)
         with env_file.open("a") as out:
             out.write("MINE=1\n")
-        proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=20) == 0
+        stopped = shell.neon_keys("sandbox", "stop", "--env-file", "sandbox.env")
+        assert stopped.returncode == 0, stopped.stderr
+        assert proc.poll() == 0  # stop returned once the foreground server had exited
         assert env_file.read_text().endswith("MINE=1\n")
     finally:
         _finish(proc)
@@ -291,6 +292,33 @@ def test_start_gives_up_after_its_timeout_and_kills_the_server(shell: Shell) -> 
     assert "did not start within 0.001 s" in result.stderr
     assert shell.leftovers() == []
     assert not (shell.folder / "s.env").exists()
+
+
+def test_a_server_that_dies_before_it_is_ready_is_reported(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """start says the server exited, with its status and last words, and leaves nothing."""
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["sandbox", "start"], env={"PYTHONHOME": str(tmp_path)})
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: the sandbox exited before it was ready (status 1): ")
+    assert Shell(tmp_path).leftovers() == []
+
+
+def test_interrupting_start_leaves_no_sandbox_behind(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Ctrl-C while start waits kills the server it was starting."""
+    monkeypatch.chdir(tmp_path)
+
+    def interrupted(fd: int, deadline: float) -> tuple[bytes, bool]:
+        assert Shell(tmp_path).leftovers() != []  # the server is starting
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_sandbox, "_read_until_closed", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        _sandbox.start_detached(0, env_file=None, timeout=30)
+    assert Shell(tmp_path).leftovers() == []
 
 
 def test_starts_in_a_loop_are_never_racy(shell: Shell) -> None:

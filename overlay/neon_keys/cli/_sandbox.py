@@ -111,8 +111,9 @@ def serve(
     try:
         settings = _settings(server)
         if env_file is not None:
-            written = _dotenv(settings)
-            _write_env_file(env_file, written)
+            text = _dotenv(settings)
+            _write_env_file(env_file, text)
+            written = text
         if report.active:
             report.ready(settings)
         else:
@@ -126,6 +127,9 @@ def serve(
             raise CliError("the emulator stopped unexpectedly", ExitCode.FAILURE)
     except KeyboardInterrupt:
         pass  # Ctrl-C before the signal handlers were in place: stop quietly all the same.
+    except CliError as err:
+        report.failed(err.message)  # start is told why (once ready, nobody listens)
+        raise
     finally:
         if env_file is not None and written is not None:
             _remove_if_unchanged(env_file, written)
@@ -176,6 +180,11 @@ class _Readiness:
 
     def ready(self, settings: dict[str, str]) -> None:
         self._send({"settings": settings, "pid": os.getpid()})
+        # From now on nobody reads what it would print: send it nowhere.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        for fd in (1, 2):
+            os.dup2(devnull, fd)
+        os.close(devnull)
 
     def failed(self, message: str) -> None:
         self._send({"error": message})
@@ -279,41 +288,65 @@ def start_detached(port: int, *, env_file: str | None, timeout: float) -> dict[s
     """Start a sandbox in a new session with no terminal; return its settings.
 
     The server reports through a pipe once it accepts connections (and has written
-    ``env_file``); after ``timeout`` seconds without a report it is killed.
+    ``env_file``). A server that reports a failure, exits, or says nothing within
+    ``timeout`` seconds is killed and the reason raised as a ``CliError``; so is one still
+    starting when the wait is interrupted (Ctrl-C), so that none is left behind unknown.
     """
     import subprocess  # noqa: PLC0415
+    import tempfile  # noqa: PLC0415
 
     if env_file is not None:
         _check_env_file(env_file)
-    read_end, write_end = os.pipe()
     command = [sys.executable, "-m", "neon_keys.cli", "sandbox", "--port", str(port)]
     if env_file is not None:
         command += ["--env-file", os.path.abspath(env_file)]
-    try:
-        child = subprocess.Popen(
-            command,
-            env={**os.environ, READY_FD_ENV: str(write_end)},
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            pass_fds=(write_end,),
-            start_new_session=True,  # no terminal: a closing shell does not stop it
-            close_fds=True,
-        )
-    finally:
-        os.close(write_end)
-    with os.fdopen(read_end, "rb") as pipe:
-        raw = _read_until_closed(pipe.fileno(), time.monotonic() + timeout)
-    try:
-        report = json.loads(raw) if raw else None
-    except ValueError:
-        report = None
-    if not isinstance(report, dict) or "settings" not in report:
+    deadline = time.monotonic() + timeout
+    with tempfile.TemporaryFile() as errors:  # what it says before it is ready, if it fails
+        read_end, write_end = os.pipe()
+        try:
+            child = subprocess.Popen(
+                command,
+                env={**os.environ, READY_FD_ENV: str(write_end)},
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=errors,
+                pass_fds=(write_end,),
+                start_new_session=True,  # no terminal: a closing shell does not stop it
+                close_fds=True,
+            )
+        except BaseException:
+            os.close(read_end)
+            raise
+        finally:
+            os.close(write_end)
+        try:
+            with os.fdopen(read_end, "rb") as pipe:
+                raw, closed = _read_until_closed(pipe.fileno(), deadline)
+        except BaseException:
+            _kill(child)
+            raise
+        report = _json_or_none(raw)
+        settings = report.get("settings") if isinstance(report, dict) else None
+        if isinstance(settings, dict):
+            return {str(name): str(value) for name, value in settings.items()}
         _kill(child)
         if isinstance(report, dict) and isinstance(report.get("error"), str):
             raise CliError(report["error"])
-        raise CliError(f"the sandbox did not start within {timeout:g} s")
-    return dict(report["settings"])
+        if not closed:
+            raise CliError(f"the sandbox did not start within {timeout:g} s")
+        errors.seek(0)
+        said = [line for line in errors.read().decode("utf-8", "replace").splitlines() if line]
+        reason = f": {said[-1].strip()}" if said else ""
+        raise CliError(
+            f"the sandbox exited before it was ready (status {child.returncode}){reason}"
+        )
+
+
+def _json_or_none(raw: bytes) -> object:
+    try:
+        return json.loads(raw) if raw else None
+    except ValueError:
+        return None
 
 
 def _ready_fd() -> int | None:
@@ -325,28 +358,29 @@ def _ready_fd() -> int | None:
         return None
 
 
-def _read_until_closed(fd: int, deadline: float) -> bytes:
-    """Everything written to a pipe until its writer closes it, or what came by ``deadline``."""
+def _read_until_closed(fd: int, deadline: float) -> tuple[bytes, bool]:
+    """What is written to a pipe until its writer closes it (True) or ``deadline`` (False)."""
     import select  # noqa: PLC0415
 
     chunks: list[bytes] = []
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            return b""
+            return b"".join(chunks), False
         ready, _, _ = select.select([fd], [], [], remaining)
         if not ready:
-            return b""
+            return b"".join(chunks), False
         chunk = os.read(fd, 65536)
         if not chunk:
-            return b"".join(chunks)
+            return b"".join(chunks), True
         chunks.append(chunk)
 
 
 def _kill(child: subprocess.Popen[bytes]) -> None:
     import subprocess  # noqa: PLC0415
 
-    child.kill()
+    with contextlib.suppress(ProcessLookupError):
+        child.kill()
     with contextlib.suppress(subprocess.TimeoutExpired):
         child.wait(timeout=10)
 
