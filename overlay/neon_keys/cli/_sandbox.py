@@ -56,9 +56,6 @@ if TYPE_CHECKING:
 
 SANDBOX_EXTRA = "pip install 'neon-api-keys[sandbox]'"
 HOST = "127.0.0.1"
-CONTROL_PATH = "/_sandbox"
-"""The sandbox's control routes, at the server's root (``neon_keys.testing._control``)."""
-
 SETTINGS = (API_HOST_ENV, API_KEY_ENV, ORG_ID_ENV, PROJECT_ID_ENV)
 """The variables the sandbox prints, in order."""
 
@@ -392,6 +389,9 @@ class _Controls:
     """Requests to a running sandbox's control routes. Strictly private."""
 
     def __init__(self, session: Session, env_file: str | None) -> None:
+        from neon_keys.testing._protocol import CONTROL_PATH  # noqa: PLC0415
+
+        self.path = CONTROL_PATH
         if env_file is not None:
             values = _read_env_file(env_file)
             host, key = values.get(API_HOST_ENV), values.get(API_KEY_ENV)
@@ -416,7 +416,7 @@ class _Controls:
 
         try:
             with self._client() as http:
-                response = http.request(method, CONTROL_PATH + path, json=body)
+                response = http.request(method, self.path + path, json=body)
         except httpx.TransportError as err:
             raise CliError(f"no sandbox is answering at {self.origin}: {err}") from None
         try:
@@ -445,7 +445,7 @@ class _Controls:
         with self._client(timeout=1.0) as http:
             while time.monotonic() < deadline:
                 try:
-                    http.get(CONTROL_PATH)
+                    http.get(self.path)
                 except httpx.TransportError:
                     break
                 time.sleep(_POLL_SECONDS)

@@ -29,6 +29,7 @@ from ._app import BASE_PATH, EmulatorApp, Receive, Scope, Send
 from ._clock import OffsetClock
 from ._extras import missing_extra
 from ._faults import build_fault
+from ._protocol import CONTROL_PATH
 from ._store import hash_token, iso
 from ._world import World
 
@@ -40,9 +41,6 @@ except ImportError as _err:  # pragma: no cover - depends on the environment
     raise missing_extra(_err) from _err
 
 __all__ = ["CONTROL_PATH", "SandboxApp"]
-
-CONTROL_PATH = "/_sandbox"
-"""Where the control routes live, at the server's root (outside the API's base path)."""
 
 MAX_CONTROL_BODY = 4096
 """The largest control request body read, in bytes."""
