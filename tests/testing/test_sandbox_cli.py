@@ -312,13 +312,24 @@ def test_interrupting_start_leaves_no_sandbox_behind(
     monkeypatch.chdir(tmp_path)
 
     def interrupted(fd: int, deadline: float) -> tuple[bytes, bool]:
-        assert Shell(tmp_path).leftovers() != []  # the server is starting
+        # The server is starting (its command line shows once its exec has completed).
+        assert _eventually(lambda: Shell(tmp_path).leftovers() != [])
         raise KeyboardInterrupt
 
     monkeypatch.setattr(_sandbox, "_read_until_closed", interrupted)
     with pytest.raises(KeyboardInterrupt):
         _sandbox.start_detached(0, env_file=None, timeout=30)
     assert Shell(tmp_path).leftovers() == []
+
+
+def _eventually(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
+    """Poll ``condition`` until it holds, for at most ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
 
 
 def test_starts_in_a_loop_are_never_racy(shell: Shell) -> None:
