@@ -24,7 +24,7 @@ import neon_keys.testing
 import pytest
 from click.testing import CliRunner
 from neon_keys import NeonKeys
-from neon_keys.cli import _sandbox, cli
+from neon_keys.cli import _sandbox, _sandbox_process, cli
 from sandbox_support import SETTINGS, Shell, alive, clean_environment, settings_of
 
 
@@ -206,7 +206,7 @@ def test_usage_errors_exit_2_before_anything_is_sent(
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(_sandbox, "serve", _unexpected)
     monkeypatch.setattr(_sandbox, "start_detached", _unexpected)
-    monkeypatch.setattr(_sandbox._Controls, "call", _unexpected)
+    monkeypatch.setattr(_sandbox.SandboxControls, "call", _unexpected)
     result = CliRunner().invoke(cli, args, env={"NEON_API_KEY": "napi_" + "k" * 60})
     assert result.exit_code == 2, (result.stdout, result.stderr)
     assert "napi_kkkk" not in result.stdout + result.stderr
@@ -316,7 +316,7 @@ def test_interrupting_start_leaves_no_sandbox_behind(
         assert _eventually(lambda: Shell(tmp_path).leftovers() != [])
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(_sandbox, "_read_until_closed", interrupted)
+    monkeypatch.setattr(_sandbox_process, "read_until_closed", interrupted)
     with pytest.raises(KeyboardInterrupt):
         _sandbox.start_detached(0, env_file=None, timeout=30)
     assert Shell(tmp_path).leftovers() == []

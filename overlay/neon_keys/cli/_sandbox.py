@@ -13,8 +13,10 @@ commands that act on a running sandbox call its control routes (``/_sandbox``, s
 ``--env-file FILE`` or else from ``NEON_API_HOST`` and ``NEON_API_KEY`` (or ``--api-host``
 and ``--api-key``); they need httpx only.
 
-Modules only some commands need (httpx, subprocess, signal ...) are imported by those
-commands, so that ``neon-keys --help`` stays fast.
+This module holds the commands and the foreground server; ``_sandbox_process`` starts one
+in the background, ``_sandbox_controls`` talks to a running one. Modules only some commands
+need (httpx, subprocess, signal ...) are imported by those commands, so that
+``neon-keys --help`` stays fast.
 
 Every wait is bounded: ``start`` waits ``--timeout`` seconds for the server to accept
 connections, ``stop`` as long for it to be gone, and each control request 10 seconds.
@@ -22,9 +24,7 @@ connections, ``stop`` as long for it to be gone, and each control request 10 sec
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -43,14 +43,20 @@ from neon_keys._constants import (
 
 from ._app import global_options
 from ._errors import CliError, ExitCode
+from ._sandbox_controls import SandboxControls
+from ._sandbox_process import (
+    Readiness,
+    check_env_file,
+    dotenv_text,
+    ready_fd_from_environment,
+    remove_if_unchanged,
+    start_detached,
+    write_env_file,
+)
 from ._session import Session
-from ._sinks import write_private
 
 if TYPE_CHECKING:
-    import subprocess
     import threading
-
-    import httpx
 
     from neon_keys.testing import EmulatorServer
 
@@ -61,12 +67,6 @@ SETTINGS = (API_HOST_ENV, API_KEY_ENV, ORG_ID_ENV, PROJECT_ID_ENV)
 
 DEFAULT_TIMEOUT = 30.0
 """Seconds ``start`` waits for the server to accept connections, and ``stop`` for it to go."""
-
-CONTROL_TIMEOUT = 10.0
-"""Seconds allowed for each request to the control routes."""
-
-READY_FD_ENV = "NEON_KEYS_SANDBOX_READY_FD"
-"""How ``start`` tells the server it spawns where to report readiness (a pipe's descriptor)."""
 
 _POLL_SECONDS = 0.1
 
@@ -98,7 +98,7 @@ def serve(
         ready_fd: a pipe to report readiness on instead of stdout (``start`` uses it): one
             JSON object, ``{"settings": {...}, "pid": N}`` or ``{"error": "..."}``.
     """
-    report = _Readiness(ready_fd)
+    report = Readiness(ready_fd)
     try:
         server, app = _start_server(port)
     except CliError as err:
@@ -108,8 +108,8 @@ def serve(
     try:
         settings = _settings(server)
         if env_file is not None:
-            text = _dotenv(settings)
-            _write_env_file(env_file, text)
+            text = dotenv_text(settings)
+            write_env_file(env_file, text)
             written = text
         if report.active:
             report.ready(settings)
@@ -129,7 +129,7 @@ def serve(
         raise
     finally:
         if env_file is not None and written is not None:
-            _remove_if_unchanged(env_file, written)
+            remove_if_unchanged(env_file, written)
         server.stop()
 
 
@@ -165,35 +165,6 @@ def _settings(server: EmulatorServer) -> dict[str, str]:
     )
 
 
-class _Readiness:
-    """Reports to ``start`` through a pipe, once: ready, or failed. Strictly private."""
-
-    def __init__(self, fd: int | None) -> None:
-        self.fd = fd
-
-    @property
-    def active(self) -> bool:
-        return self.fd is not None
-
-    def ready(self, settings: dict[str, str]) -> None:
-        self._send({"settings": settings, "pid": os.getpid()})
-        # From now on nobody reads what it would print: send it nowhere.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        for fd in (1, 2):
-            os.dup2(devnull, fd)
-        os.close(devnull)
-
-    def failed(self, message: str) -> None:
-        self._send({"error": message})
-
-    def _send(self, message: dict[str, Any]) -> None:
-        fd, self.fd = self.fd, None
-        if fd is None:
-            return
-        with contextlib.suppress(OSError), os.fdopen(fd, "w", encoding="utf-8") as pipe:
-            pipe.write(json.dumps(message))
-
-
 def wait_for_stop(running: Callable[[], bool]) -> bool:
     """Block until SIGINT or SIGTERM (True), or until ``running()`` turns false (False)."""
     import threading  # noqa: PLC0415
@@ -225,10 +196,6 @@ def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
 # -- the settings, printed and written ------------------------------------------------------
 
 
-def _dotenv(settings: dict[str, str]) -> str:
-    return "".join(f"{name}={value}\n" for name, value in settings.items())
-
-
 def _print_settings(settings: dict[str, str], *, as_json: bool, exported: bool) -> None:
     if as_json:
         click.echo(json.dumps(settings, indent=2))
@@ -236,282 +203,6 @@ def _print_settings(settings: dict[str, str], *, as_json: bool, exported: bool) 
     prefix = "export " if exported else ""
     for name, value in settings.items():
         click.echo(f"{prefix}{name}={value}")
-
-
-def _check_env_file(path: str) -> None:
-    """Refuse an env file that cannot be written, before anything starts."""
-    if not path or path.endswith(os.sep) or os.path.isdir(path):
-        raise CliError(f"--env-file {path!r} is not a file name", ExitCode.USAGE)
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise CliError(f"--env-file {path!r}: no folder {folder}", ExitCode.USAGE)
-
-
-def _write_env_file(path: str, text: str) -> None:
-    try:
-        write_private(path, text, replace=True)
-    except OSError as err:
-        raise CliError(f"cannot write --env-file {path}: {err.strerror or err}") from None
-
-
-def _remove_if_unchanged(path: str, text: str) -> None:
-    with contextlib.suppress(OSError):
-        with open(path, encoding="utf-8") as current:
-            if current.read() != text:
-                return
-        os.unlink(path)
-
-
-def _read_env_file(path: str) -> dict[str, str]:
-    """The ``NAME=value`` lines of a dotenv file (``export`` prefixes allowed)."""
-    try:
-        with open(path, encoding="utf-8") as source:
-            lines = source.read().splitlines()
-    except (OSError, UnicodeDecodeError) as err:
-        reason = getattr(err, "strerror", None) or err
-        raise CliError(f"cannot read --env-file {path}: {reason}", ExitCode.USAGE) from None
-    values: dict[str, str] = {}
-    for line in lines:
-        name, sep, value = line.strip().removeprefix("export ").partition("=")
-        if sep and name.strip() in SETTINGS:
-            values[name.strip()] = value.strip().strip("'\"")
-    return values
-
-
-# -- starting in the background --------------------------------------------------------------
-
-
-def start_detached(port: int, *, env_file: str | None, timeout: float) -> dict[str, str]:
-    """Start a sandbox in a new session with no terminal; return its settings.
-
-    The server reports through a pipe once it accepts connections (and has written
-    ``env_file``). A server that reports a failure, exits, or says nothing within
-    ``timeout`` seconds is killed and the reason raised as a ``CliError``; so is one still
-    starting when the wait is interrupted (Ctrl-C), so that none is left behind unknown.
-    """
-    import subprocess  # noqa: PLC0415
-    import tempfile  # noqa: PLC0415
-
-    if env_file is not None:
-        _check_env_file(env_file)
-    command = [sys.executable, "-m", "neon_keys.cli", "sandbox", "--port", str(port)]
-    if env_file is not None:
-        command += ["--env-file", os.path.abspath(env_file)]
-    deadline = time.monotonic() + timeout
-    with tempfile.TemporaryFile() as errors:  # what it says before it is ready, if it fails
-        read_end, write_end = os.pipe()
-        try:
-            child = subprocess.Popen(
-                command,
-                env={**os.environ, READY_FD_ENV: str(write_end)},
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=errors,
-                pass_fds=(write_end,),
-                start_new_session=True,  # no terminal: a closing shell does not stop it
-                close_fds=True,
-            )
-        except BaseException:
-            os.close(read_end)
-            raise
-        finally:
-            os.close(write_end)
-        try:
-            with os.fdopen(read_end, "rb") as pipe:
-                raw, closed = _read_until_closed(pipe.fileno(), deadline)
-        except BaseException:
-            _kill(child)
-            raise
-        report = _json_or_none(raw)
-        settings = report.get("settings") if isinstance(report, dict) else None
-        if isinstance(settings, dict):
-            return {str(name): str(value) for name, value in settings.items()}
-        _kill(child)
-        if isinstance(report, dict) and isinstance(report.get("error"), str):
-            raise CliError(report["error"])
-        if not closed:
-            raise CliError(f"the sandbox did not start within {timeout:g} s")
-        errors.seek(0)
-        said = [line for line in errors.read().decode("utf-8", "replace").splitlines() if line]
-        reason = f": {said[-1].strip()}" if said else ""
-        raise CliError(
-            f"the sandbox exited before it was ready (status {child.returncode}){reason}"
-        )
-
-
-def _json_or_none(raw: bytes) -> object:
-    try:
-        return json.loads(raw) if raw else None
-    except ValueError:
-        return None
-
-
-def _ready_fd() -> int | None:
-    """The descriptor ``start`` passed in ``READY_FD_ENV``, taken out of the environment."""
-    raw = os.environ.pop(READY_FD_ENV, None)
-    try:
-        return int(raw) if raw is not None else None
-    except ValueError:
-        return None
-
-
-def _read_until_closed(fd: int, deadline: float) -> tuple[bytes, bool]:
-    """What is written to a pipe until its writer closes it (True) or ``deadline`` (False)."""
-    import select  # noqa: PLC0415
-
-    chunks: list[bytes] = []
-    while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return b"".join(chunks), False
-        ready, _, _ = select.select([fd], [], [], remaining)
-        if not ready:
-            return b"".join(chunks), False
-        chunk = os.read(fd, 65536)
-        if not chunk:
-            return b"".join(chunks), True
-        chunks.append(chunk)
-
-
-def _kill(child: subprocess.Popen[bytes]) -> None:
-    import subprocess  # noqa: PLC0415
-
-    with contextlib.suppress(ProcessLookupError):
-        child.kill()
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        child.wait(timeout=10)
-
-
-# -- the control routes of a running sandbox -------------------------------------------------
-
-
-class _Controls:
-    """Requests to a running sandbox's control routes. Strictly private."""
-
-    def __init__(self, session: Session, env_file: str | None) -> None:
-        from neon_keys.testing._protocol import CONTROL_PATH  # noqa: PLC0415
-
-        self.path = CONTROL_PATH
-        if env_file is not None:
-            values = _read_env_file(env_file)
-            host, key = values.get(API_HOST_ENV), values.get(API_KEY_ENV)
-            where = f"--env-file {env_file}"
-        else:
-            host, key = session.api_host, session.api_key
-            where = f"{API_HOST_ENV} and {API_KEY_ENV} (or --api-host and --api-key)"
-        if not host or not key:
-            raise CliError(
-                f"which sandbox? {where} must give its address and key "
-                "(as `neon-keys sandbox start` prints them)",
-                ExitCode.USAGE,
-            )
-        self.origin = _sandbox_origin(host)
-        self.api_host = host
-        self.key = key.strip()
-        session.remember_secret(self.key)
-
-    def call(self, method: str, path: str = "", body: dict[str, Any] | None = None) -> Any:
-        """Send one control request; its JSON answer, or a ``CliError`` saying what failed."""
-        import httpx  # noqa: PLC0415  (only commands that call a sandbox need it)
-
-        try:
-            with self._client() as http:
-                response = http.request(method, self.path + path, json=body)
-        except httpx.TransportError as err:
-            raise CliError(f"no sandbox is answering at {self.origin}: {err}") from None
-        try:
-            answer = response.json()
-        except ValueError:
-            answer = None
-        if response.status_code == 401:
-            raise CliError(
-                f"the sandbox at {self.origin} refused the key: its controls take the key "
-                "it printed when it started",
-                ExitCode.AUTH,
-            )
-        if response.status_code != 200 or not isinstance(answer, dict):
-            error = answer.get("error") if isinstance(answer, dict) else None
-            detail = error if isinstance(error, str) else f"HTTP {response.status_code}"
-            raise CliError(f"the sandbox at {self.origin} refused: {detail}")
-        return answer
-
-    def gone(self, pid: object, deadline: float) -> bool:
-        """Wait until the server refuses connections and its process ``pid`` has exited.
-
-        False if either is still there by ``deadline`` (a monotonic time).
-        """
-        import httpx  # noqa: PLC0415
-
-        with self._client(timeout=1.0) as http:
-            while time.monotonic() < deadline:
-                try:
-                    http.get(self.path)
-                except httpx.TransportError:
-                    break
-                time.sleep(_POLL_SECONDS)
-            else:
-                return False
-        while not _exited(pid):
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(_POLL_SECONDS / 4)
-        return True
-
-    def _client(self, timeout: float = CONTROL_TIMEOUT) -> httpx.Client:
-        import httpx  # noqa: PLC0415
-
-        return httpx.Client(
-            base_url=self.origin,
-            headers={"Authorization": f"Bearer {self.key}"},
-            timeout=timeout,
-            trust_env=False,  # loopback only: never through a proxy from the environment
-            follow_redirects=False,
-        )
-
-
-def _exited(pid: object) -> bool:
-    """Whether the process ``pid`` has exited (a zombie counts as exited).
-
-    A pid that is not a positive int, or a process this user may not see, counts as exited:
-    the port is closed by then, which is what matters to the caller.
-    """
-    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
-            return stat.read().rsplit(")", 1)[-1].split()[0] == "Z"
-    except FileNotFoundError:
-        if os.path.isdir("/proc"):
-            return True
-    except OSError:
-        return True
-    try:  # no /proc: ask the kernel
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except OSError:
-        return True
-    return False
-
-
-def _sandbox_origin(api_host: str) -> str:
-    """``http://127.0.0.1:PORT`` of a sandbox's ``NEON_API_HOST``; a usage error otherwise."""
-    import ipaddress  # noqa: PLC0415
-    import urllib.parse  # noqa: PLC0415
-
-    parts = urllib.parse.urlsplit(api_host.strip())
-    try:
-        loopback = parts.scheme == "http" and ipaddress.ip_address(parts.hostname or "").is_loopback
-        parts.port  # noqa: B018  (raises ValueError for a port out of range)
-    except ValueError:
-        loopback = False
-    if not loopback:
-        raise CliError(
-            f"{api_host!r} is not a sandbox: neon-keys sandbox serves plain http on a "
-            "loopback address (http://127.0.0.1:PORT/api/v2)",
-            ExitCode.USAGE,
-        )
-    return f"{parts.scheme}://{parts.netloc}"
 
 
 # -- the commands ---------------------------------------------------------------------------
@@ -570,8 +261,8 @@ def sandbox(
             )
         return
     if env_file is not None:
-        _check_env_file(env_file)
-    serve(port, as_json=session.json, env_file=env_file, ready_fd=_ready_fd())
+        check_env_file(env_file)
+    serve(port, as_json=session.json, env_file=env_file, ready_fd=ready_fd_from_environment())
 
 
 @sandbox.command()
@@ -614,7 +305,7 @@ def start(session: Session, /, *, port: int, env_file: str | None, timeout: floa
 @pass_session
 def stop(session: Session, /, *, env_file: str | None, timeout: float) -> None:
     """Stop a running sandbox and wait until it is gone."""
-    controls = _Controls(session, env_file)
+    controls = SandboxControls(session, env_file)
     answer = controls.call("POST", "/stop")
     if not controls.gone(answer.get("pid"), time.monotonic() + timeout):
         raise CliError(f"the sandbox at {controls.origin} still answers after {timeout:g} s")
@@ -630,7 +321,7 @@ def stop(session: Session, /, *, env_file: str | None, timeout: float) -> None:
 @pass_session
 def status(session: Session, /, *, env_file: str | None) -> None:
     """Show a running sandbox's clock and the faults planned for its next requests."""
-    controls = _Controls(session, env_file)
+    controls = SandboxControls(session, env_file)
     _show_state(session, controls, controls.call("GET"))
 
 
@@ -652,7 +343,7 @@ def advance(session: Session, /, *, duration: str, env_file: str | None) -> None
         seconds = parse_duration(duration, field="DURATION").total_seconds()
     except InvalidInputError as err:
         raise CliError(str(err), ExitCode.USAGE) from None
-    controls = _Controls(session, env_file)
+    controls = SandboxControls(session, env_file)
     _show_state(session, controls, controls.call("POST", "/clock", {"advance_seconds": seconds}))
 
 
@@ -716,7 +407,7 @@ def fault(
     if clear:
         if operation is not None or kind is not None:
             raise click.UsageError("--clear takes no OPERATION or KIND")
-        controls = _Controls(session, env_file)
+        controls = SandboxControls(session, env_file)
         _show_state(session, controls, controls.call("DELETE", "/faults"))
         return
     if operation is None or kind is None:
@@ -745,11 +436,11 @@ def fault(
         "times": None if always else times,
     }
     body.update({name: value for name, value in options.items() if value is not None})
-    controls = _Controls(session, env_file)
+    controls = SandboxControls(session, env_file)
     _show_state(session, controls, controls.call("POST", "/faults", body))
 
 
-def _show_state(session: Session, controls: _Controls, state: dict[str, Any]) -> None:
+def _show_state(session: Session, controls: SandboxControls, state: dict[str, Any]) -> None:
     """Print a sandbox's clock and planned faults (JSON: the control route's answer)."""
     if session.json:
         click.echo(json.dumps(state, indent=2))
