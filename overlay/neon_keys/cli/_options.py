@@ -163,29 +163,34 @@ def _late_global(ctx: click.Context, param: click.Parameter, value: Any) -> None
         setattr(session, str(param.name), value)
 
 
-def global_options(*, api: bool = True) -> Callable[[F], F]:
+def global_options(*, api: bool = True, timeout: bool = True) -> Callable[[F], F]:
     """Accept the global options after the command too (``neon-keys list -o json``).
 
-    ``api``: include ``--api-key``, ``--api-host`` and ``--timeout`` (not for ``sandbox``).
+    ``api``: include ``--api-key``, ``--api-host`` and ``--timeout`` (not for ``sandbox``);
+    ``timeout``: include ``--timeout`` (not for a command with a ``--timeout`` of its own).
     """
     common: dict[str, Any] = {"expose_value": False, "callback": _late_global}
-    api_options = [
-        click.option(
-            "--api-key", metavar="KEY", help=f"The Neon API key (${API_KEY_ENV}).", **common
-        ),
-        click.option(
-            "--api-host", metavar="URL", help=f"The API root (${API_HOST_ENV}).", **common
-        ),
-        click.option(
-            "--timeout",
-            type=TIMEOUT,
-            metavar="SECONDS",
-            help=f"Seconds to wait for each phase of a request (${API_TIMEOUT_ENV}).",
-            **common,
-        ),
-    ]
-    options = [
-        *(api_options if api else []),
+    options = []
+    if api:
+        options += [
+            click.option(
+                "--api-key", metavar="KEY", help=f"The Neon API key (${API_KEY_ENV}).", **common
+            ),
+            click.option(
+                "--api-host", metavar="URL", help=f"The API root (${API_HOST_ENV}).", **common
+            ),
+        ]
+    if api and timeout:
+        options.append(
+            click.option(
+                "--timeout",
+                type=TIMEOUT,
+                metavar="SECONDS",
+                help=f"Seconds to wait for each phase of a request (${API_TIMEOUT_ENV}).",
+                **common,
+            )
+        )
+    options += [
         click.option(
             "--output",
             "-o",
