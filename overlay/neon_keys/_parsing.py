@@ -2,7 +2,8 @@
 
 Each reader takes the decoded JSON of one answer and checks it field by field against the
 facts of the answer's generated model (``neon_api_keys_client.models``, generated from
-``openapi.yaml`` as relaxed by ``tools/relax_spec.py``): every required field is present and
+``openapi.yaml`` as relaxed by ``tools/relax_spec.py``, the one mechanism for the live
+service's deviations: see docs/spec-deviations.md): every required field is present and
 every field read has the type the model declares. A failed check raises ``ShapeError``
 naming the field and the JSON type it held, never the value, which may echo a credential.
 The checked values then go into the frozen result object through ``construct``, which sets
