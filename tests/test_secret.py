@@ -72,3 +72,15 @@ def test_live_tokens_are_those_of_living_secrets() -> None:
     gc.collect()
     assert "l" * 30 + "2" not in live_tokens()
     assert short.reveal() in live_tokens()
+
+
+def test_a_token_stays_live_while_any_secret_holding_it_lives() -> None:
+    """Two secrets with one token: the token stays live until the last of them is gone."""
+    token = "napi_" + "tw1n" * 12
+    first, second = Secret(token), Secret(token)
+    del first
+    gc.collect()
+    assert token in live_tokens()
+    del second
+    gc.collect()
+    assert token not in live_tokens()

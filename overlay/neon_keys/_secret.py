@@ -9,7 +9,9 @@ from typing import Any, NoReturn
 
 _MASK = "**********"
 
-_LIVE: weakref.WeakSet[Secret] = weakref.WeakSet()
+# Keyed by id: equal secrets are distinct objects, each live until it is collected (a
+# WeakSet would hold one per token and forget it when the first of them died).
+_LIVE: weakref.WeakValueDictionary[int, Secret] = weakref.WeakValueDictionary()
 _LIVE_LOCK = threading.Lock()
 
 
@@ -30,7 +32,7 @@ class Secret:
             raise TypeError(f"Secret takes a str, not {type(value).__name__}")
         self._value = value
         with _LIVE_LOCK:
-            _LIVE.add(self)
+            _LIVE[id(self)] = self
 
     def reveal(self) -> str:
         """Return the token in clear."""
@@ -75,5 +77,5 @@ def live_tokens(min_length: int = 8) -> list[str]:
     masked whole.
     """
     with _LIVE_LOCK:
-        tokens = {secret.reveal() for secret in _LIVE}
+        tokens = {secret.reveal() for secret in list(_LIVE.values())}
     return sorted((t for t in tokens if len(t) >= min_length), key=len, reverse=True)
