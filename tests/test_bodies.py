@@ -146,6 +146,17 @@ def _raises(exception: type[Exception], thunk: Callable[[], Any]) -> Exception:
 # -- the reader, without I/O -------------------------------------------------------------------
 
 
+def test_the_documented_bounds() -> None:
+    """64 MiB for a success, 8 KiB of an error, 1 MiB per inflating step, gzip and deflate."""
+    documented = (64 * MiB, 8 * 1024, MiB, "gzip, deflate")
+    assert documented == (
+        _body.SUCCESS_BODY_LIMIT,
+        _body.ERROR_BODY_LIMIT,
+        _body.INFLATE_STEP,
+        _body.ACCEPT_ENCODING,
+    )
+
+
 def _read(reader: BodyReader, raw: Iterable[bytes]) -> bytes:
     decoded = b""
     for chunk in raw:
@@ -545,3 +556,4 @@ def test_a_lying_content_length(flavour: str) -> None:
     ):
         _closing(_socket_client(flavour, server), lambda n: n.personal_keys.create("ci"))
     assert [key.id for key in lost.value.candidates or ()] == [9]
+    assert all(b"\r\naccept-encoding: gzip, deflate\r\n" in r.lower() for r in server.requests)

@@ -228,6 +228,12 @@ def _every_error() -> list[NeonError]:
     return errors
 
 
+def test_an_error_made_before_any_request_counts_no_attempt() -> None:
+    """attempts is 0 until the client sets it: nothing was sent."""
+    assert NeonError("no key").attempts == 0
+    assert ConfigurationError("no key").attempts == 0
+
+
 @pytest.mark.parametrize("error", _every_error(), ids=lambda e: type(e).__name__)
 def test_errors_survive_pickling(error: NeonError) -> None:
     """An error crosses a process boundary (a process pool) whole: class, message, fields."""

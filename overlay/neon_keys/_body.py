@@ -28,10 +28,12 @@ import httpx
 __all__ = [
     "ACCEPT_ENCODING",
     "ERROR_BODY_LIMIT",
+    "INFLATE_STEP",
     "SUCCESS_BODY_LIMIT",
     "BodyReader",
     "aread_body",
     "body_problem",
+    "error_body",
     "read_body",
 ]
 
@@ -54,7 +56,10 @@ ACCEPT_ENCODING = "gzip, deflate"
 _TRAILING_LIMIT = 64 * 1024
 """Most raw bytes read, and ignored, after the end of a compressed stream."""
 
-_WBITS = {"gzip": zlib.MAX_WBITS | 16, "x-gzip": zlib.MAX_WBITS | 16, "deflate": zlib.MAX_WBITS}
+# zlib reads a gzip header when 16 is added to the window bits (MAX_WBITS is 15, so 16 and
+# 17 give the same 31: the mutant is equivalent).
+_GZIP_WBITS = zlib.MAX_WBITS | 16  # pragma: no mutate
+_WBITS = {"gzip": _GZIP_WBITS, "x-gzip": _GZIP_WBITS, "deflate": zlib.MAX_WBITS}
 _RAW_DEFLATE = -zlib.MAX_WBITS
 
 

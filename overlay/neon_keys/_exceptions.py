@@ -50,6 +50,7 @@ __all__ = [
     "RateLimitError",
     "ServerError",
     "UnexpectedResponseError",
+    "error_class_for",
 ]
 
 

@@ -67,8 +67,8 @@ __all__ = [
     "personal_key_revoked",
 ]
 
-T = TypeVar("T")
-K = TypeVar("K", bound=APIKey)
+_T = TypeVar("_T")
+_K = TypeVar("_K", bound=APIKey)
 
 
 class ShapeError(Exception):
@@ -91,10 +91,10 @@ class ShapeError(Exception):
         return ShapeError(f"{outer}{joint}{self.where}", self.problem)
 
 
-def guarded(parse: Callable[[Any], T], what: str) -> Callable[[Any], T]:
+def guarded(parse: Callable[[Any], _T], what: str) -> Callable[[Any], _T]:
     """``parse``, with the shape errors it raises prefixed by ``what`` (the operation)."""
 
-    def parse_or_fail(data: Any) -> T:
+    def parse_or_fail(data: Any) -> _T:
         try:
             return parse(data)
         except ShapeError as err:
@@ -109,7 +109,7 @@ class _Absent:
     __slots__ = ()
 
 
-_ABSENT: Any = _Absent()
+_ABSENT = _Absent()
 
 _JSON_KINDS = {
     type(None): "null",
@@ -220,7 +220,7 @@ def _creator(value: object) -> Creator:
     )
 
 
-@functools.lru_cache(maxsize=1024)
+@functools.lru_cache(maxsize=1024)  # pragma: no mutate  (a cache's size changes no result)
 def _creator_of(user_id: str, name: str | None, image: str | None) -> Creator:
     # A listing repeats the same few creators on thousands of keys: share the objects.
     return Creator(id=user_id, name=name, image=image)
@@ -238,7 +238,7 @@ def _project_id(body: dict[str, Any]) -> str | None:
     raise _wrong("project_id", "a string", value)
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=4096)  # pragma: no mutate  (a cache's size changes no result)
 def parse_addresses(text: str) -> tuple[IPAddress, ...]:
     """Parse ``last_used_from_addr``: empty, one address, or several joined by commas.
 
@@ -323,7 +323,7 @@ _set_project_id = _setter(ProjectKey, "project_id")
 
 
 def construct(  # noqa: PLR0917  (positional in the listing's loop: measurably cheaper)
-    cls: type[K],
+    cls: type[_K],
     key_id: int,
     name: str,
     created_at: datetime.datetime | None,
@@ -332,14 +332,14 @@ def construct(  # noqa: PLR0917  (positional in the listing's loop: measurably c
     last_used_from: tuple[IPAddress, ...],
     revoked: bool,
     secret: Secret | None,
-) -> K:
+) -> _K:
     """A key of class ``cls`` from values already checked; nothing is checked again.
 
     Equal to ``cls(id=key_id, ...)``, without the frozen dataclass's ``__init__``, which
     sets each field through ``object.__setattr__``. Organization and project keys get
     their ``org_id`` (and ``project_id``) from ``_in_org`` afterwards.
     """
-    key: K = _new(cls)
+    key: _K = _new(cls)
     _set_id(key, key_id)
     _set_name(key, name)
     _set_created_at(key, created_at)
@@ -354,7 +354,7 @@ def construct(  # noqa: PLR0917  (positional in the listing's loop: measurably c
 # -- the answers about keys ------------------------------------------------------------------
 
 
-def _listed(cls: type[K], item: object) -> K:
+def _listed(cls: type[_K], item: object) -> _K:
     """A key of a listing: ``id``, ``name``, ``created_at`` and ``created_by`` required.
 
     The same checks as the readers below, written out: a listing has thousands of keys.
@@ -401,7 +401,7 @@ def _listed(cls: type[K], item: object) -> K:
     )
 
 
-def _created(cls: type[K], body: dict[str, Any]) -> K:
+def _created(cls: type[_K], body: dict[str, Any]) -> _K:
     """The key of a create answer: ``id``, ``key``, ``name``, ``created_at`` required."""
     token = body.get("key", _ABSENT)
     if type(token) is not str:
@@ -421,7 +421,7 @@ def _created(cls: type[K], body: dict[str, Any]) -> K:
     )
 
 
-def _revoked(cls: type[K], body: dict[str, Any]) -> K:
+def _revoked(cls: type[_K], body: dict[str, Any]) -> _K:
     """The key of a revoke answer: ``id``, ``name``, ``revoked`` required."""
     revoked = body.get("revoked", _ABSENT)
     if type(revoked) is not bool:
@@ -442,7 +442,7 @@ def _revoked(cls: type[K], body: dict[str, Any]) -> K:
 class _KeyReader(Protocol):
     """Reads a key of class ``cls`` from an answer's JSON object."""
 
-    def __call__(self, cls: type[K], body: dict[str, Any], /) -> K: ...
+    def __call__(self, cls: type[_K], body: dict[str, Any], /) -> _K: ...
 
 
 def _org_key(read: _KeyReader, body: dict[str, Any], org_id: str) -> OrgKey | ProjectKey:

@@ -21,7 +21,7 @@ import threading
 
 from ._secret import live_tokens
 
-__all__ = ["REDACTED", "protect_logs", "redact", "redact_chain"]
+__all__ = ["LOGGERS", "REDACTED", "protect_logs", "redact", "redact_chain"]
 
 REDACTED = "[redacted]"
 """What stands in a text where a credential was."""

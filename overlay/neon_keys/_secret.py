@@ -7,6 +7,8 @@ import threading
 import weakref
 from typing import Any, NoReturn
 
+__all__ = ["Secret", "live_tokens"]
+
 _MASK = "**********"
 
 # Keyed by id: equal secrets are distinct objects, each live until it is collected (a
