@@ -322,7 +322,7 @@ _set_project_org_id = _setter(ProjectKey, "org_id")
 _set_project_id = _setter(ProjectKey, "project_id")
 
 
-def construct(  # noqa: PLR0917  (positional in the listing's loop: measurably cheaper)
+def construct(  # noqa: PLR0917  (the listing's loop passes them positionally)
     cls: type[_K],
     key_id: int,
     name: str,

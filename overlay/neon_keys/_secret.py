@@ -23,8 +23,9 @@ class Secret:
     Call :meth:`reveal` to get the token itself, at the one place it is needed. Two secrets
     compare equal when their tokens are equal (in constant time). An empty secret is false.
     Secrets cannot be pickled, so they do not end up in caches or task queues by accident.
-    While a secret exists, its token is also removed from the library's error messages and
-    from the log records of ``neon_keys``, httpx and httpcore (see ``live_tokens``).
+    While a secret exists, its token is also removed from the library's error messages and,
+    once a client was made, from the log records of ``neon_keys``, httpx and httpcore (see
+    ``live_tokens`` and ``neon_keys._redaction``).
     """
 
     __slots__ = ("__weakref__", "_value")
