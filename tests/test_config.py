@@ -121,11 +121,13 @@ def test_with_options_shares_pool_and_overrides() -> None:
     other = base.with_options(api_key="napi_other", max_retries=0, timeout=1.0)
     other.whoami()
     assert fake.requests[-1].headers["authorization"] == "Bearer napi_other"
-    assert other._http is base._http and other.max_retries == 0 and other.timeout == 1.0
+    assert other.max_retries == 0 and other.timeout == 1.0
     assert base.max_retries == 2 and base._api_key.reveal() == API_KEY
-    assert other.personal_keys._client is other
+    other.personal_keys.list()  # the copy's resources call with the copy's key
+    assert fake.requests[-1].headers["authorization"] == "Bearer napi_other"
     other.close()
     base.whoami()  # closing the copy left the shared pool open
+    assert len(fake.requests) == 3
 
 
 @pytest.mark.anyio

@@ -313,5 +313,23 @@ def test_organizations_and_whoami_round_trip(
         {**o, "created_at": _utc(o["created_at"]), "updated_at": _utc(o["updated_at"])}
         for o in orgs
     ]
-    auth = _through_client({"account_id": account, "auth_method": method}, lambda n: n.whoami())
+    answers = {
+        "/api/v2/auth": {"account_id": account, "auth_method": method},
+        "/api/v2/users/me/organizations": body,
+    }
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=answers[request.url.path])
+
+    with NeonKeys(
+        api_key=API_KEY,
+        base_url=BASE_URL,
+        http_client=httpx.Client(transport=httpx.MockTransport(answer)),
+    ) as neon:
+        auth = neon.whoami()
     assert auth_record(auth)["account_id"] == account and auth.auth_method == method
+    # An organization key learns its organization when Neon names exactly one.
+    named = method == "api_key_org" and len(orgs) == 1
+    assert (auth.organization is not None) is named
+    if named:
+        assert auth.organization is not None and auth.organization.id == orgs[0]["id"]

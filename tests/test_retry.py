@@ -13,6 +13,7 @@ import pytest
 from fakes import ORG_ID, FakeNeon, created, json_response, run
 from neon_keys import (
     APIConnectionError,
+    SkippedWaits,
     APITimeoutError,
     AsyncNeonKeys,
     Backoff,
@@ -182,7 +183,7 @@ class TestCallRetries:
             run(make_client(max_retries=2).whoami())
         assert caught.value.attempts == 3
 
-    def test_retry_after_is_waited(self, fake: FakeNeon) -> None:
+    def test_retry_after_is_waited(self, fake: FakeNeon, skipped_waits: SkippedWaits) -> None:
         """The client waits what Retry-After asks before retrying."""
         fake.route(
             "GET",
@@ -191,14 +192,12 @@ class TestCallRetries:
             json_response([]),
         )
         neon = fake.sync_client(backoff=Backoff())
-        waits: list[float] = []
-        neon._sleep = waits.append  # type: ignore[method-assign]
         assert neon.personal_keys.list() == []
-        assert waits == [pytest.approx(4.0, abs=0.05)]
+        assert skipped_waits.waits == [pytest.approx(4.0, abs=0.05)]
 
     @pytest.mark.parametrize(("status", "form"), [(503, "date"), (423, "seconds"), (429, "date")])
     def test_retry_after_is_honoured_on_any_retried_status(
-        self, fake: FakeNeon, status: int, form: str
+        self, fake: FakeNeon, status: int, form: str, skipped_waits: SkippedWaits
     ) -> None:
         """Retry-After, in seconds or as an HTTP date, sets the wait after 429, 503 and 423."""
         value = "20" if form == "seconds" else email.utils.formatdate(time.time() + 20, usegmt=True)
@@ -209,21 +208,24 @@ class TestCallRetries:
             json_response({"id": 5, "name": "k", "revoked": True}),
         )
         neon = fake.sync_client(backoff=Backoff(), rate_limits=None)
-        waits: list[float] = []
-        neon._sleep = waits.append  # type: ignore[method-assign]
         assert neon.personal_keys.revoke(5).revoked
+        waits = skipped_waits.waits
         assert len(waits) == 1 and 18 <= waits[0] <= 20, waits
 
-    def test_retry_after_beyond_the_cap_ends_retries_of_503(self, fake: FakeNeon) -> None:
+    def test_retry_after_beyond_the_cap_ends_retries_of_503(
+        self, fake: FakeNeon, skipped_waits: SkippedWaits
+    ) -> None:
         """A 503 asking for a wait longer than the cap is raised at once, not retried early."""
         fake.route("GET", "/auth", json_response({}, status=503, **{"Retry-After": "600"}))
         neon = fake.sync_client(backoff=Backoff(), rate_limits=None)
-        neon._sleep = lambda s: pytest.fail("must not wait")  # type: ignore[method-assign]
         with pytest.raises(ServerError) as caught:
             neon.whoami()
         assert caught.value.attempts == 1 and len(fake.requests) == 1
+        assert skipped_waits.waits == []
 
-    def test_long_retry_after_is_left_to_the_caller(self, fake: FakeNeon) -> None:
+    def test_long_retry_after_is_left_to_the_caller(
+        self, fake: FakeNeon, skipped_waits: SkippedWaits
+    ) -> None:
         """A Retry-After beyond the cap raises at once with retry_after set."""
         fake.route(
             "GET",
@@ -231,27 +233,34 @@ class TestCallRetries:
             json_response({"message": "slow"}, status=429, **{"Retry-After": "3600"}),
         )
         neon = fake.sync_client(backoff=Backoff())
-        neon._sleep = lambda s: pytest.fail("must not wait")  # type: ignore[method-assign]
         with pytest.raises(RateLimitError) as caught:
             neon.personal_keys.list()
         assert caught.value.retry_after == 3600 and len(fake.requests) == 1
+        assert skipped_waits.waits == []
 
-    def test_immediate_backoff_never_waits_even_after_429(self, fake: FakeNeon) -> None:
-        """With Backoff.immediate() a 429 slows no later call: nothing ever sleeps."""
+    def test_immediate_backoff_never_waits_between_attempts(
+        self, fake: FakeNeon, skipped_waits: SkippedWaits
+    ) -> None:
+        """With Backoff.immediate() the retries come at once, Retry-After or not."""
         fake.route(
             "GET",
             "/api_keys",
-            json_response({"message": "slow"}, status=429, **{"Retry-After": "2"}),
+            json_response({"message": "slow"}, status=503, **{"Retry-After": "2"}),
         )
-        neon = fake.sync_client(backoff=Backoff.immediate())
-        neon._sleep = lambda s: pytest.fail(f"slept {s} s")  # type: ignore[method-assign]
-        with pytest.raises(RateLimitError):
+        neon = fake.sync_client(backoff=Backoff.immediate(), rate_limits=None)
+        with pytest.raises(ServerError) as caught:
             neon.personal_keys.list()
-        for _ in range(50):
-            neon.whoami()
-        assert len(fake.requests) == 53
+        assert caught.value.attempts == 3 and skipped_waits.waits == []
 
-    def test_429_slows_the_whole_client(self, fake: FakeNeon) -> None:
+    def test_immediate_backoff_still_paces(self, fake: FakeNeon, skipped_waits: SkippedWaits) -> None:
+        """Backoff.immediate() turns backoff waits off, not pacing: bulk work is still paced."""
+        neon = fake.sync_client(backoff=Backoff.immediate())
+        for _ in range(5):
+            neon.whoami()
+        # One route paces at 39 a second after a lone call: four waits of 1/39 s.
+        assert skipped_waits.waits == [pytest.approx(1 / 39)] * 4
+
+    def test_429_slows_the_whole_client(self, fake: FakeNeon, skipped_waits: SkippedWaits) -> None:
         """After a 429 the client waits Retry-After and then paces its other calls."""
         fake.route(
             "GET",
@@ -260,25 +269,24 @@ class TestCallRetries:
             json_response([]),
         )
         neon = fake.sync_client(backoff=Backoff())
-        waits: list[float] = []
-        neon._sleep = waits.append  # type: ignore[method-assign]
+        waits = skipped_waits.waits
         assert neon.personal_keys.list() == []
         assert waits == [pytest.approx(2.0, abs=0.1)]
         for _ in range(5):
             neon.whoami()
         assert len(waits) >= 5 and all(w > 0 for w in waits[1:])
 
-    def test_backoff_waits_between_attempts(self, fake: FakeNeon) -> None:
+    def test_backoff_waits_between_attempts(
+        self, fake: FakeNeon, skipped_waits: SkippedWaits
+    ) -> None:
         """Without Retry-After the waits follow the backoff."""
         fake.route("GET", "/api_keys", _status(503))
         neon = fake.sync_client(
             backoff=Backoff(initial=1, maximum=10, jitter=False), rate_limits=None
         )
-        waits: list[float] = []
-        neon._sleep = waits.append  # type: ignore[method-assign]
         with pytest.raises(ServerError):
             neon.personal_keys.list()
-        assert waits == [1, 2]
+        assert skipped_waits.waits == [1, 2]
 
 
 class TestOrphans:

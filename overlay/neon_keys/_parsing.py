@@ -26,6 +26,7 @@ import socket
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from ._lazy import FIRST_USE_IMPORTS
 from ._models import (
     APIKey,
     AuthDetails,
@@ -173,7 +174,8 @@ def parse_address(text: str) -> IPAddress | None:
 
 
 def _creator(value: object) -> Creator | None:
-    from neon_api_keys_client.types import Unset  # noqa: PLC0415  (imported on first use)
+    with FIRST_USE_IMPORTS:
+        from neon_api_keys_client.types import Unset  # noqa: PLC0415  (imported on first use)
 
     if value is None or isinstance(value, Unset):
         return None
@@ -316,7 +318,8 @@ def _listing_item(data: object) -> dict[str, Any]:
 
 def _common(model: _GeneratedKey) -> dict[str, Any]:
     """The fields every key kind shares, read from any generated key model."""
-    from neon_api_keys_client.types import Unset  # noqa: PLC0415  (imported on first use)
+    with FIRST_USE_IMPORTS:
+        from neon_api_keys_client.types import Unset  # noqa: PLC0415  (imported on first use)
 
     last_used_at = getattr(model, "last_used_at", None)
     addresses = getattr(model, "last_used_from_addr", "")
@@ -365,27 +368,30 @@ def _release(items: list[Any]) -> Iterator[Any]:
 
 def _personal_key_listed(item: object) -> PersonalKey:
     """One listed personal key, through the generated model (the reference path)."""
-    from neon_api_keys_client.models.api_keys_list_response_item import (  # noqa: PLC0415
-        ApiKeysListResponseItem,
-    )
+    with FIRST_USE_IMPORTS:
+        from neon_api_keys_client.models.api_keys_list_response_item import (  # noqa: PLC0415
+            ApiKeysListResponseItem,
+        )
 
     return PersonalKey(**_common(ApiKeysListResponseItem.from_dict(_listing_item(item))))
 
 
 def personal_key_created(data: object) -> PersonalKey:
     """Parse the answer of ``createApiKey`` (the only place the secret appears)."""
-    from neon_api_keys_client.models.api_key_create_response import (  # noqa: PLC0415
-        ApiKeyCreateResponse,
-    )
+    with FIRST_USE_IMPORTS:
+        from neon_api_keys_client.models.api_key_create_response import (  # noqa: PLC0415
+            ApiKeyCreateResponse,
+        )
 
     return PersonalKey(**_common(ApiKeyCreateResponse.from_dict(_object(data))))
 
 
 def personal_key_revoked(data: object) -> PersonalKey:
     """Parse the answer of ``revokeApiKey``."""
-    from neon_api_keys_client.models.api_key_revoke_response import (  # noqa: PLC0415
-        ApiKeyRevokeResponse,
-    )
+    with FIRST_USE_IMPORTS:
+        from neon_api_keys_client.models.api_key_revoke_response import (  # noqa: PLC0415
+            ApiKeyRevokeResponse,
+        )
 
     return PersonalKey(**_common(ApiKeyRevokeResponse.from_dict(_object(data))))
 
@@ -411,27 +417,30 @@ def org_key_list(data: object, org_id: str) -> list[OrgKey | ProjectKey]:
 
 def _org_key_listed(item: object, org_id: str) -> OrgKey | ProjectKey:
     """One listed organization key, through the generated model (the reference path)."""
-    from neon_api_keys_client.models.org_api_keys_list_response_item import (  # noqa: PLC0415
-        OrgApiKeysListResponseItem,
-    )
+    with FIRST_USE_IMPORTS:
+        from neon_api_keys_client.models.org_api_keys_list_response_item import (  # noqa: PLC0415
+            OrgApiKeysListResponseItem,
+        )
 
     return _org_key(OrgApiKeysListResponseItem.from_dict(_listing_item(item)), org_id)
 
 
 def org_key_created(data: object, org_id: str) -> OrgKey | ProjectKey:
     """Parse the answer of ``createOrgApiKey``."""
-    from neon_api_keys_client.models.org_api_key_create_response import (  # noqa: PLC0415
-        OrgApiKeyCreateResponse,
-    )
+    with FIRST_USE_IMPORTS:
+        from neon_api_keys_client.models.org_api_key_create_response import (  # noqa: PLC0415
+            OrgApiKeyCreateResponse,
+        )
 
     return _org_key(OrgApiKeyCreateResponse.from_dict(_object(data)), org_id)
 
 
 def org_key_revoked(data: object, org_id: str) -> OrgKey | ProjectKey:
     """Parse the answer of ``revokeOrgApiKey``."""
-    from neon_api_keys_client.models.org_api_key_revoke_response import (  # noqa: PLC0415
-        OrgApiKeyRevokeResponse,
-    )
+    with FIRST_USE_IMPORTS:
+        from neon_api_keys_client.models.org_api_key_revoke_response import (  # noqa: PLC0415
+            OrgApiKeyRevokeResponse,
+        )
 
     return _org_key(OrgApiKeyRevokeResponse.from_dict(_object(data)), org_id)
 
@@ -441,9 +450,10 @@ def org_key_revoked(data: object, org_id: str) -> OrgKey | ProjectKey:
 
 def auth_details(data: object) -> AuthDetails:
     """Parse the answer of ``getAuthDetails``."""
-    from neon_api_keys_client.models.auth_details_response import (  # noqa: PLC0415
-        AuthDetailsResponse,
-    )
+    with FIRST_USE_IMPORTS:
+        from neon_api_keys_client.models.auth_details_response import (  # noqa: PLC0415
+            AuthDetailsResponse,
+        )
 
     model = AuthDetailsResponse.from_dict(_object(data))
     auth_data = model.auth_data
@@ -456,9 +466,10 @@ def auth_details(data: object) -> AuthDetails:
 
 def organizations(data: object) -> list[Organization]:
     """Parse the answer of ``getCurrentUserOrganizations``."""
-    from neon_api_keys_client.models.organizations_response import (  # noqa: PLC0415
-        OrganizationsResponse,
-    )
+    with FIRST_USE_IMPORTS:
+        from neon_api_keys_client.models.organizations_response import (  # noqa: PLC0415
+            OrganizationsResponse,
+        )
 
     model = OrganizationsResponse.from_dict(_object(data))
     found = []
@@ -481,7 +492,8 @@ def organizations(data: object) -> list[Organization]:
 
 def error_fields(data: object) -> tuple[str, str, str | None]:
     """``(code, message, request_id)`` of a ``GeneralError`` body; raises ``_ShapeError``."""
-    from neon_api_keys_client.models.general_error import GeneralError  # noqa: PLC0415
+    with FIRST_USE_IMPORTS:
+        from neon_api_keys_client.models.general_error import GeneralError  # noqa: PLC0415
 
     model = GeneralError.from_dict(_object(data))
     code = model.code if isinstance(model.code, str) else ""
