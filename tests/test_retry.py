@@ -13,7 +13,6 @@ import pytest
 from fakes import ORG_ID, FakeNeon, created, json_response, run
 from neon_keys import (
     APIConnectionError,
-    SkippedWaits,
     APITimeoutError,
     AsyncNeonKeys,
     Backoff,
@@ -22,6 +21,7 @@ from neon_keys import (
     NeonKeys,
     RateLimitError,
     ServerError,
+    SkippedWaits,
     UnexpectedResponseError,
 )
 from neon_keys._retry import Verdict, judge, parse_retry_after
@@ -252,7 +252,9 @@ class TestCallRetries:
             neon.personal_keys.list()
         assert caught.value.attempts == 3 and skipped_waits.waits == []
 
-    def test_immediate_backoff_still_paces(self, fake: FakeNeon, skipped_waits: SkippedWaits) -> None:
+    def test_immediate_backoff_still_paces(
+        self, fake: FakeNeon, skipped_waits: SkippedWaits
+    ) -> None:
         """Backoff.immediate() turns backoff waits off, not pacing: bulk work is still paced."""
         neon = fake.sync_client(backoff=Backoff.immediate())
         for _ in range(5):
