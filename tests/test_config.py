@@ -136,3 +136,36 @@ async def test_async_client_context_manager() -> None:
     async with AsyncNeonKeys(api_key="k") as neon:
         assert neon.base_url.endswith("/api/v2")
     assert neon._http.is_closed
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://console.neon.tech/api/v2?",
+        "https://console.neon.tech/api/v2#",
+        "https://console.neon.tech/api/v2?#",
+        "https://console.neon.tech/api/v2/#frag",
+        "https://console.neon.tech/api?x=1/v2",
+        "http://127.0.0.1:8080/api/v2?",
+    ],
+)
+def test_an_empty_query_or_fragment_is_refused(url: str) -> None:
+    """A '?' or '#' in base_url, even with nothing after it, is refused before any request."""
+    with pytest.raises(ConfigurationError, match="query or a fragment"):
+        NeonKeys(api_key="k", base_url=url)
+
+
+@pytest.mark.parametrize(
+    "url", ["https://console.neon.tech/api /v2", "https://console.neon.tech/api\n/v2"]
+)
+def test_spaces_or_control_characters_in_base_url_are_refused(url: str) -> None:
+    """Whitespace or control characters inside base_url are refused, never sent."""
+    with pytest.raises(ConfigurationError, match="spaces or control"):
+        NeonKeys(api_key="k", base_url=url)
+
+
+@pytest.mark.parametrize("host", ["localhost.", "LOCALHOST.", "127.0.0.1.", "localhost.example"])
+def test_names_resolved_by_dns_are_not_loopback(host: str) -> None:
+    """localhost. (a fully qualified name, looked up in DNS) is not loopback: plain http refused."""
+    with pytest.raises(InsecureTransportError):
+        NeonKeys(api_key="k", base_url=f"http://{host}:8080/api/v2")
