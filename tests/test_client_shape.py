@@ -75,7 +75,7 @@ def test_a_copys_resources_use_the_copys_settings(make_client: Any, fake: FakeNe
 
 @pytest.mark.parametrize("client_class", [NeonKeys, AsyncNeonKeys])
 def test_making_a_pool_leaves_the_client_settings_alone(client_class: Any) -> None:
-    """A client's own pool carries the fixed headers; a pool of the caller's gets them per request."""
+    """Its own pool carries the fixed headers; a pool of the caller's gets them per request."""
     own = client_class(api_key="napi_own", base_url=BASE_URL)
     assert own._http.headers["user-agent"].startswith("neon-api-keys/")
     copy = own.with_options(max_retries=1)
