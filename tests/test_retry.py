@@ -430,3 +430,103 @@ class TestOrphanWindowOnNeonsClock:
         candidates = error.candidates or ()
         assert len(candidates) == 1 and candidates[0].id != older.id
         assert str(older.id) not in str(error)
+
+
+class TestOrphanSearchSparesDeliveredKeys:
+    """A key this client (or a copy) created and returned is never blamed as an orphan."""
+
+    @staticmethod
+    def _neon(world: World) -> NeonKeys:
+        transport = EmulatorTransport(world)
+        return NeonKeys(
+            api_key=world.seed.admin_token,
+            base_url=transport.base_url,
+            http_client=httpx.Client(transport=transport),
+        )
+
+    @pytest.mark.parametrize("through_a_copy", [False, True])
+    def test_a_delivered_key_of_the_same_name_is_not_a_candidate(
+        self, through_a_copy: bool
+    ) -> None:
+        """Create "ci", wait 2 s, create "ci" again with the answer lost: only the second is named."""
+        clock = FakeClock()
+        world = World.seeded(clock=clock)
+        neon = self._neon(world)
+        first = (neon.with_options(max_retries=1) if through_a_copy else neon).personal_keys
+        delivered = first.create("ci")
+        clock.advance(2)
+        world.faults.inject("createApiKey", Fault.lost_response())
+        with pytest.raises(CreateOutcomeUnknownError) as caught:
+            neon.personal_keys.create("ci")
+        candidates = caught.value.candidates or ()
+        assert len(candidates) == 1 and candidates[0].id != delivered.id
+        assert str(delivered.id) not in str(caught.value)
+
+    def test_another_clients_key_made_at_the_same_moment_stays_a_candidate(self) -> None:
+        """A key of that name made by someone else within the window cannot be told apart."""
+        clock = FakeClock()
+        world = World.seeded(clock=clock)
+        other = world.key_for_token(world.issue_personal_key(world.seed.admin_id, "ci"))
+        assert other is not None
+        clock.advance(1)
+        world.faults.inject("createApiKey", Fault.lost_response())
+        with pytest.raises(CreateOutcomeUnknownError) as caught:
+            self._neon(world).personal_keys.create("ci")
+        assert len(caught.value.candidates or ()) == 2
+        assert other.id in [key.id for key in caught.value.candidates or ()]
+
+    def test_a_key_made_three_seconds_before_is_not_blamed(self) -> None:
+        """A key of that name made 3 s before the create left is outside the 2 s slack."""
+        clock = FakeClock()
+        world = World.seeded(clock=clock)
+        other = world.key_for_token(world.issue_personal_key(world.seed.admin_id, "ci"))
+        assert other is not None
+        clock.advance(3)
+        world.faults.inject("createApiKey", Fault.lost_response())
+        with pytest.raises(CreateOutcomeUnknownError) as caught:
+            self._neon(world).personal_keys.create("ci")
+        assert [key.id for key in caught.value.candidates or ()] != [other.id]
+        assert len(caught.value.candidates or ()) == 1
+
+    def test_the_memory_of_delivered_keys_is_bounded(self) -> None:
+        """A client remembers its latest delivered keys only, so memory stays bounded."""
+        from neon_keys._operations import DeliveredKeys
+
+        delivered = DeliveredKeys(size=3)
+        for key_id in range(1, 6):
+            delivered.add(key_id)
+        assert len(delivered) == 3
+        assert [key_id in delivered for key_id in range(1, 6)] == [False, False, True, True, True]
+
+
+def test_the_search_starts_on_neons_clock_less_the_elapsed_time_and_slack() -> None:
+    """With Neon's Date: its time less the elapsed seconds less ORPHAN_SERVER_SLACK (2 s)."""
+    from neon_keys._operations import search_start
+
+    assert search_start(server_now=1_000.0, local_now=9_999.0, elapsed=10.0) == 988.0
+    assert search_start(server_now=1_000.0, local_now=0.0, elapsed=0.0) == 998.0
+
+
+def test_without_a_date_the_search_allows_for_clock_skew() -> None:
+    """Without a Date: the local time less the elapsed seconds less ORPHAN_CLOCK_SKEW (120 s)."""
+    from neon_keys._operations import search_start
+
+    assert search_start(server_now=None, local_now=10_000.0, elapsed=10.0) == 9_870.0
+    assert search_start(server_now=None, local_now=10_000.0, elapsed=0.0) == 9_880.0
+
+
+@pytest.mark.parametrize(("offset", "counted"), [(0.0, True), (-0.001, False), (5.0, True)])
+def test_a_key_counts_from_the_very_second_the_window_starts(offset: float, counted: bool) -> None:
+    """A key created at the window's start counts; a millisecond before, it does not."""
+    from neon_keys._models import PersonalKey
+    from neon_keys._operations import OrphanSearch, candidates_of, list_personal_keys
+
+    since = 1_700_000_000.0
+    key = PersonalKey(
+        id=1,
+        name="ci",
+        created_at=datetime.datetime.fromtimestamp(since + offset, tz=datetime.UTC),
+        created_by=None,
+    )
+    search = OrphanSearch(list_personal_keys(), "ci", "hint")
+    assert (candidates_of(search, [key], since) == [key]) is counted
