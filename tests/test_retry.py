@@ -530,3 +530,183 @@ def test_a_key_counts_from_the_very_second_the_window_starts(offset: float, coun
     )
     search = OrphanSearch(list_personal_keys(), "ci", "hint")
     assert (candidates_of(search, [key], since) == [key]) is counted
+
+
+# -- boundaries a mutation study found untested -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("error", "sent", "verdict"),
+    [
+        (httpx.ConnectError, False, Verdict.RETRY),
+        (httpx.ConnectTimeout, False, Verdict.RETRY),
+        (httpx.PoolTimeout, False, Verdict.RETRY),  # waiting for a pooled connection sends nothing
+        (httpx.WriteError, None, Verdict.AMBIGUOUS),  # part of the request may have left
+        (httpx.WriteTimeout, None, Verdict.AMBIGUOUS),
+        (httpx.ReadError, True, Verdict.AMBIGUOUS),
+        (httpx.ReadTimeout, True, Verdict.AMBIGUOUS),
+        (httpx.RemoteProtocolError, True, Verdict.AMBIGUOUS),
+    ],
+)
+def test_what_each_transport_error_says_about_a_create(
+    error: type[httpx.RequestError], sent: bool | None, verdict: Verdict
+) -> None:
+    """Whether a request left, for each transport error, and whether a POST may be resent."""
+    from neon_keys._retry import request_was_sent
+
+    failure = error("failed", request=REQUEST)
+    assert request_was_sent(failure) is sent
+    assert judge("POST", failure) is verdict
+    assert judge("GET", failure) is Verdict.RETRY
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "delay"), [(60.0, 60.0), (59.999, 59.999), (60.001, None), (0.0, 0.0)]
+)
+def test_a_retry_after_equal_to_the_cap_is_still_waited(
+    retry_after: float, delay: float | None
+) -> None:
+    """max_retry_after is inclusive: exactly 60 s is waited, a millisecond more is not."""
+    assert Backoff(max_retry_after=60.0).delay(1, retry_after=retry_after) == delay
+
+
+def test_scale_multiplies_every_backoff_wait() -> None:
+    """Backoff.scale scales the exponential waits and Retry-After alike."""
+    backoff = Backoff(initial=1.0, jitter=False, scale=0.5)
+    assert [backoff.delay(1), backoff.delay(2), backoff.delay(1, retry_after=8.0)] == [0.5, 1, 4]
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "inf",
+        "Infinity",
+        "-inf",
+        "1e400",
+        "Sun, 06 Nov 1994 08:49:37",
+        "Sun, 06 Nov 1994 08:49:37 -0000",
+    ],
+)
+def test_a_retry_after_without_a_real_moment_is_ignored(header: str) -> None:
+    """Infinite seconds and HTTP dates without a time zone are not a wait: ignored."""
+    assert parse_retry_after(header, now=0.0) is None
+
+
+def test_a_retry_after_date_in_the_past_means_no_wait() -> None:
+    """An HTTP date already gone asks for no wait at all (never a negative one)."""
+    now = 1_700_000_000.0
+    assert parse_retry_after(email.utils.formatdate(now - 30, usegmt=True), now=now) == 0.0
+    header = email.utils.formatdate(time.time() + 100, usegmt=True)
+    assert 98 <= (parse_retry_after(header) or 0) <= 100
+
+
+def test_the_slowdown_after_429s_is_capped_at_an_eighth() -> None:
+    """However many 429s, the account pace slows to an eighth of its rate and no further."""
+    from neon_keys._pacing import MAX_SLOWDOWN, Pacer, RateLimits
+
+    now = [0.0]
+    pacer = Pacer(RateLimits(per_minute=60, burst_per_route=1e6), lambda: now[0])
+    base = 1 / pacer.plan.account.rate
+    for _ in range(30):
+        pacer.backoff(0.0)
+    sends = []
+    for number in range(10):
+        now[0] += pacer.reserve(f"operation-{number}")
+        sends.append(now[0])
+    gaps = {round(later - earlier, 9) for earlier, later in zip(sends[1:], sends[2:], strict=False)}
+    assert gaps == {round(MAX_SLOWDOWN * base, 9)} and MAX_SLOWDOWN == 8.0
+
+
+def test_one_429_slows_by_half_and_each_success_recovers_two_percent() -> None:
+    """A 429 stretches the account interval 1.5 times; each success takes 2% of it back."""
+    from neon_keys._pacing import Pacer, RateLimits
+
+    now = [0.0]
+    pacer = Pacer(RateLimits(per_minute=60, burst_per_route=1e6), lambda: now[0])
+    base = 1 / pacer.plan.account.rate
+
+    def gap() -> float:
+        first = now[0] + pacer.reserve("a")
+        now[0] = first
+        second = now[0] + pacer.reserve("b")
+        now[0] = second + 100  # let the buckets drain before the next measurement
+        return second - first
+
+    for _ in range(8):  # use up the burst so that gaps show the interval
+        now[0] += pacer.reserve("warm")
+    pacer.backoff(0.0)
+    now[0] += pacer.reserve("c")
+    assert gap() == pytest.approx(1.5 * base)
+    pacer.recovered()
+    for _ in range(8):
+        now[0] += pacer.reserve("warm")
+    assert gap() == pytest.approx(1.5 * 0.98 * base)
+
+
+def test_a_date_without_a_time_zone_is_not_neons_clock(fake: FakeNeon) -> None:
+    """A listing whose Date has no zone is not trusted: the local clock (with skew) stands in."""
+    now = datetime.datetime.now(datetime.UTC)
+    made = (now - datetime.timedelta(seconds=60)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    listed = [
+        {
+            "id": 4242,
+            "name": "ci",
+            "created_at": made,
+            "created_by": {"id": "u", "name": "", "image": ""},
+            "last_used_at": None,
+            "last_used_from_addr": "",
+        }
+    ]
+    fake.route("POST", "/api_keys", _status(500))
+    # Read as UTC, this Date would put Neon's clock in 2099 and rule the key out.
+    fake.route("GET", "/api_keys", json_response(listed, Date="Thu, 01 Jan 2099 00:00:00"))
+    with pytest.raises(CreateOutcomeUnknownError) as caught:
+        fake.sync_client().personal_keys.create("ci")
+    assert [key.id for key in caught.value.candidates or ()] == [4242]
+
+
+def test_an_interrupted_search_never_waits_past_its_deadline(fake: FakeNeon) -> None:
+    """A listing answering 503 with a Retry-After beyond the deadline is not retried."""
+    from neon_keys import interrupted_create
+
+    def interrupt(request: httpx.Request) -> httpx.Response:
+        raise KeyboardInterrupt
+
+    fake.route("POST", "/api_keys", interrupt)
+    fake.route("GET", "/api_keys", json_response({}, status=503, **{"Retry-After": "10"}))
+    with pytest.raises(KeyboardInterrupt) as caught:
+        fake.sync_client(backoff=Backoff()).personal_keys.create("ci")
+    found = interrupted_create(caught.value)
+    assert found is not None and found.candidates is None and "503" in (found.failure or "")
+    assert [r.method for r in fake.requests] == ["POST", "GET"]
+
+
+@pytest.mark.parametrize(
+    ("timeout", "limits"),
+    [
+        (30.0, {"connect": 5.0, "read": 5.0, "write": 5.0, "pool": 5.0}),
+        (None, {"connect": 5.0, "read": 5.0, "write": 5.0, "pool": 5.0}),
+        (2.0, {"connect": 2.0, "read": 2.0, "write": 2.0, "pool": 2.0}),
+        (httpx.Timeout(1.0, read=60.0), {"connect": 1.0, "read": 5.0, "write": 1.0, "pool": 1.0}),
+    ],
+)
+def test_the_search_after_an_interruption_bounds_each_request(
+    fake: FakeNeon, timeout: Any, limits: dict[str, float]
+) -> None:
+    """No phase of the interrupted search's listing may outlast the search's 5 s deadline."""
+    seen: list[dict[str, float]] = []
+
+    def interrupt(request: httpx.Request) -> httpx.Response:
+        raise KeyboardInterrupt
+
+    def listing(request: httpx.Request) -> httpx.Response:
+        seen.append(request.extensions["timeout"])
+        return json_response([])
+
+    fake.route("POST", "/api_keys", interrupt)
+    fake.route("GET", "/api_keys", listing)
+    with pytest.raises(KeyboardInterrupt):
+        fake.sync_client(timeout=timeout).personal_keys.create("ci")
+    ((phases),) = seen
+    assert phases == pytest.approx(limits, abs=0.1)
+    assert all(value <= limits[name] for name, value in phases.items())
