@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import email.utils
+import itertools
 import time
 from typing import Any
 
@@ -448,7 +449,7 @@ class TestOrphanSearchSparesDeliveredKeys:
     def test_a_delivered_key_of_the_same_name_is_not_a_candidate(
         self, through_a_copy: bool
     ) -> None:
-        """Create "ci", wait 2 s, create "ci" again with the answer lost: only the second is named."""
+        """Create "ci", wait 2 s, create "ci" again, answer lost: only the second is named."""
         clock = FakeClock()
         world = World.seeded(clock=clock)
         neon = self._neon(world)
@@ -613,7 +614,7 @@ def test_the_slowdown_after_429s_is_capped_at_an_eighth() -> None:
     for number in range(10):
         now[0] += pacer.reserve(f"operation-{number}")
         sends.append(now[0])
-    gaps = {round(later - earlier, 9) for earlier, later in zip(sends[1:], sends[2:], strict=False)}
+    gaps = {round(later - earlier, 9) for earlier, later in itertools.pairwise(sends[1:])}
     assert gaps == {round(MAX_SLOWDOWN * base, 9)} and MAX_SLOWDOWN == 8.0
 
 
