@@ -146,6 +146,8 @@ class Progress:
 class BaseClient:
     """Settings and decisions shared by ``NeonKeys`` and ``AsyncNeonKeys``. Strictly private."""
 
+    _http: httpx.Client | httpx.AsyncClient
+
     def __init__(
         self,
         api_key: str | Secret | None,
@@ -206,16 +208,13 @@ class BaseClient:
             "Authorization": f"Bearer {self._api_key.reveal()}",
             REQUEST_ID_HEADER: request_id,
         }
-        return self._http_client().build_request(
+        return self._http.build_request(
             operation.method,
             _url(self.base_url + operation.path),
             json=operation.json,
             headers=headers,
             timeout=self.timeout if isinstance(timeout, NotGiven) else timeout,
         )
-
-    def _http_client(self) -> httpx.Client | httpx.AsyncClient:
-        raise NotImplementedError
 
     def _whoami(self) -> Flow[AuthDetails]:
         """``GET /auth``; for an organization or project-scoped key, also its organization.
@@ -253,7 +252,8 @@ class BaseClient:
         sent_at = time.monotonic()
         while True:
             attempt += 1
-            yield from self._wait(pacer.reserve(operation.operation_id), operation, deadline)
+            if (wait := pacer.reserve(operation.operation_id)) > 0:
+                yield from self._wait(wait, operation, deadline)
             request = self._build_request(operation, request_id, self._timeout_until(deadline))
             sent_at = time.monotonic()
             if progress is not None:
@@ -298,7 +298,7 @@ class BaseClient:
             ):
                 if progress is not None:
                     progress.sent_at = None  # Neon made nothing: the attempt may be repeated
-                if not paused:
+                if not paused and delay > 0:
                     yield from self._wait(delay, operation, deadline)
                 continue
             cause = outcome if isinstance(outcome, httpx.RequestError) else None

@@ -66,6 +66,8 @@ class NeonKeys(BaseClient):
     client may be shared by many threads.
     """
 
+    _http: httpx.Client
+
     def __init__(
         self,
         api_key: str | Secret | None = None,
@@ -149,9 +151,6 @@ class NeonKeys(BaseClient):
     ) -> None:
         self.close()
 
-    def _http_client(self) -> httpx.Client:
-        return self._http
-
     def _execute(self, operation: Operation[T]) -> T:
         """Perform ``operation``; see the module docstring for interruptions."""
         if operation.orphan_search is None:
@@ -200,6 +199,8 @@ class AsyncNeonKeys(BaseClient):
     Takes the same arguments as ``NeonKeys``, with ``http_client`` an ``httpx.AsyncClient``.
     Use it as an async context manager, or await ``aclose()``.
     """
+
+    _http: httpx.AsyncClient
 
     def __init__(
         self,
@@ -273,9 +274,6 @@ class AsyncNeonKeys(BaseClient):
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
-
-    def _http_client(self) -> httpx.AsyncClient:
-        return self._http
 
     async def _execute(self, operation: Operation[T]) -> T:
         """Perform ``operation``; see the module docstring for interruptions."""
