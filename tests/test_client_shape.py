@@ -157,6 +157,16 @@ def test_on_wait_sees_every_skipped_wait(fake: FakeNeon) -> None:
     assert seen == skipped.waits == [1, 2]
 
 
+def test_a_switch_shows_its_mode_and_count_of_waits(fake: FakeNeon) -> None:
+    """repr of the switch says whether it turned the mode on and how many waits it skipped."""
+    fake.route("GET", "/auth", json_response({}, status=503))
+    neon = fake.sync_client(backoff=Backoff(), rate_limits=None)
+    with set_testing() as skipped, pytest.raises(neon_keys.ServerError):
+        neon.whoami()
+    assert repr(skipped) == "SkippedWaits(testing=True, waits=2)"
+    assert repr(neon_keys._base_client.NOT_GIVEN) == "NOT_GIVEN"
+
+
 def test_the_test_mode_holds_the_pacing_clock_still() -> None:
     """In test mode the pacing clock moves only by skipped waits, and never goes back after."""
     from neon_keys import _test_mode

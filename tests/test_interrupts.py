@@ -245,6 +245,33 @@ def test_interrupted_create_looks_through_chains_and_groups() -> None:
     group = BaseExceptionGroup("many", [ValueError(), inner])
     assert interrupted_create(group) is result
     assert interrupted_create(ValueError()) is None
+    # Exceptions that name each other (a cycle of contexts) are each looked at once.
+    first, second = ValueError("a"), ValueError("b")
+    first.__context__, second.__context__ = second, first
+    assert interrupted_create(first) is None
+    third = KeyboardInterrupt()
+    result.attach(third, "note")
+    first.__cause__ = third
+    assert interrupted_create(first) is result
+
+
+def test_a_search_that_pacing_would_delay_past_its_deadline_gives_up() -> None:
+    """A listing its pacing holds for longer than the deadline is not waited for."""
+    from neon_keys import RateLimits
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            raise KeyboardInterrupt
+        return json_response([])
+
+    # One listing every 20 s: the search, right after a listing, would wait 20 s.
+    neon = _sync_client(handler, rate_limits=RateLimits(burst_per_route=0.1))
+    neon.personal_keys.list()
+    with pytest.raises(KeyboardInterrupt) as caught:
+        neon.personal_keys.create(NAME)
+    found = interrupted_create(caught.value)
+    assert found is not None and found.candidates is None
+    assert "no time left to wait" in (found.failure or "")
 
 
 # -- async: cancellation ---------------------------------------------------------------------
@@ -420,3 +447,4 @@ async def test_the_async_search_is_bounded_by_a_deadline(
     assert anyio.current_time() - started < 5
     found = interrupted_create(caught[0])
     assert found is not None and found.candidates is None
+    assert found.failure == "the search ran out of time (0.2 s)"

@@ -358,6 +358,12 @@ class BaseClient:
             return InterruptedCreate(search.key_name, None, search.revoke_hint, failure=failure)
         return InterruptedCreate(search.key_name, tuple(candidates), search.revoke_hint)
 
+    def _search_out_of_time(self, progress: Progress) -> InterruptedCreate:
+        """The result of an interrupted create whose search reached its deadline."""
+        search = progress.search
+        failure = f"the search ran out of time ({INTERRUPTED_SEARCH_SECONDS:g} s)"
+        return InterruptedCreate(search.key_name, None, search.revoke_hint, failure=failure)
+
     def _search_skipped(self, progress: Progress, why: BaseException) -> InterruptedCreate:
         """The result of an interrupted create whose search a second interruption ended."""
         search = progress.search

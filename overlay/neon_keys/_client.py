@@ -299,12 +299,16 @@ class AsyncNeonKeys(BaseClient):
         with FIRST_USE_IMPORTS:
             import anyio  # noqa: PLC0415  (an httpx dependency, needed only here)
 
-        with anyio.move_on_after(INTERRUPTED_SEARCH_SECONDS + 1, shield=True):
+        with anyio.move_on_after(INTERRUPTED_SEARCH_SECONDS, shield=True) as scope:
             try:
                 return await self._drive(self._interrupted(progress))
+            except anyio.get_cancelled_exc_class() as cancelled:
+                if scope.cancel_called:
+                    raise  # the search's own deadline: the scope absorbs it
+                return self._search_skipped(progress, cancelled)
             except BaseException as second:  # interrupted again: get out
                 return self._search_skipped(progress, second)
-        return self._search_skipped(progress, TimeoutError())
+        return self._search_out_of_time(progress)
 
     async def _drive(self, flow: Flow[T]) -> T:
         reply: Any = None
