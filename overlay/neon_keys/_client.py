@@ -133,7 +133,7 @@ class NeonKeys(BaseClient):
         pool (which it does not close), the pacing and the memory of delivered keys.
         """
         options = self._copy_options(api_key, timeout, max_retries, backoff)
-        return NeonKeys(http_client=self._http, **options)
+        return type(self)(http_client=self._http, **options)
 
     def close(self) -> None:
         """Close the connection pool (unless it came from ``http_client``)."""
@@ -257,7 +257,7 @@ class AsyncNeonKeys(BaseClient):
     ) -> AsyncNeonKeys:
         """A client with some settings changed; see ``NeonKeys.with_options``."""
         options = self._copy_options(api_key, timeout, max_retries, backoff)
-        return AsyncNeonKeys(http_client=self._http, **options)
+        return type(self)(http_client=self._http, **options)
 
     async def aclose(self) -> None:
         """Close the connection pool (unless it came from ``http_client``)."""
