@@ -4,6 +4,11 @@ The whole life of a call (attempts, waits, error mapping, the search for a key w
 may have happened) is one generator, ``BaseClient._flow``. It yields *steps*, a request to
 send or a wait, and receives the outcome of each send. ``NeonKeys`` and ``AsyncNeonKeys``
 only drive it, with blocking or awaiting I/O, so every decision is made in one place.
+
+A create keeps a ``Progress`` up to date, so that its driver knows, if something from
+outside interrupts it, whether its request left; ``_interrupted`` is then the flow of the
+bounded search for its key. Every wait goes through ``_wait``, which the test mode
+(``neon_keys.set_testing``) skips.
 """
 
 from __future__ import annotations
