@@ -298,3 +298,42 @@ def test_whoami_takes_the_organization_that_owns_the_key(
     fake.route("GET", "/users/me/organizations", json_response({"organizations": orgs}))
     organization = run(client.whoami()).organization
     assert (organization.id if organization else None) == named
+
+
+@pytest.mark.parametrize("flavour", ["sync", "async"])
+@pytest.mark.parametrize("scoped", [False, True], ids=["org-key", "project-key"])
+def test_whoami_names_the_organization_against_the_emulator(flavour: str, scoped: bool) -> None:
+    """Against the emulator, an org or project-scoped key's whoami names its organization."""
+    import asyncio
+
+    import httpx
+    from neon_keys.testing import AsyncEmulatorTransport, EmulatorTransport, World
+
+    world = World.seeded()
+    seed = world.seed
+    project = seed.project_id if scoped else None
+    token = world.issue_org_key(seed.org_id, "deploy", project_id=project)
+
+    def sync_client(api_key: str) -> NeonKeys:
+        transport = EmulatorTransport(world)
+        http = httpx.Client(transport=transport)
+        return NeonKeys(api_key=api_key, base_url=transport.base_url, http_client=http)
+
+    if flavour == "sync":
+        with sync_client(token) as neon:
+            details = neon.whoami()
+    else:
+
+        async def main() -> AuthDetails:
+            transport = AsyncEmulatorTransport(world)
+            async with (
+                httpx.AsyncClient(transport=transport) as http,
+                AsyncNeonKeys(api_key=token, base_url=transport.base_url, http_client=http) as neon,
+            ):
+                return await neon.whoami()
+
+        details = asyncio.run(main())
+    with sync_client(seed.admin_token) as admin:
+        (expected,) = [org for org in admin.organizations() if org.id == seed.org_id]
+    assert details.key_kind is KeyKind.ORG and details.account_id == seed.org_id
+    assert details.organization == expected and details.organization.name

@@ -27,6 +27,7 @@ from ._constants import (
     ORG_KEY_CREATE_OPERATION,
     PACING_ACCOUNT_BURST,
 )
+from ._rate_limits import check_rate_limits
 
 MAX_SLOWDOWN = 8.0
 """The slowest the account rate gets after repeated 429s: an eighth of its pace."""
@@ -53,9 +54,7 @@ class RateLimits:
     org_create_per_second: float = NEON_ORG_CREATE_PER_SECOND
 
     def __post_init__(self) -> None:
-        for name in ("per_minute", "burst_per_route", "org_create_per_second"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"RateLimits.{name} must be positive")
+        check_rate_limits(self)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,8 +14,10 @@ The pieces:
 
 - ``World``: users, organizations, projects and keys in memory, configured from Python
   (``add_user``, ``add_org``, ``add_project``, ``issue_personal_key``, ``issue_org_key``),
-  with a ``Clock`` (``FakeClock`` in tests), optional ``ServerRateLimits``, planned
-  ``faults`` (``Fault``) and a request ``log``.
+  with a ``Clock`` (``FakeClock`` in tests; ``OffsetClock``, real time that
+  ``world.advance_clock`` moves forward), optional ``ServerRateLimits``, planned
+  ``faults`` (``Fault``) and a request ``log``. Its records live in a ``Store``
+  (``world.store``), which the app and its handlers use.
 - ``EmulatorApp`` / ``create_app``: the ASGI app serving a world under ``/api/v2``; its
   docstring lists the request steps and the deliberate departures from ``openapi.yaml``.
 - ``EmulatorServer``: the app on a loopback port, in a background thread.
@@ -44,6 +46,7 @@ if TYPE_CHECKING:
     from ._clock import (
         Clock as Clock,
         FakeClock as FakeClock,
+        OffsetClock as OffsetClock,
         SystemClock as SystemClock,
     )
     from ._faults import (
@@ -75,7 +78,7 @@ if TYPE_CHECKING:
 
 _HOMES = {
     "._app": ("EmulatorApp", "create_app"),
-    "._clock": ("Clock", "FakeClock", "SystemClock"),
+    "._clock": ("Clock", "FakeClock", "OffsetClock", "SystemClock"),
     "._faults": ("ConnectionDropped", "ConnectionReset", "Fault", "Faults", "InjectedFault"),
     "._log": ("RequestLog", "RequestRecord"),
     "._ratelimit": ("ServerRateLimits",),
