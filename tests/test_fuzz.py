@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 from fakes import API_KEY, BASE_URL, ORG_ID, PROJECT_ID
-from hypothesis import assume, HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from neon_keys import Backoff, NeonError, NeonKeys, Secret
 from neon_keys._models import APIKey
