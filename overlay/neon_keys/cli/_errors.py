@@ -33,6 +33,9 @@ from neon_keys._exceptions import (
 
 from ._signals import exit_code, signal_name
 
+API_TIMEOUT_ENV = "NEON_API_TIMEOUT"
+"""Environment variable of ``--timeout`` (the CLI's only; the library takes ``timeout=``)."""
+
 API_ROOT_SUFFIX = "/api/v2"
 """How the path of Neon's API root ends."""
 
@@ -96,24 +99,21 @@ def one_line(error: BaseException | None) -> str:
     return "" if error is None else " ".join(str(error).split())
 
 
-def describe(error: NeonError, *, api_host: str | None = None, timeout: float | None = None) -> str:
+def describe(error: NeonError, *, api_host: str | None = None) -> str:
     """A one-line description of a library error, with advice for the common ones.
 
-    ``api_host``: the API root the client used, named when Neon could not be reached or
-    answered 404 from an unusual root. ``timeout``: the seconds a request was allowed, named
-    when one timed out.
+    ``api_host``: the API root the client used, named when Neon could not be reached, did
+    not answer in time, or answered 404 from an unusual root.
     """
     text = one_line(error)
     if isinstance(error, AuthenticationError):
         return f"Neon refused the API key: {text}; check --api-key or {API_KEY_ENV}"
-    if isinstance(error, APITimeoutError) and timeout is not None:
-        waited = "connecting to" if error.request_sent is False else "waiting for"
-        tries = f", {error.attempts} attempts" if error.attempts > 1 else ""
-        where = f" at {api_host}" if api_host else ""
-        return (
-            f"timed out after {timeout:g} s {waited} Neon{where} ({text}{tries}); "
-            "wait longer with --timeout SECONDS or NEON_API_TIMEOUT"
-        )
+    if isinstance(error, APITimeoutError):
+        # The library's message names the phase and its limit ("timed out after 30 s
+        # waiting for Neon to answer"); say where, how often, and how to wait longer.
+        tries = f"{error.attempts} attempts" if error.attempts > 1 else "1 attempt"
+        where = f" to {api_host}" if api_host else ""
+        return f"{text}; {tries}{where}; wait longer with --timeout SECONDS or {API_TIMEOUT_ENV}"
     if isinstance(error, APIConnectionError) and api_host:
         return (
             f"cannot reach the Neon API at {api_host}: {text}; "

@@ -18,7 +18,8 @@ import click
 from neon_keys._constants import API_HOST_ENV, API_KEY_ENV
 from neon_keys._version import __version__
 
-from ._session import API_TIMEOUT_ENV, Session
+from ._errors import API_TIMEOUT_ENV
+from ._session import Session
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -128,9 +129,22 @@ def start_session(
     session.timeout = timeout
     session.verbose = False
     ctx.call_on_close(session.close)
+    _silence_library_logs(ctx)
     if verbose:
         enable_verbose(ctx, session)
     return session
+
+
+def _silence_library_logs(ctx: click.Context) -> None:
+    """Keep the library's log records off stderr unless --verbose asks for them.
+
+    Without a handler anywhere, Python prints WARNING records on stderr (its "last resort");
+    the CLI says what it has to say in its own words (an interrupted create, say), once.
+    """
+    logger = logging.getLogger(_LOGGER)
+    handler = logging.NullHandler()
+    logger.addHandler(handler)
+    ctx.call_on_close(lambda: logger.removeHandler(handler))
 
 
 def enable_verbose(ctx: click.Context, session: Session) -> None:

@@ -111,7 +111,7 @@ def _describe(ctx: click.Context, err: NeonError) -> str:
     if session is None:
         return describe(err)
     host = session.base_url if isinstance(err, APIConnectionError | NotFoundError) else None
-    text = describe(err, api_host=host, timeout=session.effective_timeout)
+    text = describe(err, api_host=host)
     return text + _organization_key_hint(session, err)
 
 

@@ -115,7 +115,10 @@ class Rotation:
             return "nothing changed"
         if self.step is Step.CREATE:
             made = interrupted_create_report(
-                interrupt or KeyboardInterrupt(), name=self.new_name or "", org_id=self.org_id
+                interrupt or KeyboardInterrupt(),
+                name=self.new_name or "",
+                org_id=self.org_id,
+                known=[self.key_id],
             )
             return f"{made}; {kept}"
         done = self.created_and_delivered
@@ -168,7 +171,7 @@ def rotate(session: Session, rotation: Rotation, *, new_name: str | None) -> Rot
 
 
 def _explain(session: Session, err: NeonError) -> str:
-    return describe(err, api_host=session.base_url, timeout=session.effective_timeout)
+    return describe(err, api_host=session.base_url)
 
 
 def _find(session: Session, keys: KeyScope, rotation: Rotation) -> APIKey:

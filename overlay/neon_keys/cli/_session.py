@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from neon_keys._constants import API_HOST_ENV, API_KEY_ENV, DEFAULT_TIMEOUT
+from neon_keys._constants import API_HOST_ENV, API_KEY_ENV
 from neon_keys._exceptions import ConfigurationError
 
 from ._errors import CliError, ExitCode
@@ -15,10 +15,6 @@ from ._errors import CliError, ExitCode
 if TYPE_CHECKING:
     from neon_keys._client import NeonKeys
     from neon_keys._scope import KeyScope
-
-API_TIMEOUT_ENV = "NEON_API_TIMEOUT"
-"""Environment variable read when ``--timeout`` is not given (the CLI's only; the library
-takes ``timeout=``)."""
 
 
 def utc_now() -> datetime.datetime:
@@ -30,7 +26,8 @@ def utc_now() -> datetime.datetime:
 class Session:
     """Global options of one run and the ``NeonKeys`` client they configure. Strictly private.
 
-    ``timeout`` is in seconds per phase of a request (None: the library's default).
+    ``timeout`` is in seconds per phase of a request (None: the library's default), from
+    ``--timeout`` or ``NEON_API_TIMEOUT``.
     ``client_options`` (extra ``NeonKeys`` arguments: ``backoff``, ``http_client``, ...) and
     ``clock`` (the current time, for audits) are seams for tests.
     """
@@ -49,11 +46,6 @@ class Session:
     def base_url(self) -> str | None:
         """The API root the client calls (None before it is built)."""
         return self._client.base_url if self._client is not None else None
-
-    @property
-    def effective_timeout(self) -> float:
-        """The seconds a request may wait for each phase: ``timeout`` or the library's default."""
-        return self.timeout if self.timeout is not None else DEFAULT_TIMEOUT
 
     @property
     def json(self) -> bool:
