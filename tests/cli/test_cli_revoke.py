@@ -268,7 +268,7 @@ def test_a_key_used_seconds_before_the_call_is_not_taken_for_it(neon: Neon) -> N
     assert neon.world.key(key_id).revoked
 
 
-_T = datetime.datetime(2025, 6, 1, 12, 0, tzinfo=datetime.UTC)
+_T = datetime.datetime(2025, 6, 1, 12, 0, 0, 900_000, tzinfo=datetime.UTC)
 
 
 def _used(key_id: int, seconds_ago: float | None) -> PersonalKey:
@@ -280,7 +280,8 @@ def _used(key_id: int, seconds_ago: float | None) -> PersonalKey:
     ("caller", "scope_org", "ages", "expected"),
     [
         (AuthDetails("user_1", "api_key_user"), None, [0, 2, None], {1}),
-        (AuthDetails("user_1", "api_key_user"), None, [0, 1, 1.5], {1, 2}),
+        (AuthDetails("user_1", "api_key_user"), None, [0, 0.5, 0.95], {1, 2}),
+        (AuthDetails("user_1", "api_key_user"), None, [0, 1], {1}),
         (AuthDetails("user_1", "api_key_user"), None, [5, 0, 9], {2}),
         (AuthDetails("user_1", "api_key_user"), "org-a", [0, 2], set()),
         (AuthDetails("org-a", "api_key_org"), "org-a", [3, 0], {2}),
@@ -296,6 +297,55 @@ def test_which_keys_may_be_the_caller(
     ages: list[float | None],
     expected: set[int],
 ) -> None:
-    """Only keys of the caller's own scope, used within a second of the newest use, may be it."""
+    """Only keys of the caller's own scope, used in the second of the newest use, may be it."""
     listing = [_used(number, age) for number, age in enumerate(ages, start=1)]
     assert _revoking.calling_keys(caller, scope_org, listing) == expected
+
+
+def test_a_tie_with_the_caller_is_broken_a_second_later(
+    neon: Neon, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A key used in the same second as the caller is told apart by waiting a second."""
+    token = neon.world.issue_personal_key(neon.world.seed.admin_id, "tmp")
+    neon.use(token)  # same (fake) second as the calling key's next uses
+    key_id = neon.world.key_for_token(token).id  # type: ignore[union-attr]
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        neon.world.clock.advance(seconds)
+
+    monkeypatch.setattr(_revoking.time, "sleep", sleep)
+    result = neon("revoke", str(key_id), "--yes")
+    assert result.exit_code == 0, result.stderr
+    assert waits == [1.1] and neon.world.key(key_id).revoked
+    # Twice each for the command (the first use of tmp was the test's own GET /auth).
+    assert neon.world.log.count("listApiKeys") == 2 and neon.world.log.count("getAuthDetails") == 3
+
+
+def test_a_tie_that_stays_is_refused(neon: Neon, monkeypatch: pytest.MonkeyPatch) -> None:
+    """If the other key is used again meanwhile too, it stays in doubt: --including-self needed."""
+    token = neon.world.issue_personal_key(neon.world.seed.admin_id, "busy")
+    neon.use(token)
+    key_id = neon.world.key_for_token(token).id  # type: ignore[union-attr]
+
+    def sleep(seconds: float) -> None:
+        neon.world.clock.advance(seconds)
+        neon.use(token)  # someone else's job uses it in that second as well
+
+    monkeypatch.setattr(_revoking.time, "sleep", sleep)
+    result = neon("revoke", str(key_id), "--yes")
+    assert result.exit_code == 2
+    assert f'key {key_id} "busy" may be the key making this call' in result.stderr
+    assert not neon.world.key(key_id).revoked
+
+
+def test_no_wait_without_a_tie(neon: Neon, monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the caller stands alone, or the tie involves no key to revoke, nothing waits."""
+    waits: list[float] = []
+    monkeypatch.setattr(_revoking.time, "sleep", waits.append)
+    (other,) = _personal(neon, "other")
+    token = neon.world.issue_personal_key(neon.world.seed.admin_id, "busy")
+    neon.use(token)
+    assert neon("revoke", str(other), "--yes").exit_code == 0
+    assert waits == []

@@ -45,8 +45,8 @@ from ._output import (
 from ._params import DURATION, ORG_ID
 from ._revoking import (
     Revocation,
-    calling_keys,
     confirm,
+    find_calling_keys,
     key_names,
     progress_wanted,
     refuse_self,
@@ -304,7 +304,7 @@ def audit_keys(
     if do_revoke and flagged:
         ids = [item.key.id for item in flagged]
         names = key_names(listing)
-        calling = calling_keys(session.client().whoami(), org, listing)
+        calling = find_calling_keys(keys, listing, ids, whoami=session.client().whoami)
         if not including_self:
             refuse_self(ids, calling, names)
         scope = f"organization {org}'s keys" if org else "your personal keys"

@@ -10,8 +10,8 @@ from ._params import KEY_ID, ORG_ID
 from ._revoking import (
     Result,
     Revocation,
-    calling_keys,
     confirm,
+    find_calling_keys,
     key_names,
     progress_wanted,
     refuse_self,
@@ -55,7 +55,7 @@ def revoke(
     keys = session.scope(org)
     listing = keys.list()
     names = key_names(listing)
-    calling = calling_keys(session.client().whoami(), org, listing)
+    calling = find_calling_keys(keys, listing, ids, whoami=session.client().whoami)
     if not including_self:
         refuse_self(ids, calling, names)
     scope = f"organization {org}'s keys" if org else "your personal keys"

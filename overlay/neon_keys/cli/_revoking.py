@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import enum
 import sys
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -40,9 +41,9 @@ from ._signals import GUARD, Interrupted, signal_name, signal_of
 PROGRESS_THRESHOLD = 10
 """Above this many keys, a progress bar may be drawn on stderr while revoking."""
 
-CALLER_WINDOW = datetime.timedelta(seconds=1)
-"""Keys of the caller's scope used this close to the newest use may be the calling key
-(Neon records uses to the second: a key used in the same second cannot be told apart)."""
+NEON_TIME_RESOLUTION = datetime.timedelta(seconds=1)
+"""Neon records when a key was last used to the second: two uses in the same second cannot
+be told apart."""
 
 
 class Result(enum.StrEnum):
@@ -199,22 +200,45 @@ def calling_keys(caller: AuthDetails, scope_org: str | None, listing: Sequence[A
 
     Neon does not say which key is calling. ``GET /auth`` says whose it is: a personal key
     is among its user's personal keys, an organization (or project-scoped) key among its
-    organization's keys. Every call marks its key as used, so of those the key used last,
-    with any used within ``CALLER_WINDOW`` of it, may be the caller.
+    organization's keys. Every call marks its key as used, so of those the key used last
+    (this very call's listing used it) is the caller, with any key used in the same second.
     """
     if caller.key_kind is KeyKind.PERSONAL:
         mine = scope_org is None
     else:
         mine = caller.key_kind is KeyKind.ORG and scope_org == caller.account_id
-    used = [key for key in listing if key.last_used_at is not None] if mine else []
-    if not used:
-        return set()
-    newest = max(key.last_used_at for key in used if key.last_used_at is not None)
-    return {
-        key.id
-        for key in used
-        if key.last_used_at is not None and key.last_used_at >= newest - CALLER_WINDOW
+    seconds = {
+        key.id: key.last_used_at.replace(microsecond=0)
+        for key in (listing if mine else ())
+        if key.last_used_at is not None
     }
+    if not seconds:
+        return set()
+    newest = max(seconds.values())
+    return {key_id for key_id, second in seconds.items() if second == newest}
+
+
+def find_calling_keys(
+    keys: KeyScope,
+    listing: Sequence[APIKey],
+    ids: Sequence[int],
+    *,
+    whoami: Callable[[], AuthDetails],
+) -> set[int]:
+    """The ids of ``listing`` (``keys``' keys) that may be the key making this call.
+
+    ``calling_keys`` on the listing; when that leaves several keys, some of them to be
+    revoked (``ids``), the tie is broken once: after a wait longer than Neon's one-second
+    resolution the caller is used again (``whoami``) and the keys listed again, and only
+    the keys used since remain. A key used again meanwhile by someone else stays in doubt.
+    """
+    caller = whoami()
+    calling = calling_keys(caller, keys.org_id, listing)
+    if len(calling) < 2 or not calling & set(ids):
+        return calling
+    time.sleep(NEON_TIME_RESOLUTION.total_seconds() + 0.1)
+    whoami()
+    return calling & calling_keys(caller, keys.org_id, keys.list())
 
 
 def refuse_self(ids: Sequence[int], calling: set[int], names: dict[int, str]) -> None:
