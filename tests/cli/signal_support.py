@@ -46,6 +46,7 @@ def child_env(neon: Neon, **extra: str) -> dict[str, str]:
         NEON_API_KEY=neon.world.seed.admin_token,
         NEON_API_HOST=neon.server.base_url,
         NEON_API_TIMEOUT="15",
+        PYTHONDONTWRITEBYTECODE="1",  # the hook lives in the checkout: no __pycache__ there
     )
     env.update(extra)
     return env
