@@ -11,12 +11,14 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from cli_support import Neon
-from signal_support import Child, Done, reap
+from signal_support import Child, Done, child_env, reap
 
 MODES = ["closed", "broken", "full"]
 _FULL_AVAILABLE = Path("/dev/full").exists()
@@ -149,3 +151,23 @@ def test_a_read_only_command_exits_1(neon: Neon, tmp_path: Path, mode: str, says
     _never_crashed(done)
     assert done.code == 1
     assert done.stderr == says
+
+
+@pytest.mark.skipif(not _FULL_AVAILABLE, reason="needs /dev/full (Linux)")
+@pytest.mark.parametrize("args", [["list"], ["create", "ci", "--save", "ci.token"]])
+def test_with_stderr_full_too_the_exit_code_still_says_it(
+    neon: Neon, tmp_path: Path, args: list[str]
+) -> None:
+    """stdout and stderr both on a full disk: no crash (status 120), exit 1 all the same."""
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "neon_keys.cli", *args],
+            cwd=tmp_path,
+            env=child_env(neon),
+            stdin=subprocess.DEVNULL,
+            stdout=full,
+            stderr=full,
+            timeout=30,
+            check=False,
+        )
+    assert done.returncode == 1

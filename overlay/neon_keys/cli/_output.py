@@ -134,10 +134,10 @@ def write_stdout(text: str) -> None:
         stream.write(text + "\n")
         stream.flush()
     except OSError as err:
-        _discard(stream)
+        discard(stream)
         raise StdoutUnwritable(err) from err
     except ValueError as err:  # a closed file object, or text the stream cannot encode
-        _discard(stream)
+        discard(stream)
         raise StdoutUnwritable(OSError(errno.EIO, one_line(err))) from err
 
 
@@ -150,13 +150,14 @@ def write_stderr(text: str) -> bool:
         stream.write(text + "\n")
         stream.flush()
     except (OSError, ValueError):
-        _discard(stream)
+        discard(stream)
         return False
     return True
 
 
-def _discard(stream: IO[str] | None) -> None:
-    """Point ``stream``'s file descriptor at the null device (best effort)."""
+def discard(stream: IO[str] | None) -> None:
+    """Point ``stream``'s file descriptor at the null device (best effort), after it failed:
+    Python's own flush at exit then cannot fail again (exit status 120)."""
     if stream is None:
         return
     try:

@@ -24,7 +24,7 @@ from neon_keys._models import KeyKind
 
 from ._errors import CliError, ExitCode, Interruption, describe, exit_code_for
 from ._options import root_options, start_session
-from ._output import StdoutUnwritable
+from ._output import StdoutUnwritable, discard
 from ._session import Session
 from ._signals import GUARD, exit_code, signal_of
 
@@ -101,9 +101,15 @@ class NeonGroup(click.Group):
 
 
 def _show(error: click.ClickException) -> None:
-    """Print an error; a second signal meanwhile waits until it is printed."""
+    """Print an error; a second signal meanwhile waits until it is printed.
+
+    A stderr that cannot be written leaves nowhere to say anything: the exit code remains.
+    """
     with GUARD.hold():
-        error.show()
+        try:
+            error.show()
+        except (OSError, ValueError):
+            discard(sys.stderr)
 
 
 def _describe(ctx: click.Context, err: NeonError) -> str:
