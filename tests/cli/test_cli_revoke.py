@@ -9,7 +9,7 @@ import pytest
 from cli_support import Neon, lines
 from click.testing import Result
 from neon_keys import AuthDetails, PersonalKey
-from neon_keys.cli import _revoking
+from neon_keys.cli import _caller, _revoking
 from neon_keys.testing import Fault
 
 
@@ -299,7 +299,7 @@ def test_which_keys_may_be_the_caller(
 ) -> None:
     """Only keys of the caller's own scope, used in the second of the newest use, may be it."""
     listing = [_used(number, age) for number, age in enumerate(ages, start=1)]
-    assert _revoking.calling_keys(caller, scope_org, listing) == expected
+    assert _caller.calling_keys(caller, scope_org, listing) == expected
 
 
 def test_a_tie_with_the_caller_is_broken_a_second_later(
@@ -315,7 +315,7 @@ def test_a_tie_with_the_caller_is_broken_a_second_later(
         waits.append(seconds)
         neon.world.clock.advance(seconds)
 
-    monkeypatch.setattr(_revoking.time, "sleep", sleep)
+    monkeypatch.setattr(_caller.time, "sleep", sleep)
     result = neon("revoke", str(key_id), "--yes")
     assert result.exit_code == 0, result.stderr
     assert waits == [1.1] and neon.world.key(key_id).revoked
@@ -333,7 +333,7 @@ def test_a_tie_that_stays_is_refused(neon: Neon, monkeypatch: pytest.MonkeyPatch
         neon.world.clock.advance(seconds)
         neon.use(token)  # someone else's job uses it in that second as well
 
-    monkeypatch.setattr(_revoking.time, "sleep", sleep)
+    monkeypatch.setattr(_caller.time, "sleep", sleep)
     result = neon("revoke", str(key_id), "--yes")
     assert result.exit_code == 2
     assert f'key {key_id} "busy" may be the key making this call' in result.stderr
@@ -343,7 +343,7 @@ def test_a_tie_that_stays_is_refused(neon: Neon, monkeypatch: pytest.MonkeyPatch
 def test_no_wait_without_a_tie(neon: Neon, monkeypatch: pytest.MonkeyPatch) -> None:
     """When the caller stands alone, or the tie involves no key to revoke, nothing waits."""
     waits: list[float] = []
-    monkeypatch.setattr(_revoking.time, "sleep", waits.append)
+    monkeypatch.setattr(_caller.time, "sleep", waits.append)
     (other,) = _personal(neon, "other")
     token = neon.world.issue_personal_key(neon.world.seed.admin_id, "busy")
     neon.use(token)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from cli_support import Neon, lines
-from neon_keys.cli import _sinks
+from neon_keys.cli import _files, _sinks
 from neon_keys.cli._sinks import DotenvSink, FileSink, GitHubEnvSink, StdoutSink
 
 LONG_NAME = "n" * 300
@@ -134,7 +134,7 @@ def test_a_folder_that_refuses_a_new_file_is_refused_before_creating(
     def refuse(*_args: object, **_kwargs: object) -> tuple[int, str]:
         raise error
 
-    monkeypatch.setattr(_sinks.tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(_files.tempfile, "mkstemp", refuse)
     for option in ("--save", "--dotenv"):
         result = neon("create", "ci", option, str(tmp_path / "k"))
         assert result.exit_code == 2, result.stderr

@@ -27,6 +27,7 @@ import click
 
 from neon_keys._durations import format_duration
 
+from ._caller import find_calling_keys, refuse_self
 from ._errors import CliError, ExitCode, Interruption
 from ._options import global_options, pass_session
 from ._output import (
@@ -46,10 +47,8 @@ from ._params import DURATION, ORG_ID
 from ._revoking import (
     Revocation,
     confirm,
-    find_calling_keys,
     key_names,
     progress_wanted,
-    refuse_self,
     require_confirmation_possible,
     revoke_all,
 )

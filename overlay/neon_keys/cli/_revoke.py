@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ._caller import find_calling_keys, refuse_self
 from ._errors import CliError, Interruption
 from ._options import global_options, pass_session
 from ._params import KEY_ID, ORG_ID
@@ -11,10 +12,8 @@ from ._revoking import (
     Result,
     Revocation,
     confirm,
-    find_calling_keys,
     key_names,
     progress_wanted,
-    refuse_self,
     report_revocation,
     require_confirmation_possible,
     revoke_all,

@@ -1,7 +1,8 @@
 """Revoking several keys (``revoke``, ``audit --revoke``): the checks, the prompt, the outcomes.
 
 Before anything is revoked: the keys are listed (the prompt shows their names), and a key
-that may be the one making the call is revoked only with ``--including-self``. While keys
+that may be the one making the call (``_caller``) is revoked only with ``--including-self``.
+While keys
 are revoked, a signal stops the work between two requests or in the middle of one, and the
 outcome of every id is still reported: revoked, already gone, failed, interrupted (its
 request was in flight: it may or may not be revoked) or not attempted.
@@ -9,10 +10,8 @@ request was in flight: it may or may not be revoked) or not attempted.
 
 from __future__ import annotations
 
-import datetime
 import enum
 import sys
-import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,13 +21,12 @@ import click
 
 from neon_keys._bulk import RevokeOutcome, RevokeStatus
 from neon_keys._exceptions import NeonError
-from neon_keys._models import APIKey, AuthDetails, KeyKind
+from neon_keys._models import APIKey
 from neon_keys._scope import KeyScope
 
 from ._errors import CliError, ExitCode, exit_code_for, one_line
 from ._output import (
     NONE,
-    StdoutUnwritable,
     clean,
     emit_json_report,
     emit_report,
@@ -37,13 +35,10 @@ from ._output import (
     revoke_command,
 )
 from ._signals import GUARD, Interrupted, signal_name, signal_of
+from ._streams import StdoutUnwritable
 
 PROGRESS_THRESHOLD = 10
 """Above this many keys, a progress bar may be drawn on stderr while revoking."""
-
-NEON_TIME_RESOLUTION = datetime.timedelta(seconds=1)
-"""Neon records when a key was last used to the second: two uses in the same second cannot
-be told apart."""
 
 
 class Result(enum.StrEnum):
@@ -193,66 +188,6 @@ def require_confirmation_possible(yes: bool, what: str) -> None:
     """Refuse (usage error, exit 2) to go on without ``--yes`` when nobody can be asked."""
     if not yes and not stdin_is_terminal():
         raise click.UsageError(f"{what} needs confirmation: pass --yes (stdin is not a terminal)")
-
-
-def calling_keys(caller: AuthDetails, scope_org: str | None, listing: Sequence[APIKey]) -> set[int]:
-    """The ids of ``listing`` (a scope's keys) that may be the key making this call.
-
-    Neon does not say which key is calling. ``GET /auth`` says whose it is: a personal key
-    is among its user's personal keys, an organization (or project-scoped) key among its
-    organization's keys. Every call marks its key as used, so of those the key used last
-    (this very call's listing used it) is the caller, with any key used in the same second.
-    """
-    if caller.key_kind is KeyKind.PERSONAL:
-        mine = scope_org is None
-    else:
-        mine = caller.key_kind is KeyKind.ORG and scope_org == caller.account_id
-    seconds = {
-        key.id: key.last_used_at.replace(microsecond=0)
-        for key in (listing if mine else ())
-        if key.last_used_at is not None
-    }
-    if not seconds:
-        return set()
-    newest = max(seconds.values())
-    return {key_id for key_id, second in seconds.items() if second == newest}
-
-
-def find_calling_keys(
-    keys: KeyScope,
-    listing: Sequence[APIKey],
-    ids: Sequence[int],
-    *,
-    whoami: Callable[[], AuthDetails],
-) -> set[int]:
-    """The ids of ``listing`` (``keys``' keys) that may be the key making this call.
-
-    ``calling_keys`` on the listing; when that leaves several keys, some of them to be
-    revoked (``ids``), the tie is broken once: after a wait longer than Neon's one-second
-    resolution the caller is used again (``whoami``) and the keys listed again, and only
-    the keys used since remain. A key used again meanwhile by someone else stays in doubt.
-    """
-    caller = whoami()
-    calling = calling_keys(caller, keys.org_id, listing)
-    if len(calling) < 2 or not calling & set(ids):
-        return calling
-    time.sleep(NEON_TIME_RESOLUTION.total_seconds() + 0.1)
-    whoami()
-    return calling & calling_keys(caller, keys.org_id, keys.list())
-
-
-def refuse_self(ids: Sequence[int], calling: set[int], names: dict[int, str]) -> None:
-    """Refuse (exit 2, nothing revoked) to revoke a key that may be the calling one."""
-    own = [key_id for key_id in ids if key_id in calling]
-    if not own:
-        return
-    labels = ", ".join(f'{key_id} "{clean(names.get(key_id, ""))}"' for key_id in own)
-    raise CliError(
-        f"key {labels} may be the key making this call (the one in --api-key or NEON_API_KEY): "
-        "revoking it ends this key's access; pass --including-self to revoke it anyway; "
-        "no key was revoked",
-        ExitCode.USAGE,
-    )
 
 
 def confirm(

@@ -24,9 +24,9 @@ from neon_keys._models import KeyKind
 
 from ._errors import CliError, ExitCode, Interruption, describe, exit_code_for
 from ._options import root_options, start_session
-from ._output import StdoutUnwritable, discard
 from ._session import Session
 from ._signals import GUARD, exit_code, signal_of
+from ._streams import StdoutUnwritable, discard
 
 
 class NeonGroup(click.Group):

@@ -16,12 +16,10 @@ which a secret may reach stderr.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
 import stat
 import sys
-import tempfile
 from collections.abc import Callable
 from typing import Any, TypedDict, TypeVar
 
@@ -30,12 +28,12 @@ import click
 from neon_keys._constants import API_KEY_ENV
 
 from ._errors import CliError, ExitCode, one_line
-from ._output import StdoutUnwritable, write_stderr, write_stdout
+from ._files import PRIVATE_MODE, FolderRefused, folder_of, probe_folder, write_all, write_private
 from ._params import ENV_NAME
+from ._streams import StdoutUnwritable, write_stderr, write_stdout
 
 GITHUB_ENV = "GITHUB_ENV"
 DEFAULT_VAR = API_KEY_ENV
-PRIVATE_MODE = 0o600
 
 _PLACEHOLDER = "napi_" + "0" * 64
 """A token of Neon's shape, for rehearsing a dotenv edit before the key exists."""
@@ -117,7 +115,7 @@ class FileSink(Sink):
 
     def check(self) -> None:
         existing = _check_path(self.path, "--save", dash="to print it on stdout, leave out --save")
-        _probe_folder(_folder(self.path))
+        _probe(folder_of(self.path))
         if existing is None:
             return
         # --force replaces a file or a symlink (never what a link points to); a device, a
@@ -152,7 +150,7 @@ class DotenvSink(Sink):
                 f"--dotenv needs python-dotenv: pip install 'python-dotenv>=1.0,<2' ({err})"
             ) from None
         _check_path(self.target, "--dotenv", dash="name a file")
-        _probe_folder(_folder(self.path))
+        _probe(folder_of(self.path))
         if not os.path.exists(self.path):
             return
         if not stat.S_ISREG(os.stat(self.path).st_mode):
@@ -227,7 +225,7 @@ class GitHubEnvSink(Sink):
             raise _refusal(f"--github-env needs ${GITHUB_ENV}, which is not set (not in Actions?)")
         _check_path(self.path, f"${GITHUB_ENV}", dash="name a file")
         if not os.path.exists(self.path):
-            _probe_folder(_folder(os.path.realpath(self.path)))
+            _probe(folder_of(os.path.realpath(self.path)))
         elif not stat.S_ISREG(os.stat(self.path).st_mode):
             raise _refusal(f"${GITHUB_ENV} ({self.path}) is not a regular file")
         else:
@@ -250,7 +248,7 @@ class GitHubEnvSink(Sink):
             size = os.fstat(fd).st_size
             # A file whose last line is unfinished would glue the assignment onto it.
             start = "\n" if size and os.pread(fd, 1, size - 1) not in (b"\n", b"\r") else ""
-            _write_all(fd, f"{start}{self.var}={secret}\n".encode())
+            write_all(fd, f"{start}{self.var}={secret}\n".encode())
         finally:
             os.close(fd)
 
@@ -382,7 +380,7 @@ def _check_path(path: str, option: str, *, dash: str) -> os.stat_result | None:
     except FileNotFoundError:
         existing = None
     except NotADirectoryError:
-        raise _refusal(f"{_folder(path)} is not a folder") from None
+        raise _refusal(f"{folder_of(path)} is not a folder") from None
     except OSError as err:
         raise _refusal(f"{option} {path}: {_reason(err)}") from None
     if existing is not None and stat.S_ISDIR(existing.st_mode):
@@ -390,30 +388,6 @@ def _check_path(path: str, option: str, *, dash: str) -> os.stat_result | None:
     if existing is not None and stat.S_ISLNK(existing.st_mode) and os.path.isdir(path):
         raise _refusal(f"{path} is a link to a directory")
     return existing
-
-
-def _folder(path: str) -> str:
-    """The folder a file at ``path`` is created in."""
-    return os.path.dirname(os.path.abspath(path))
-
-
-def _probe_folder(directory: str) -> None:
-    """Refuse a folder in which no file can be created (missing, read-only, full...).
-
-    It creates and removes an empty temporary file there: the one test that no permission
-    bit, read-only mount, quota or security module can fool.
-    """
-    try:
-        fd, probe = tempfile.mkstemp(dir=directory, prefix=".neon-keys-", suffix=".probe")
-    except FileNotFoundError:
-        raise _refusal(f"folder {directory} does not exist") from None
-    except NotADirectoryError:
-        raise _refusal(f"{directory} is not a folder") from None
-    except OSError as err:
-        raise _refusal(f"cannot write in folder {directory}: {_reason(err)}") from None
-    os.close(fd)
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(probe)
 
 
 def _check_stdout(what: str) -> None:
@@ -447,70 +421,9 @@ def _refusal(reason: str) -> CliError:
     return CliError(f"{reason}; no key was created", ExitCode.USAGE)
 
 
-# -- files -----------------------------------------------------------------------------------
-
-
-def write_private(
-    path: str,
-    text: str,
-    *,
-    replace: bool,
-    mode: int = PRIVATE_MODE,
-    owner: tuple[int, int] | None = None,
-) -> None:
-    """Write ``text`` to ``path`` atomically, through a 0600 temporary file in the same folder.
-
-    The file never exists with looser permissions than ``mode``, and never half-written;
-    ``owner`` (uid, gid), when given, is given to it before it takes the name. Without
-    ``replace`` an existing ``path`` is never overwritten, even one that appeared after
-    ``check``: ``FileExistsError``.
-    """
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, temporary = tempfile.mkstemp(dir=directory, prefix=".neon-keys-", suffix=".tmp")
+def _probe(directory: str) -> None:
+    """Refuse (exit 2, nothing created) a folder that will not take a new file."""
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-            if owner is not None and owner != (os.geteuid(), os.getegid()):
-                os.fchown(out.fileno(), *owner)
-            if mode != PRIVATE_MODE:
-                os.fchmod(out.fileno(), mode)
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        if replace:
-            os.replace(temporary, path)
-        else:
-            _link_new(temporary, path)
-        _sync_directory(directory)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    """``os.write`` until every byte is written (a short write is not an error)."""
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
-
-
-def _sync_directory(directory: str) -> None:
-    """Make a rename in ``directory`` durable, where the system allows it (best effort)."""
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def _link_new(temporary: str, path: str) -> None:
-    """Give ``temporary`` the name ``path``, failing if ``path`` exists."""
-    try:
-        os.link(temporary, path)
-    except FileExistsError:
-        raise
-    except OSError:
-        # No hard links on this filesystem (some network or FUSE mounts): check, then rename.
-        if os.path.lexists(path):
-            raise FileExistsError(f"{path} already exists") from None
-        os.replace(temporary, path)
+        probe_folder(directory)
+    except FolderRefused as refused:
+        raise _refusal(refused.reason) from None
