@@ -69,19 +69,19 @@ class CliError(click.ClickException):
 class Interruption(click.ClickException):
     """A command stopped by a signal: ``Interrupted by SIGINT: <what exists>``, exit 128 + n.
 
-    ``report`` says what the command did and what exists now (empty: nothing to say).
+    ``report`` says what the command did and what exists now (empty: nothing to say); it
+    is the exception's ``message``.
     """
 
     def __init__(self, signum: int, report: str = "") -> None:
         self.signum = signum
-        self.report = report
         super().__init__(report)
         self.exit_code = exit_code(signum)  # type: ignore[misc]
 
     def show(self, file: IO[Any] | None = None) -> None:
-        """Print the report on stderr."""
+        """Print the report (``message``, scrubbed of secrets by then) on stderr."""
         text = f"Interrupted by {signal_name(self.signum)}"
-        text += f": {self.report}" if self.report else "."
+        text += f": {self.message}" if self.message else "."
         click.echo(text, file=file or sys.stderr)
 
 

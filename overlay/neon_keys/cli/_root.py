@@ -67,14 +67,17 @@ class NeonGroup(click.Group):
         except click.ClickException as err:
             _show(err)
             return err.exit_code
-        except click.exceptions.Abort as abort:
+        except click.exceptions.Abort as abort:  # a signal outside a command, or EOF at a prompt
             cause = abort.__cause__ or abort.__context__
-            if isinstance(cause, KeyboardInterrupt) or GUARD.pending is not None:
-                signum = signal_of(cause) if cause is not None else GUARD.pending
-                _show(Interruption(int(signum or 0)))
-                return exit_code(int(signum or 0))
-            _show(CliError("aborted"))
-            return ExitCode.FAILURE
+            if isinstance(cause, KeyboardInterrupt):
+                signum = signal_of(cause)
+            elif GUARD.pending is not None:
+                signum = GUARD.pending
+            else:
+                _show(CliError("aborted"))
+                return ExitCode.FAILURE
+            _show(Interruption(signum))
+            return exit_code(signum)
         except KeyboardInterrupt as interrupt:  # while the run was being torn down
             return exit_code(signal_of(interrupt))
         return result if isinstance(result, int) else ExitCode.OK
