@@ -7,18 +7,24 @@ Each method builds an ``Operation`` (which checks its input) and has it performe
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable
+import datetime
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from . import _bulk, _validation
 from . import _operations as ops
 from ._bulk import OnOutcome, RevokeOutcome
 from ._constants import BULK_CONCURRENCY
+from ._exceptions import InvalidInputError
 from ._models import OrgKey, PersonalKey, ProjectKey
 from ._resource import AsyncAPIResource, AsyncPerform, Perform, SyncAPIResource
+from ._retire import DEFAULT_RETIRE_GRACE, NeonNow, RetireOutcome, retire_flow
+from ._rotation import Rotation, rotation_flow, same_name
+from ._steps import arun, run
 
 if TYPE_CHECKING:
     from ._scope import AsyncKeyScope, KeyScope
+    from ._sinks import Sink
 
 
 class PersonalKeys(SyncAPIResource):
@@ -61,6 +67,69 @@ class PersonalKeys(SyncAPIResource):
         """
         return _bulk.revoke_all(key_ids, self.revoke, on_outcome)
 
+    def rotate(
+        self,
+        key_id: int,
+        *,
+        grace: datetime.timedelta | None = None,
+        deliver: Sink | Iterable[Sink] = (),
+        new_name: str | None = None,
+        checkpoint: Callable[[], None] | None = None,
+    ) -> Rotation:
+        """Replace key ``key_id``: create, deliver, verify, then revoke or keep the old key.
+
+        Every sink of ``deliver`` is checked first (``SinkError``, nothing sent); the new
+        key has the old one's name and scope (``new_name`` renames it, without ``grace``
+        only); its secret goes to every sink, then ``GET /auth`` with it must answer as the
+        same kind of key. Without ``grace`` the old key is then revoked; with it, the old key
+        is kept (a staged rotation) and ``retire`` revokes it later. The old key is never
+        revoked unless every delivery succeeded and the new key was verified.
+
+        Returns the ``Rotation`` record (``new.secret`` holds the token). A failed step
+        raises ``RotationError``, whose ``rotation`` says what exists; an interruption is
+        re-raised carrying it (``interrupted_rotation``). ``checkpoint``, if given, is
+        called between steps (never during a delivery); what it raises stops the rotation
+        as an interruption would (the CLI passes its check for pending signals).
+        """
+        return run(
+            rotation_flow(
+                self,
+                self._perform,
+                key_id,
+                **_rotate_args(grace, deliver, new_name),
+                checkpoint=checkpoint,
+            )
+        )
+
+    def retire(
+        self,
+        *,
+        grace: datetime.timedelta = DEFAULT_RETIRE_GRACE,
+        quiet: datetime.timedelta | None = None,
+        name: str | None = None,
+        dry_run: bool = False,
+    ) -> builtins.list[RetireOutcome]:
+        """Revoke the keys that newer keys of the same name replaced, once they are due.
+
+        A replaced key is due when ``grace`` (default 7 days) has passed since its
+        replacement was created, or once it has gone ``quiet`` (not used for that long since
+        the replacement appeared; None: only the grace period counts); read on Neon's
+        clock. ``name`` is a glob the key names must match. With ``dry_run`` nothing is
+        revoked. Returns one ``RetireOutcome`` per replaced key, oldest first: see
+        ``neon_keys._retire`` for the whole rule.
+        """
+        return run(
+            retire_flow(
+                self,
+                self._perform,
+                _neon_now(self),
+                grace=grace,
+                quiet=quiet,
+                name=name,
+                dry_run=dry_run,
+            )
+        )
+
 
 class AsyncPersonalKeys(AsyncAPIResource):
     """The calling user's personal API keys: ``neon.personal_keys`` on ``AsyncNeonKeys``."""
@@ -89,6 +158,47 @@ class AsyncPersonalKeys(AsyncAPIResource):
     ) -> builtins.list[RevokeOutcome[PersonalKey]]:
         """Revoke several keys, ``concurrency`` at a time; see ``PersonalKeys.revoke_many``."""
         return await _bulk.arevoke_all(key_ids, self.revoke, on_outcome, concurrency)
+
+    async def rotate(
+        self,
+        key_id: int,
+        *,
+        grace: datetime.timedelta | None = None,
+        deliver: Sink | Iterable[Sink] = (),
+        new_name: str | None = None,
+        checkpoint: Callable[[], None] | None = None,
+    ) -> Rotation:
+        """Replace key ``key_id``; see ``PersonalKeys.rotate``. Sinks run on a worker thread."""
+        return await arun(
+            rotation_flow(
+                self,
+                self._perform,
+                key_id,
+                **_rotate_args(grace, deliver, new_name),
+                checkpoint=checkpoint,
+            )
+        )
+
+    async def retire(
+        self,
+        *,
+        grace: datetime.timedelta = DEFAULT_RETIRE_GRACE,
+        quiet: datetime.timedelta | None = None,
+        name: str | None = None,
+        dry_run: bool = False,
+    ) -> builtins.list[RetireOutcome]:
+        """Revoke the replaced keys that are due; see ``PersonalKeys.retire``."""
+        return await arun(
+            retire_flow(
+                self,
+                self._perform,
+                _neon_now(self),
+                grace=grace,
+                quiet=quiet,
+                name=name,
+                dry_run=dry_run,
+            )
+        )
 
 
 class OrgKeys(SyncAPIResource):
@@ -120,6 +230,69 @@ class OrgKeys(SyncAPIResource):
         """Revoke several keys, paced under Neon's limits; see ``PersonalKeys.revoke_many``."""
         return _bulk.revoke_all(key_ids, self.revoke, on_outcome)
 
+    def rotate(
+        self,
+        key_id: int,
+        *,
+        grace: datetime.timedelta | None = None,
+        deliver: Sink | Iterable[Sink] = (),
+        new_name: str | None = None,
+        checkpoint: Callable[[], None] | None = None,
+    ) -> Rotation:
+        """Replace key ``key_id``; see ``PersonalKeys.rotate``.
+
+        Every sink of ``deliver`` is checked first (``SinkError``, nothing sent); the new
+        key has the old one's name and scope (``new_name`` renames it, without ``grace``
+        only); its secret goes to every sink, then ``GET /auth`` with it must answer as the
+        same kind of key. Without ``grace`` the old key is then revoked; with it, the old key
+        is kept (a staged rotation) and ``retire`` revokes it later. The old key is never
+        revoked unless every delivery succeeded and the new key was verified.
+
+        Returns the ``Rotation`` record (``new.secret`` holds the token). A failed step
+        raises ``RotationError``, whose ``rotation`` says what exists; an interruption is
+        re-raised carrying it (``interrupted_rotation``). ``checkpoint``, if given, is
+        called between steps (never during a delivery); what it raises stops the rotation
+        as an interruption would (the CLI passes its check for pending signals).
+        """
+        return run(
+            rotation_flow(
+                self,
+                self._perform,
+                key_id,
+                **_rotate_args(grace, deliver, new_name),
+                checkpoint=checkpoint,
+            )
+        )
+
+    def retire(
+        self,
+        *,
+        grace: datetime.timedelta = DEFAULT_RETIRE_GRACE,
+        quiet: datetime.timedelta | None = None,
+        name: str | None = None,
+        dry_run: bool = False,
+    ) -> builtins.list[RetireOutcome]:
+        """Revoke the replaced keys that are due; see ``PersonalKeys.retire``.
+
+        A replaced key is due when ``grace`` (default 7 days) has passed since its
+        replacement was created, or once it has gone ``quiet`` (not used for that long since
+        the replacement appeared; None: only the grace period counts); read on Neon's
+        clock. ``name`` is a glob the key names must match. With ``dry_run`` nothing is
+        revoked. Returns one ``RetireOutcome`` per replaced key, oldest first: see
+        ``neon_keys._retire`` for the whole rule.
+        """
+        return run(
+            retire_flow(
+                self,
+                self._perform,
+                _neon_now(self),
+                grace=grace,
+                quiet=quiet,
+                name=name,
+                dry_run=dry_run,
+            )
+        )
+
 
 class AsyncOrgKeys(AsyncAPIResource):
     """An organization's API keys on ``AsyncNeonKeys``: ``neon.org(id).keys``."""
@@ -150,6 +323,47 @@ class AsyncOrgKeys(AsyncAPIResource):
         """Revoke several keys, ``concurrency`` at a time; see ``PersonalKeys.revoke_many``."""
         return await _bulk.arevoke_all(key_ids, self.revoke, on_outcome, concurrency)
 
+    async def rotate(
+        self,
+        key_id: int,
+        *,
+        grace: datetime.timedelta | None = None,
+        deliver: Sink | Iterable[Sink] = (),
+        new_name: str | None = None,
+        checkpoint: Callable[[], None] | None = None,
+    ) -> Rotation:
+        """Replace key ``key_id``; see ``PersonalKeys.rotate``. Sinks run on a worker thread."""
+        return await arun(
+            rotation_flow(
+                self,
+                self._perform,
+                key_id,
+                **_rotate_args(grace, deliver, new_name),
+                checkpoint=checkpoint,
+            )
+        )
+
+    async def retire(
+        self,
+        *,
+        grace: datetime.timedelta = DEFAULT_RETIRE_GRACE,
+        quiet: datetime.timedelta | None = None,
+        name: str | None = None,
+        dry_run: bool = False,
+    ) -> builtins.list[RetireOutcome]:
+        """Revoke the replaced keys that are due; see ``PersonalKeys.retire``."""
+        return await arun(
+            retire_flow(
+                self,
+                self._perform,
+                _neon_now(self),
+                grace=grace,
+                quiet=quiet,
+                name=name,
+                dry_run=dry_run,
+            )
+        )
+
 
 class Org:
     """One organization, as reached by ``neon.org(org_id)``."""
@@ -171,6 +385,30 @@ class AsyncOrg:
 
     def __repr__(self) -> str:
         return f"AsyncOrg({self.id!r})"
+
+
+def _rotate_args(
+    grace: datetime.timedelta | None, deliver: Sink | Iterable[Sink], new_name: str | None
+) -> dict[str, object]:
+    """The arguments of ``rotation_flow``; a new name only for a rotation without grace."""
+    if new_name is not None:
+        if grace is not None:
+            raise InvalidInputError(
+                "new_name",
+                "a staged rotation (grace) keeps the name: retire finds the old key by it",
+            )
+        name = _validation.key_name(new_name)
+        return {"grace": grace, "deliver": deliver, "name_for": lambda _old: name}
+    return {"grace": grace, "deliver": deliver, "name_for": same_name}
+
+
+def _neon_now(resource: object) -> NeonNow:
+    """Neon's clock as the resource's client last saw it (None: not known)."""
+    return getattr(resource, "_neon_now", _unknown_time)
+
+
+def _unknown_time() -> datetime.datetime | None:
+    return None
 
 
 if TYPE_CHECKING:

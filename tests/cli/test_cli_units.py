@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from cli_support import KEY_FIELDS
 from neon_keys import Creator, OrgKey, PersonalKey, ProjectKey
-from neon_keys.cli import _audit, _output, _sinks
+from neon_keys import _files
+from neon_keys.cli import _audit, _output
 
 NOW = datetime.datetime(2025, 6, 1, tzinfo=datetime.UTC)
 
@@ -59,7 +60,7 @@ def test_write_private_never_overwrites_without_replace(tmp_path: Path) -> None:
     target = tmp_path / "k"
     target.write_text("theirs")
     with pytest.raises(FileExistsError):
-        _sinks.write_private(str(target), "mine", replace=False)
+        _files.write_private(str(target), "mine", replace=False)
     assert target.read_text() == "theirs"
     assert os.listdir(tmp_path) == ["k"]
 
@@ -71,7 +72,7 @@ def test_write_private_without_hard_links(tmp_path: Path, monkeypatch: pytest.Mo
         raise PermissionError(1, "Operation not permitted")
 
     monkeypatch.setattr(os, "link", no_links)
-    _sinks.write_private(str(tmp_path / "k"), "x", replace=False)
+    _files.write_private(str(tmp_path / "k"), "x", replace=False)
     assert (tmp_path / "k").read_text() == "x"
     assert (tmp_path / "k").stat().st_mode & 0o777 == 0o600
     assert os.listdir(tmp_path) == ["k"]
