@@ -27,6 +27,7 @@ if TYPE_CHECKING:
         AsyncNeonKeys as AsyncNeonKeys,
         NeonKeys as NeonKeys,
     )
+    from ._command_sink import CommandSink as CommandSink
     from ._exceptions import (
         APIConnectionError as APIConnectionError,
         APIError as APIError,
@@ -69,12 +70,34 @@ if TYPE_CHECKING:
         OrgKeys as OrgKeys,
         PersonalKeys as PersonalKeys,
     )
+    from ._retire import (
+        RetireOutcome as RetireOutcome,
+        RetireReason as RetireReason,
+        RetireStatus as RetireStatus,
+    )
     from ._retry import Backoff as Backoff
+    from ._rotation import (
+        Delivery as Delivery,
+        DeliveryStatus as DeliveryStatus,
+        Rotation as Rotation,
+        RotationError as RotationError,
+        RotationStep as RotationStep,
+        interrupted_rotation as interrupted_rotation,
+    )
     from ._scope import (
         AsyncKeyScope as AsyncKeyScope,
         KeyScope as KeyScope,
     )
     from ._secret import Secret as Secret
+    from ._sinks import (
+        DotenvSink as DotenvSink,
+        FileSink as FileSink,
+        GitHubEnvSink as GitHubEnvSink,
+        Sink as Sink,
+        SinkError as SinkError,
+        StdoutSink as StdoutSink,
+        load_sink as load_sink,
+    )
     from ._test_mode import (
         SkippedWaits as SkippedWaits,
         is_testing as is_testing,
@@ -90,6 +113,7 @@ _HOMES = {
         "AsyncNeonKeys",
         "NeonKeys",
     ),
+    "._command_sink": ("CommandSink",),
     "._exceptions": (
         "APIConnectionError",
         "APIError",
@@ -132,12 +156,34 @@ _HOMES = {
         "OrgKeys",
         "PersonalKeys",
     ),
+    "._retire": (
+        "RetireOutcome",
+        "RetireReason",
+        "RetireStatus",
+    ),
     "._retry": ("Backoff",),
+    "._rotation": (
+        "Delivery",
+        "DeliveryStatus",
+        "Rotation",
+        "RotationError",
+        "RotationStep",
+        "interrupted_rotation",
+    ),
     "._scope": (
         "AsyncKeyScope",
         "KeyScope",
     ),
     "._secret": ("Secret",),
+    "._sinks": (
+        "DotenvSink",
+        "FileSink",
+        "GitHubEnvSink",
+        "Sink",
+        "SinkError",
+        "StdoutSink",
+        "load_sink",
+    ),
     "._test_mode": (
         "SkippedWaits",
         "is_testing",

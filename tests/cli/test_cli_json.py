@@ -50,7 +50,7 @@ def test_every_api_command_prints_its_documented_json(neon: Neon, tmp_path: Path
     assert [list(record) for record in revoked] == [["id", "name", "outcome", "ok", "error"]]
 
     audit = _json(neon, "audit", "--org", neon.org)
-    assert list(audit) == ["org_id", "unused_days", "min_age", "checked", "findings"]
+    assert list(audit) == ["org_id", "unused_days", "min_age", "checked", "findings", "retiring"]
 
     assert list(_json(neon, "whoami")) == ["key_kind", "account_id", "auth_method", "auth_data"]
     (org,) = _json(neon, "orgs")
