@@ -221,32 +221,33 @@ def _decide(
     assert replacement.created_at is not None
     since = replacement.created_at
     ends = since + grace
-    replaced = f"replaced by key {replacement.id} {_ago(now - since)} ago"
+    replaced = f"replaced by key {replacement.id} on {_when(since)}"
     if key.id in calling:
         return outcome(RetireReason.CALLING, f"{replaced}; may be the key making this call", ends)
     if now >= ends:
         return outcome(
-            RetireReason.GRACE_OVER, f"{replaced}: the grace period ({_fmt(grace)}) is over", ends
+            RetireReason.GRACE_OVER,
+            f"{replaced}: its grace period ({_fmt(grace)}) ended {_when(ends)}",
+            ends,
         )
     last_use = max(since, key.last_used_at or since)
-    used = f"last used {_ago(now - key.last_used_at)} ago" if key.last_used_at else "never used"
+    used = f"last used {_when(key.last_used_at)}" if key.last_used_at else "never used"
     if quiet is not None and now - last_use >= quiet:
         return outcome(
             RetireReason.QUIET, f"{replaced}; {used}: quiet for {_fmt(quiet)} or more", ends
         )
     return outcome(
-        RetireReason.IN_GRACE,
-        f"{replaced}; {used}; the grace period ends in {_fmt(ends - now)}",
-        ends,
+        RetireReason.IN_GRACE, f"{replaced}; {used}; the grace period ends {_when(ends)}", ends
     )
+
+
+def _when(moment: datetime.datetime) -> str:
+    """A time in messages: UTC, to the minute (``2025-06-01 12:00 UTC``)."""
+    return moment.astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _fmt(delta: datetime.timedelta) -> str:
     return format_duration(max(delta, datetime.timedelta(0)))
-
-
-def _ago(delta: datetime.timedelta) -> str:
-    return _fmt(delta)
 
 
 # -- the flow --------------------------------------------------------------------------------
