@@ -124,7 +124,9 @@ def test_a_staged_rotation_keeps_the_old_key(world: World, rotate: Callable[...,
     assert world.key(done.new.id).last_used_at is not None  # verified: in service
 
 
-def test_without_grace_the_old_key_is_revoked(world: World, rotate: Callable[..., Rotation]) -> None:
+def test_without_grace_the_old_key_is_revoked(
+    world: World, rotate: Callable[..., Rotation]
+) -> None:
     """Without grace the old key is revoked once every sink holds the verified replacement."""
     old, _ = _personal(world)
     done = rotate(old, deliver=MemorySink("a"))
@@ -317,7 +319,9 @@ def test_an_interrupted_delivery_carries_the_record(
     assert not world.key(old).revoked
 
 
-def test_a_checkpoint_stops_the_rotation_between_steps(world: World, server: EmulatorServer) -> None:
+def test_a_checkpoint_stops_the_rotation_between_steps(
+    world: World, server: EmulatorServer
+) -> None:
     """What the checkpoint raises after the deliveries stops it before verification."""
     old, _ = _personal(world)
     sink = MemorySink("a")
@@ -329,16 +333,20 @@ def test_a_checkpoint_stops_the_rotation_between_steps(world: World, server: Emu
         if calls == 3:  # before find, before create, then after the deliveries
             raise KeyboardInterrupt
 
-    with NeonKeys(api_key=server.api_key, base_url=server.base_url) as neon:
-        with pytest.raises(KeyboardInterrupt) as stopped:
-            neon.personal_keys.rotate(old, deliver=sink, checkpoint=checkpoint)
+    with (
+        NeonKeys(api_key=server.api_key, base_url=server.base_url) as neon,
+        pytest.raises(KeyboardInterrupt) as stopped,
+    ):
+        neon.personal_keys.rotate(old, deliver=sink, checkpoint=checkpoint)
     record = interrupted_rotation(stopped.value)
     assert record is not None and record.step is RotationStep.VERIFY
     assert sink.received and world.log.count("getAuthDetails") == 0
     assert not world.key(old).revoked
 
 
-def test_file_sink_through_rotate(world: World, rotate: Callable[..., Rotation], tmp_path: Any) -> None:
+def test_file_sink_through_rotate(
+    world: World, rotate: Callable[..., Rotation], tmp_path: Any
+) -> None:
     """A built-in sink works through the library as through the CLI: the token, 0600."""
     old, _ = _personal(world)
     target = tmp_path / "ci.token"

@@ -200,7 +200,7 @@ class _Tail:
 
     def _read(self) -> None:
         with contextlib.suppress(OSError, ValueError):
-            while chunk := self._stream.read1(65536):
+            while chunk := os.read(self._stream.fileno(), 65536):
                 self._kept += chunk
                 excess = len(self._kept) - OUTPUT_LIMIT
                 if excess > 0:

@@ -19,7 +19,7 @@ from ._exceptions import InvalidInputError
 from ._models import OrgKey, PersonalKey, ProjectKey
 from ._resource import AsyncAPIResource, AsyncPerform, Perform, SyncAPIResource
 from ._retire import DEFAULT_RETIRE_GRACE, NeonNow, RetireOutcome, retire_flow
-from ._rotation import Rotation, rotation_flow, same_name
+from ._rotation import NameFor, Rotation, rotation_flow, same_name
 from ._steps import arun, run
 
 if TYPE_CHECKING:
@@ -96,7 +96,9 @@ class PersonalKeys(SyncAPIResource):
                 self,
                 self._perform,
                 key_id,
-                **_rotate_args(grace, deliver, new_name),
+                grace=grace,
+                deliver=deliver,
+                name_for=_name_for(grace, new_name),
                 checkpoint=checkpoint,
             )
         )
@@ -174,7 +176,9 @@ class AsyncPersonalKeys(AsyncAPIResource):
                 self,
                 self._perform,
                 key_id,
-                **_rotate_args(grace, deliver, new_name),
+                grace=grace,
+                deliver=deliver,
+                name_for=_name_for(grace, new_name),
                 checkpoint=checkpoint,
             )
         )
@@ -259,7 +263,9 @@ class OrgKeys(SyncAPIResource):
                 self,
                 self._perform,
                 key_id,
-                **_rotate_args(grace, deliver, new_name),
+                grace=grace,
+                deliver=deliver,
+                name_for=_name_for(grace, new_name),
                 checkpoint=checkpoint,
             )
         )
@@ -338,7 +344,9 @@ class AsyncOrgKeys(AsyncAPIResource):
                 self,
                 self._perform,
                 key_id,
-                **_rotate_args(grace, deliver, new_name),
+                grace=grace,
+                deliver=deliver,
+                name_for=_name_for(grace, new_name),
                 checkpoint=checkpoint,
             )
         )
@@ -387,19 +395,16 @@ class AsyncOrg:
         return f"AsyncOrg({self.id!r})"
 
 
-def _rotate_args(
-    grace: datetime.timedelta | None, deliver: Sink | Iterable[Sink], new_name: str | None
-) -> dict[str, object]:
-    """The arguments of ``rotation_flow``; a new name only for a rotation without grace."""
-    if new_name is not None:
-        if grace is not None:
-            raise InvalidInputError(
-                "new_name",
-                "a staged rotation (grace) keeps the name: retire finds the old key by it",
-            )
-        name = _validation.key_name(new_name)
-        return {"grace": grace, "deliver": deliver, "name_for": lambda _old: name}
-    return {"grace": grace, "deliver": deliver, "name_for": same_name}
+def _name_for(grace: datetime.timedelta | None, new_name: str | None) -> NameFor:
+    """The replacement's name; a new name only for a rotation without grace."""
+    if new_name is None:
+        return same_name
+    if grace is not None:
+        raise InvalidInputError(
+            "new_name", "a staged rotation (grace) keeps the name: retire finds the old key by it"
+        )
+    name = _validation.key_name(new_name)
+    return lambda _old: name
 
 
 def _neon_now(resource: object) -> NeonNow:

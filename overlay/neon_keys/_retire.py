@@ -192,13 +192,24 @@ def plan_retirement(
         for index, key in enumerate(members[:-1]):
             later = members[index + 1 :]
             replacement = next((k for k in later if k.last_used_at is not None), None)
-            outcomes.append(_decide(key, later[0], replacement, now, grace, quiet, calling))
+            outcomes.append(
+                _decide(
+                    key,
+                    newer=later[0],
+                    replacement=replacement,
+                    now=now,
+                    grace=grace,
+                    quiet=quiet,
+                    calling=calling,
+                )
+            )
     outcomes.sort(key=lambda outcome: _age_order(outcome.key))
     return outcomes
 
 
 def _decide(
     key: APIKey,
+    *,
     newer: APIKey,
     replacement: APIKey | None,
     now: datetime.datetime,

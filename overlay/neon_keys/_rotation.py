@@ -279,7 +279,14 @@ def rotation_flow(
     for sink in sinks:
         yield Call(sink.check, blocking=True)
     try:
-        rotation = yield from _steps(scope, perform, rotation, sinks, name_for, checkpoint)
+        rotation = yield from _steps(
+            scope,
+            perform=perform,
+            rotation=rotation,
+            sinks=sinks,
+            name_for=name_for,
+            checkpoint=checkpoint,
+        )
     except RotationError:
         raise
     except NeonError as err:
@@ -287,8 +294,9 @@ def rotation_flow(
     return rotation
 
 
-def _steps(
+def _steps(  # noqa: PLR0915  (the steps one after another, read top to bottom)
     scope: Any,
+    *,
     perform: Perform,
     rotation: Rotation,
     sinks: Sequence[Sink],

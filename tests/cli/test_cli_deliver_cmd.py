@@ -22,7 +22,8 @@ _RECORDER = """#!{python}
 import json, os, sys
 data = sys.stdin.buffer.read() if {reads} else b""
 with open(os.path.join({folder!r}, "calls.jsonl"), "a") as log:
-    log.write(json.dumps({{"argv": sys.argv, "stdin": data.decode(), "env": dict(os.environ)}}) + "\\n")
+    record = {{"argv": sys.argv, "stdin": data.decode(), "env": dict(os.environ)}}
+    log.write(json.dumps(record) + "\\n")
 {body}
 """
 
@@ -70,8 +71,7 @@ RECIPES = {
     "vault": (["vault"], "vault kv put secret/ci/neon token=-"),
     "aws": (
         ["aws"],
-        "aws secretsmanager put-secret-value --secret-id ci/neon "
-        "--secret-string file:///dev/stdin",
+        "aws secretsmanager put-secret-value --secret-id ci/neon --secret-string file:///dev/stdin",
     ),
     "doppler": (["doppler"], "doppler secrets set NEON_API_KEY --project app --config prd"),
 }
@@ -152,7 +152,7 @@ def test_1password_recipe_edits_the_item_from_stdin(
     )
     script = tmp_path / "deliver-1password.sh"
     recipe_text = (Path(__file__).resolve().parents[2] / "docs" / "rotation.md").read_text()
-    body = recipe_text.split("```sh title=\"deliver-1password.sh\"\n", 1)[1].split("```", 1)[0]
+    body = recipe_text.split('```sh title="deliver-1password.sh"\n', 1)[1].split("```", 1)[0]
     script.write_text(body)
     script.chmod(0o700)
     result = neon("create", "ci", "--deliver-cmd", str(script), env=_env(bin_dir))
@@ -162,7 +162,7 @@ def test_1password_recipe_edits_the_item_from_stdin(
     assert neon.world.key_for_token(token) is not None
     assert edited["title"] == "Neon CI"
     calls = _calls(tmp_path)
-    assert [c["argv"][1:3] for c in calls] == [["item", "get"], ["item", "edit"]]  # type: ignore[index]
+    assert sorted(c["argv"][1:3] for c in calls) == [["item", "edit"], ["item", "get"]]  # type: ignore[index]
     _only_on_stdin(calls, token)
 
 
@@ -213,11 +213,15 @@ def test_several_sinks_in_one_create(neon: Neon, tmp_path: Path, bin_dir: Path) 
     assert "saved to" in result.stdout and "passed to `vault kv put" in result.stdout
 
 
-def test_a_command_not_found_is_refused_before_the_key_exists(
-    neon: Neon, bin_dir: Path
-) -> None:
+def test_a_command_not_found_is_refused_before_the_key_exists(neon: Neon, bin_dir: Path) -> None:
     """A --deliver-cmd whose program is not on PATH exits 2 and creates nothing."""
-    result = neon("create", "ci", "--deliver-cmd", "gh secret set X", env=_env(bin_dir) | {"PATH": str(bin_dir)})
+    result = neon(
+        "create",
+        "ci",
+        "--deliver-cmd",
+        "gh secret set X",
+        env=_env(bin_dir) | {"PATH": str(bin_dir)},
+    )
     assert result.exit_code == 2
     assert "'gh': not found on PATH; no key was created" in result.stderr
     assert neon.world.log.count("createApiKey") == 0
@@ -226,11 +230,9 @@ def test_a_command_not_found_is_refused_before_the_key_exists(
 def test_a_command_past_its_timeout_is_stopped(tmp_path: Path) -> None:
     """A command that does not finish in time is stopped, with its children, and fails."""
     marker = tmp_path / "still-running"
-    sink = CommandSink(
-        ["sh", "-c", f"cat >/dev/null; sleep 30; touch {marker}"], timeout=0.5
-    )
+    sink = CommandSink(["sh", "-c", f"cat >/dev/null; sleep 30; touch {marker}"], timeout=0.5)
     sink.check()
-    with pytest.raises(SinkError, match="did not finish within 0.5 s"):
+    with pytest.raises(SinkError, match=r"did not finish within 0\.5 s"):
         sink.deliver(Secret("napi_" + "a" * 40))
     assert not marker.exists()
 
@@ -241,7 +243,7 @@ def test_the_command_gets_the_exact_token_and_no_api_key(
     """stdin holds the token and nothing else (no newline); NEON_API_KEY is not passed on."""
     monkeypatch.setenv("NEON_API_KEY", "napi_caller_key_never_passed_on_0000")
     out = tmp_path / "got"
-    sink = CommandSink(["sh", "-c", f'cat > {out}; env > {out}.env'])
+    sink = CommandSink(["sh", "-c", f"cat > {out}; env > {out}.env"])
     token = "napi_" + "b" * 40
     sink.deliver(Secret(token))
     assert out.read_bytes() == token.encode()

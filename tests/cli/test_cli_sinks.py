@@ -269,7 +269,7 @@ def test_the_masking_note_only_once_the_mask_was_printed(
         raise BrokenPipeError(32, "Broken pipe")
 
     sink = GitHubEnvSink("K", print_line=_sinks.print_stdout if mask_printed else broken)
-    (_, error), = _sinks.deliver_all([sink], Secret("napi_x"))
+    ((_, error),) = _sinks.deliver_all([sink], Secret("napi_x"))
     assert isinstance(error, SinkError)
     _sinks.last_resort("napi_x", "k", [(sink, error)], "neon-keys revoke 1")
     assert ("masks it in the job's log" in capsys.readouterr().err) is noted

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 from cli_support import KEY_FIELDS
-from neon_keys import Creator, OrgKey, PersonalKey, ProjectKey
-from neon_keys import _files
+from neon_keys import Creator, OrgKey, PersonalKey, ProjectKey, _files
 from neon_keys.cli import _audit, _output
 
 NOW = datetime.datetime(2025, 6, 1, tzinfo=datetime.UTC)

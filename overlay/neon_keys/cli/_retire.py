@@ -70,7 +70,14 @@ class Row:
         replaced = self.decision.replacement or self.decision.newer
         why = self.decision.message + (f" ({self.error})" if self.error else "")
         scope = [self.org_id or "personal"] if orgs else []
-        return [*scope, str(key.id), key.name, str(replaced.id), self.outcome.replace("_", " "), why]
+        return [
+            *scope,
+            str(key.id),
+            key.name,
+            str(replaced.id),
+            self.outcome.replace("_", " "),
+            why,
+        ]
 
     def record(self) -> dict[str, Any]:
         decision = self.decision

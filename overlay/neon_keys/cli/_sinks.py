@@ -251,7 +251,7 @@ def deliver_all(sinks: Sequence[Sink], secret: Secret) -> list[tuple[Sink, Excep
     for sink in sinks:
         try:
             deliver_secret(sink, secret)
-        except Exception as err:  # noqa: BLE001  (any failure of a sink is its outcome)
+        except Exception as err:  # any failure of a sink is its outcome
             results.append((sink, err))
         else:
             results.append((sink, None))
