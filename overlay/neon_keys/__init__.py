@@ -38,6 +38,8 @@ if TYPE_CHECKING:
         ServerError,
         UnexpectedResponseError,
     )
+    from ._lease_names import LeaseName
+    from ._leases import AsyncLease, Lease, LeaseRevokeError
     from ._models import (
         APIKey,
         AuthDetails,
@@ -67,6 +69,7 @@ __all__ = [
     "APIKey",
     "APITimeoutError",
     "AsyncKeyScope",
+    "AsyncLease",
     "AsyncNeonKeys",
     "AsyncOrg",
     "AsyncOrgKeys",
@@ -83,6 +86,9 @@ __all__ = [
     "InvalidInputError",
     "KeyKind",
     "KeyScope",
+    "Lease",
+    "LeaseName",
+    "LeaseRevokeError",
     "LockedError",
     "NeonError",
     "NeonKeys",
@@ -145,6 +151,8 @@ _HOMES = {
         "OrgKeys",
         "PersonalKeys",
     ),
+    "._lease_names": ("LeaseName",),
+    "._leases": ("AsyncLease", "Lease", "LeaseRevokeError"),
     "._pacing": ("RateLimits",),
     "._retry": ("Backoff",),
     "._scope": ("AsyncKeyScope", "KeyScope"),

@@ -8,6 +8,7 @@ only drive it, with blocking or awaiting I/O, so every decision is made in one p
 
 from __future__ import annotations
 
+import datetime
 import email.utils
 import functools
 import ipaddress
@@ -54,6 +55,7 @@ from ._pacing import Pacer, RateLimits
 from ._parsing import _ShapeError, error_fields
 from ._retry import Backoff, Verdict, judge, parse_retry_after, request_was_sent
 from ._secret import Secret
+from ._server_clock import ServerClock
 from ._version import __version__
 
 T = TypeVar("T")
@@ -120,6 +122,7 @@ class BaseClient:
         self.max_retries = check_max_retries(max_retries)
         self.backoff = backoff
         self._pacer = Pacer(rate_limits) if rate_limits is not None else None
+        self._server_clock = ServerClock()  # shared with with_options() copies
         self._fixed_headers = {
             "Accept": "application/json",
             "User-Agent": f"neon-api-keys/{__version__} python-httpx/{httpx.__version__}",
@@ -127,6 +130,15 @@ class BaseClient:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r})"
+
+    def server_now(self) -> datetime.datetime | None:
+        """Neon's current time (UTC), from the ``Date`` of its latest answer; no request.
+
+        Leases expire by Neon's clock, not this machine's. The estimate is that answer's
+        time plus the time elapsed here since (on a monotonic clock); it errs early by up
+        to a second, never late. None until an answer with a ``Date`` has arrived.
+        """
+        return self._server_clock.now()
 
     def _clone(self, api_key: Any, timeout: Any, max_retries: Any, backoff: Any) -> Any:
         """A copy with some settings changed, sharing this client's connection pool."""
@@ -194,6 +206,8 @@ class BaseClient:
                 yield Sleep(wait)
             outcome = yield Send(self._build_request(operation, request_id))
             assert outcome is not None
+            if isinstance(outcome, httpx.Response):
+                self._server_clock.observe(outcome.headers.get("date"))
             self._log_attempt(operation, attempt, request_id, outcome)
             if isinstance(outcome, httpx.Response) and outcome.is_success:
                 if pacer is not None:

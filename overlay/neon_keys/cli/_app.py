@@ -6,6 +6,7 @@ Nothing here imports httpx at module level: the client is built on first use
 
 from __future__ import annotations
 
+import datetime
 import errno
 import fnmatch
 import logging
@@ -18,10 +19,12 @@ import click
 
 from neon_keys._bulk import RevokeStatus
 from neon_keys._exceptions import APIConnectionError, NeonError
+from neon_keys._lease_names import check_base_name
 from neon_keys._version import __version__
 
 from . import _audit, _revoking
 from ._errors import CliError, ExitCode, describe, exit_code_for
+from ._leasing import TTL, expiry_text
 from ._output import (
     auth_pairs,
     auth_record,
@@ -320,11 +323,25 @@ def list_keys(
     metavar="PROJECT",
     help="Scope the organization key to this project (needs --org).",
 )
+@click.option(
+    "--ttl",
+    type=TTL,
+    metavar="DURATION",
+    help="Make a lease: NAME (at most 30 characters) plus its expiry, this long from now "
+    "(90s, 15m, 1h30m, 7d), for `neon-keys sweep` to revoke.",
+)
 @sink_options
 @global_options()
 @pass_session
 def create(
-    session: Session, /, *, name: str, org: str | None, project: str | None, **sink_args: Any
+    session: Session,
+    /,
+    *,
+    name: str,
+    org: str | None,
+    project: str | None,
+    ttl: datetime.timedelta | None,
+    **sink_args: Any,
 ) -> None:
     """Create a key named NAME; its secret goes to exactly one place.
 
@@ -333,9 +350,17 @@ def create(
     """
     if project is not None and org is None:
         raise click.UsageError("--project needs --org: project-scoped keys are organization keys")
+    if ttl is not None:
+        check_base_name(name)
     sink = build_sink(**sink_args)
-    keys = _scope(session.client(), org)
-    new = keys.create(name, project_id=project) if org else keys.create(name)
+    client = session.client()
+    keys = _scope(client, org)
+    if ttl is not None:
+        from neon_keys._leases import create_lease  # noqa: PLC0415
+
+        new = create_lease(keys, client.server_now, name, ttl=ttl, project_id=project)
+    else:
+        new = keys.create(name, project_id=project) if org else keys.create(name)
     assert new.secret is not None
     secret = new.secret.reveal()
     session.remember_secret(secret)
@@ -351,7 +376,9 @@ def create(
         record["secret_delivered_to"] = sink.target
         emit_json(record, err=sink.uses_stdout)
     else:
-        emit(f"Created {key_label(new)}; secret {sink.done}.", err=sink.uses_stdout)
+        emit(
+            f"Created {key_label(new)}{expiry_text(new)}; secret {sink.done}.", err=sink.uses_stdout
+        )
 
 
 # -- revoke ----------------------------------------------------------------------------------
@@ -557,3 +584,12 @@ def sandbox(session: Session, /, *, port: int) -> None:
     from ._sandbox import serve  # noqa: PLC0415  (needs the [sandbox] extra)
 
     serve(port, as_json=session.json)
+
+
+# -- lease commands (their own modules; registered last, as they use the helpers above) --------
+
+from ._exec import exec_command  # noqa: E402
+from ._sweep import sweep_command  # noqa: E402
+
+cli.add_command(exec_command)
+cli.add_command(sweep_command)

@@ -6,7 +6,8 @@ A key is flagged when it
 - was last used more than N days ago (``unused``);
 - shares its name with another key of the same scope (same kind and project) and is not the
   one of them used most recently, or created last if none was used (``duplicate_name``): of
-  a group of duplicates one key, the likeliest to be the live one, is never flagged for it.
+  a group of duplicates one key, the likeliest to be the live one, is never flagged for it;
+- is a lease past its expiry, still live (``expired_lease``): its holder never revoked it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from neon_keys._durations import format_duration
+
 from ._output import NEVER, NONE, fmt_time, key_record, render_table
 from ._revoking import outcome_record, succeeded
 
@@ -26,6 +29,7 @@ if TYPE_CHECKING:
     from neon_keys._models import APIKey
 
 _EPOCH = datetime.datetime.min.replace(tzinfo=datetime.UTC)
+_MINUTE = datetime.timedelta(minutes=1)
 
 
 class Rule(enum.StrEnum):
@@ -34,6 +38,7 @@ class Rule(enum.StrEnum):
     NEVER_USED = "never_used"
     UNUSED = "unused"
     DUPLICATE_NAME = "duplicate_name"
+    EXPIRED_LEASE = "expired_lease"
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +77,11 @@ def audit(keys: Sequence[APIKey], *, unused_days: int, now: datetime.datetime) -
             findings.append(Finding(Rule.UNUSED, f"last used {_days(now - key.last_used_at)} ago"))
         if key.id in duplicates:
             findings.append(Finding(Rule.DUPLICATE_NAME, duplicates[key.id]))
+        if (expiry := key.expires_at) is not None and expiry <= now:
+            late = format_duration(datetime.timedelta(minutes=(now - expiry) // _MINUTE))
+            findings.append(
+                Finding(Rule.EXPIRED_LEASE, f"lease expired {late} ago; neon-keys sweep revokes it")
+            )
         if findings:
             flagged.append(Flagged(key, tuple(findings)))
     return flagged

@@ -94,6 +94,8 @@ def key_record(key: APIKey) -> dict[str, Any]:
         "last_used_at": iso_time(key.last_used_at),
         "last_used_from": [str(address) for address in key.last_used_from],
         "revoked": key.revoked,
+        "base_name": key.base_name,
+        "expires_at": iso_time(key.expires_at),
     }
 
 
@@ -156,7 +158,16 @@ def key_label(key: APIKey) -> str:
     return f"{text} (project {project})" if project else text
 
 
-KEY_HEADERS = ("id", "name", "kind", "created", "created by", "last used", "last used from")
+KEY_HEADERS = (
+    "id",
+    "name",
+    "kind",
+    "created",
+    "expires",
+    "created by",
+    "last used",
+    "last used from",
+)
 ORG_KEY_HEADERS = ("id", "name", "kind", "project", *KEY_HEADERS[3:])
 
 
@@ -169,6 +180,7 @@ def key_row(key: APIKey, *, org: bool) -> list[str]:
         key.kind.value,
         *scope,
         fmt_time(key.created_at),
+        fmt_time(key.expires_at),
         creator_cell(key.created_by),
         fmt_time(key.last_used_at, NEVER),
         ", ".join(str(address) for address in key.last_used_from) or NONE,
