@@ -78,7 +78,8 @@ def audit(keys: Sequence[APIKey], *, unused_days: int, now: datetime.datetime) -
         if key.id in duplicates:
             findings.append(Finding(Rule.DUPLICATE_NAME, duplicates[key.id]))
         if (expiry := key.expires_at) is not None and expiry <= now:
-            late = format_duration(datetime.timedelta(minutes=(now - expiry) // _MINUTE))
+            minutes = (now - expiry) // _MINUTE
+            late = format_duration(minutes * _MINUTE) if minutes else "less than a minute"
             findings.append(
                 Finding(Rule.EXPIRED_LEASE, f"lease expired {late} ago; neon-keys sweep revokes it")
             )
