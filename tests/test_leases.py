@@ -14,6 +14,8 @@ from typing import Any
 import anyio
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from neon_keys import (
     AsyncNeonKeys,
     Backoff,
@@ -28,6 +30,7 @@ from neon_keys import (
 from neon_keys._leases import AsyncLease
 from neon_keys.testing import (
     AsyncEmulatorTransport,
+    EmulatorServer,
     EmulatorTransport,
     FakeClock,
     Fault,
@@ -168,15 +171,25 @@ def test_a_lease_is_revoked_when_the_block_raises(
     assert caught.value is error and not _live(world, held[0].id)
 
 
+@pytest.fixture
+def neon_world(world: World) -> World:
+    """The world the plugin's ``neon_emulator`` serves over a socket: this test's."""
+    return world
+
+
 @pytest.mark.anyio
-async def test_a_cancelled_task_still_revokes(world: World) -> None:
-    """Cancelling the task that holds a lease revokes it (the revoke is shielded)."""
+async def test_a_cancelled_task_still_revokes(world: World, neon_emulator: EmulatorServer) -> None:
+    """Cancelling the task that holds a lease revokes it: the revoke, over a real socket,
+    is shielded from the cancellation."""
     held: list[Any] = []
-    async with _async_client(world) as neon:
-        with anyio.move_on_after(0.05):
+    async with AsyncNeonKeys(
+        api_key=world.seed.admin_token, base_url=neon_emulator.base_url
+    ) as neon:
+        with anyio.move_on_after(0.2) as cancelled:
             async with neon.personal_keys.lease("job") as key:
                 held.append(key)
                 await anyio.sleep_forever()
+    assert cancelled.cancelled_caught
     assert held and not _live(world, held[0].id)
 
 
@@ -414,3 +427,75 @@ def test_a_negative_grace_is_refused_before_any_request(world: World, neon: Neon
     with pytest.raises(InvalidInputError, match="grace"):
         neon.personal_keys.sweep(grace=-MINUTE)
     assert len(world.log) == 0
+
+
+# -- secrets -------------------------------------------------------------------------------------
+
+
+def test_no_token_in_the_logs_reprs_or_errors_of_a_lease(
+    world: World, neon: NeonKeys, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A lease's life, re-stamp and failed revoke included, shows neither token anywhere."""
+    import traceback
+
+    caplog.set_level(logging.DEBUG)
+    lease = neon.personal_keys.lease("job")
+    with pytest.raises(LeaseRevokeError) as caught, lease as key:
+        world.faults.inject("revokeApiKey", Fault.status(500), times=None)
+    tokens = [key.secret.reveal(), world.seed.admin_token]  # type: ignore[union-attr]
+    shown = [
+        repr(lease),
+        repr(key),
+        str(key),
+        str(caught.value),
+        "".join(traceback.format_exception(caught.value)),
+        *(record.getMessage() for record in caplog.records),
+        *(str(record.args) for record in caplog.records),
+    ]
+    assert len(caplog.records) > 3  # the requests were logged, and the re-stamp warned
+    assert not [text for text in shown for token in tokens if token in text]
+
+
+# -- sweeping, over many worlds ------------------------------------------------------------------
+
+_kinds = st.sampled_from(["lease", "ordinary", "lookalike"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    keys=st.lists(st.tuples(_kinds, st.integers(-180, 180)), min_size=1, max_size=8),
+    grace=st.integers(0, 15),
+    advance=st.integers(0, 240),
+)
+def test_a_sweep_revokes_exactly_the_expired_leases(
+    keys: list[tuple[str, int]], grace: int, advance: int
+) -> None:
+    """Whatever the keys, expiries, grace and time: a sweep revokes the leases expired by
+    Neon's clock (plus grace), nothing else, and a second sweep finds nothing."""
+    clock = FakeClock(START)
+    world = World.seeded(clock=clock)
+    expected, issued = set(), []
+    for kind, minutes in keys:
+        expiry = START + minutes * MINUTE
+        name = LeaseName.new("job", expiry).name
+        if kind == "ordinary":
+            name = "job"
+        elif kind == "lookalike":
+            name = name[:-2] + ("x" if name[-2] != "x" else "y") + ")"  # a wrong check
+        token = world.issue_personal_key(world.seed.admin_id, name)
+        key_id = world.key_for_token(token).id  # type: ignore[union-attr]
+        issued.append(key_id)
+        if kind == "lease" and expiry + grace * MINUTE <= START + advance * MINUTE:
+            expected.add(key_id)
+    clock.advance(advance * 60)
+    transport = EmulatorTransport(world)
+    with NeonKeys(
+        api_key=world.seed.admin_token,
+        base_url=transport.base_url,
+        http_client=httpx.Client(transport=transport),
+    ) as neon:
+        outcomes = neon.personal_keys.sweep(grace=grace * MINUTE)
+        again = neon.personal_keys.sweep(grace=grace * MINUTE)
+    assert {o.key_id for o in outcomes} == expected and again == []
+    assert all(o.status is RevokeStatus.REVOKED for o in outcomes)
+    assert {key_id for key_id in issued if world.key(key_id).revoked} == expected
