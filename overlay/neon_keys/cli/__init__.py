@@ -23,4 +23,12 @@ __all__ = ["ExitCode", "cli", "main"]
 
 def main() -> None:
     """Run ``neon-keys`` with the process's arguments and exit with its exit code."""
-    cli.main(prog_name="neon-keys")
+    try:
+        cli.main(prog_name="neon-keys")
+    finally:
+        # The process ends here. Freezing what it holds spares the interpreter's last
+        # collections a walk through every object httpx, click and the library made: a
+        # sixth of the CPU time of a short command such as `neon-keys exec -- true`.
+        import gc  # noqa: PLC0415
+
+        gc.freeze()
