@@ -11,6 +11,12 @@ API_KEY_ENV = "NEON_API_KEY"
 API_HOST_ENV = "NEON_API_HOST"
 """Environment variable read when no ``base_url`` is passed."""
 
+ORG_ID_ENV = "NEON_ORG_ID"
+"""Environment variable naming an organization (``neon-keys sandbox`` sets it)."""
+
+PROJECT_ID_ENV = "NEON_PROJECT_ID"
+"""Environment variable naming a project (``neon-keys sandbox`` sets it)."""
+
 DEFAULT_TIMEOUT = 30.0
 """Seconds allowed for each phase of a request (connect, write, read, pool)."""
 

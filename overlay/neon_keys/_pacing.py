@@ -26,6 +26,7 @@ from ._constants import (
     NEON_REQUESTS_PER_MINUTE,
     PACING_ACCOUNT_BURST,
 )
+from ._rate_limits import check_rate_limits
 
 ORG_CREATE_OPERATION = "createOrgApiKey"
 
@@ -48,9 +49,7 @@ class RateLimits:
     org_create_per_second: float = NEON_ORG_CREATE_PER_SECOND
 
     def __post_init__(self) -> None:
-        for name in ("per_minute", "burst_per_route", "org_create_per_second"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"RateLimits.{name} must be positive")
+        check_rate_limits(self)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,8 +14,10 @@ The pieces:
 
 - ``World``: users, organizations, projects and keys in memory, configured from Python
   (``add_user``, ``add_org``, ``add_project``, ``issue_personal_key``, ``issue_org_key``),
-  with a ``Clock`` (``FakeClock`` in tests), optional ``ServerRateLimits``, planned
-  ``faults`` (``Fault``) and a request ``log``.
+  with a ``Clock`` (``FakeClock`` in tests; ``OffsetClock``, real time that
+  ``world.advance_clock`` moves forward), optional ``ServerRateLimits``, planned
+  ``faults`` (``Fault``) and a request ``log``. Its records live in a ``Store``
+  (``world.store``), which the app and its handlers use.
 - ``EmulatorApp`` / ``create_app``: the ASGI app serving a world under ``/api/v2``; its
   docstring lists the request steps and the deliberate departures from ``openapi.yaml``.
 - ``EmulatorServer``: the app on a loopback port, in a background thread.
@@ -37,7 +39,7 @@ from .._lazy import lazy_names
 
 if TYPE_CHECKING:
     from ._app import EmulatorApp, create_app
-    from ._clock import Clock, FakeClock, SystemClock
+    from ._clock import Clock, FakeClock, OffsetClock, SystemClock
     from ._faults import ConnectionDropped, ConnectionReset, Fault, Faults, InjectedFault
     from ._log import RequestLog, RequestRecord
     from ._ratelimit import ServerRateLimits
@@ -58,6 +60,7 @@ __all__ = [
     "Faults",
     "InjectedFault",
     "KeyInfo",
+    "OffsetClock",
     "RequestLog",
     "RequestRecord",
     "Seed",
@@ -69,7 +72,7 @@ __all__ = [
 
 _HOMES = {
     "._app": ("EmulatorApp", "create_app"),
-    "._clock": ("Clock", "FakeClock", "SystemClock"),
+    "._clock": ("Clock", "FakeClock", "OffsetClock", "SystemClock"),
     "._faults": ("ConnectionDropped", "ConnectionReset", "Fault", "Faults", "InjectedFault"),
     "._log": ("RequestLog", "RequestRecord"),
     "._ratelimit": ("ServerRateLimits",),
