@@ -144,14 +144,13 @@ def exec_command(
     except CreateOutcomeUnknownError as err:
         notes = "; ".join(getattr(err, "__notes__", ()))
         raise CliError(session.redact(describe(err) + (f"; {notes}" if notes else ""))) from err
-    assert key.secret is not None
-    token = key.secret.reveal()
-    session.remember_secret(token)
-
     code: int = ExitCode.FAILURE
     failure: CliError | None = None
-    with _Signals() as signals:
+    with _Signals() as signals:  # at once: from here on, a signal must not skip the revoke
         try:
+            assert key.secret is not None
+            token = key.secret.reveal()
+            session.remember_secret(token)
             if verify:
                 _verify(client, key)
             _mask_in_github_actions(token)
