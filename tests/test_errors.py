@@ -98,6 +98,20 @@ def test_an_echoed_token_cut_by_the_excerpt_leaves_no_piece(
     assert not any(API_KEY[:n] in text for n in range(6, len(API_KEY) + 1))
 
 
+@pytest.mark.parametrize("offset", range(150, 200, 7))
+def test_a_bare_echoed_token_cut_by_the_excerpt_leaves_no_piece(
+    make_client: Any, fake: FakeNeon, offset: int
+) -> None:
+    """A token echoed without "Bearer" before it is masked too before the excerpt is cut."""
+    page = "<p>" + "y" * offset + f" you sent {API_KEY}, which we do not know</p>"
+    fake.route("GET", "/auth", httpx.Response(401, text=page))
+    with pytest.raises(AuthenticationError) as caught:
+        run(make_client().whoami())
+    text = str(caught.value)
+    assert not any(API_KEY[:n] in text for n in range(8, len(API_KEY) + 1))
+    assert "you sent" not in text or "you sent [r" in text
+
+
 def test_another_bearer_credential_in_an_error_page_is_masked(
     make_client: Any, fake: FakeNeon
 ) -> None:
@@ -140,14 +154,27 @@ def test_rate_limit_carries_retry_after(make_client: Any, fake: FakeNeon) -> Non
     assert caught.value.retry_after == 120.0
 
 
-def test_redirect_is_not_followed(client: Any, fake: FakeNeon) -> None:
-    """A redirect is reported, not followed (the token must not travel elsewhere)."""
-    fake.route("GET", "/api_keys", httpx.Response(302, headers={"location": "https://evil.test/"}))
+@pytest.mark.parametrize("status", [300, 301, 302, 303, 307, 308, 399])
+def test_redirect_is_not_followed(client: Any, fake: FakeNeon, status: int) -> None:
+    """Any 3xx is reported as a redirect not followed (the token must not travel elsewhere)."""
+    moved = httpx.Response(status, headers={"location": "https://evil.test/"})
+    fake.route("GET", "/api_keys", moved)
     with pytest.raises(APIError) as caught:
         run(client.personal_keys.list())
-    assert caught.value.status_code == 302
-    assert "redirect" in str(caught.value)
+    assert caught.value.status_code == status
+    assert caught.value.message.startswith("redirect not followed (")
     assert len(fake.requests) == 1
+
+
+@pytest.mark.parametrize("status", [299, 400])
+def test_statuses_around_the_redirects_are_not_redirects(
+    make_client: Any, fake: FakeNeon, status: int
+) -> None:
+    """Statuses just outside 3xx are not called redirects."""
+    fake.route("GET", "/auth", httpx.Response(status, content=b"{}"))
+    with pytest.raises(NeonError) as caught:
+        run(make_client(max_retries=0).whoami())
+    assert "redirect" not in str(caught.value)
 
 
 @pytest.mark.parametrize(
@@ -199,6 +226,12 @@ def _every_error() -> list[NeonError]:
     for number, error in enumerate(errors):
         error.attempts = number
     return errors
+
+
+def test_an_error_made_before_any_request_counts_no_attempt() -> None:
+    """attempts is 0 until the client sets it: nothing was sent."""
+    assert NeonError("no key").attempts == 0
+    assert ConfigurationError("no key").attempts == 0
 
 
 @pytest.mark.parametrize("error", _every_error(), ids=lambda e: type(e).__name__)

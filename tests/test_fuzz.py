@@ -6,6 +6,7 @@ import contextlib
 import datetime
 import ipaddress
 import json
+import zlib
 from collections.abc import Callable
 from typing import Any
 
@@ -115,6 +116,95 @@ def test_any_bytes_give_a_result_or_neon_error(
     """Arbitrary bytes under any status and content type never raise a foreign exception."""
     with _client(status, body, content_type) as neon, contextlib.suppress(NeonError):
         _check(operation(neon))
+
+
+header_values = st.one_of(
+    st.binary(max_size=40).map(lambda b: b.replace(b"\r", b"").replace(b"\n", b"")),
+    st.sampled_from(
+        [
+            b"",
+            b"0",
+            b"-1",
+            b"1e400",
+            b"nan",
+            b"inf",
+            b"999999999999999999999",
+            b"Mon, 01 Jan 0001 00:00:00 +0500",
+            b"Fri, 31 Dec 9999 23:59:59 -2359",
+            b"Mon, 01 Jan 99999 00:00:00 GMT",
+            b"gzip",
+            b"deflate",
+            b"br",
+            b"gzip, gzip",
+            b"identity",
+            b"application/json; charset=utf-16",
+            API_KEY.encode(),
+        ]
+    ),
+)
+header_names = st.sampled_from(
+    [
+        b"retry-after",
+        b"date",
+        b"x-neon-ret-request-id",
+        b"content-type",
+        b"content-encoding",
+        b"location",
+        b"x-other",
+    ]
+)
+nested = st.integers(min_value=1, max_value=50_000).map(lambda n: b"[" * n + b"]" * n)
+encoded_json = st.tuples(bodies.map(json.dumps).map(str.encode), st.sampled_from([15, 31, -15]))
+any_body = st.one_of(
+    st.binary(max_size=200),
+    bodies.map(json.dumps).map(str.encode),
+    nested,
+    encoded_json.map(lambda pair: zlib.compress(pair[0], wbits=pair[1])),
+    st.text(max_size=50).map(lambda t: json.dumps(t).encode("utf-16")),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    operation=st.sampled_from(OPERATIONS),
+    status=st.integers(min_value=100, max_value=999),
+    headers=st.lists(st.tuples(header_names, header_values), max_size=5),
+    reason=header_values,
+    body=any_body,
+)
+def test_any_status_headers_and_body_give_a_result_or_neon_error(
+    operation: Callable[[NeonKeys], Any],
+    status: int,
+    headers: list[tuple[bytes, bytes]],
+    reason: bytes,
+    body: bytes,
+) -> None:
+    """Any status, any header values (dates, waits, codings, request ids), any reason phrase
+    and any body, compressed or not, nested or not, end in a result or a NeonError."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            status,
+            headers=headers,
+            stream=httpx.ByteStream(body),
+            extensions={"reason_phrase": reason},
+        )
+
+    with NeonKeys(
+        api_key=API_KEY,
+        base_url=BASE_URL,
+        backoff=Backoff.immediate(),
+        max_retries=1,
+        rate_limits=None,
+        http_client=httpx.Client(transport=httpx.MockTransport(answer)),
+    ) as neon:
+        try:
+            result = operation(neon)
+        except NeonError as err:
+            assert API_KEY not in str(err) and API_KEY not in repr(vars(err))
+            return
+    assert 200 <= status < 300
+    _check(result)
 
 
 @settings(max_examples=100, deadline=None)

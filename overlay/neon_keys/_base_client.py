@@ -25,6 +25,7 @@ from typing import Any, NoReturn, TypeVar
 
 import httpx
 
+from ._body import ACCEPT_ENCODING, body_problem, error_body
 from ._constants import (
     API_HOST_ENV,
     API_KEY_ENV,
@@ -52,7 +53,8 @@ from ._exceptions import (
 from ._models import APIKey
 from ._operations import Operation, OrphanSearch, candidates_of
 from ._pacing import Pacer, RateLimits
-from ._parsing import _ShapeError, error_fields
+from ._parsing import ShapeError, error_fields
+from ._redaction import protect_logs, redact, redact_chain
 from ._retry import Backoff, Verdict, judge, parse_retry_after, request_was_sent
 from ._secret import Secret
 from ._server_clock import ServerClock
@@ -117,6 +119,7 @@ class BaseClient:
         rate_limits: RateLimits | None,
     ) -> None:
         self._api_key = _resolve_api_key(api_key)
+        protect_logs()
         self.base_url = _resolve_base_url(base_url)
         self.timeout = timeout
         self.max_retries = check_max_retries(max_retries)
@@ -125,6 +128,7 @@ class BaseClient:
         self._server_clock = ServerClock()  # shared with with_options() copies
         self._fixed_headers = {
             "Accept": "application/json",
+            "Accept-Encoding": ACCEPT_ENCODING,  # the codings _body inflates within bounds
             "User-Agent": f"neon-api-keys/{__version__} python-httpx/{httpx.__version__}",
         }
 
@@ -284,19 +288,27 @@ class BaseClient:
         return candidates_of(search, keys, since)
 
     def _parse_success(self, operation: Operation[T], response: httpx.Response, attempt: int) -> T:
-        try:
-            return operation.parse(json.loads(response.content))
-        except (ValueError, _ShapeError) as err:
-            text = str(err) if isinstance(err, _ShapeError) else f"body is not JSON ({err})"
-            error = UnexpectedResponseError(
-                self._redact(text),
-                method=operation.method,
-                path=operation.path,
-                status_code=response.status_code,
-                request_id=response.headers.get(RESPONSE_REQUEST_ID_HEADER),
-            )
-            error.attempts = attempt
-            raise error from None
+        problem = body_problem(response)
+        if problem is not None:
+            text = f"the body cannot be read: {problem}"
+        else:
+            try:
+                return operation.parse(json.loads(response.content))
+            except ShapeError as err:
+                text = str(err)
+            except RecursionError:
+                text = "body is not JSON the client can read (nested too deeply)"
+            except ValueError as err:
+                text = f"body is not JSON ({err})"
+        error = UnexpectedResponseError(
+            self._redact(text),
+            method=operation.method,
+            path=operation.path,
+            status_code=response.status_code,
+            request_id=self._response_request_id(response),
+        )
+        error.attempts = attempt
+        raise error from None
 
     def _error_for(
         self, operation: Operation[Any], outcome: httpx.Response | httpx.RequestError
@@ -306,6 +318,8 @@ class BaseClient:
         kind = (
             APITimeoutError if isinstance(outcome, httpx.TimeoutException) else APIConnectionError
         )
+        # The transport error is chained to the one raised; it may quote what the server sent.
+        redact_chain(outcome, self._api_key.reveal())
         detail = str(outcome) or type(outcome).__name__
         return kind(
             self._redact(
@@ -318,20 +332,22 @@ class BaseClient:
 
     def _status_error(self, operation: Operation[Any], response: httpx.Response) -> APIError:
         code, message, request_id = "", "", None
+        body = error_body(response)
         try:
-            code, message, request_id = error_fields(json.loads(response.content))
-        except (ValueError, _ShapeError):
-            message = _excerpt(response, self._redact)
+            code, message, request_id = error_fields(json.loads(body))
+        except (ValueError, RecursionError, ShapeError):
+            message = _excerpt(response.reason_phrase, body, body_problem(response), self._redact)
         if not message:
             message = response.reason_phrase or "error"
         if 300 <= response.status_code < 400:
             message = f"redirect not followed ({message})"
-        request_id = request_id or response.headers.get(RESPONSE_REQUEST_ID_HEADER)
         cls = error_class_for(response.status_code)
         common: dict[str, Any] = {
             "status_code": response.status_code,
             "code": self._redact(code),
-            "request_id": request_id,
+            "request_id": (
+                self._redact(request_id) if request_id else self._response_request_id(response)
+            ),
             "method": operation.method,
             "path": operation.path,
         }
@@ -340,12 +356,14 @@ class BaseClient:
             return RateLimitError(self._redact(message), retry_after=retry_after, **common)
         return cls(self._redact(message), **common)
 
+    def _response_request_id(self, response: httpx.Response) -> str | None:
+        """Neon's id of the request, from the answer's header, redacted; None without one."""
+        request_id = response.headers.get(RESPONSE_REQUEST_ID_HEADER)
+        return self._redact(request_id) if request_id else None
+
     def _redact(self, text: str) -> str:
-        """``text`` without this client's API key, nor any credential after ``Bearer``."""
-        token = self._api_key.reveal()
-        if token:
-            text = text.replace(token, "[redacted]")
-        return _BEARER.sub("Bearer [redacted]", text)
+        """``text`` without this client's API key, any live secret, or any ``Bearer`` value."""
+        return redact(text, self._api_key.reveal())
 
     def _log_attempt(
         self,
@@ -487,23 +505,20 @@ def _server_time(response: httpx.Response) -> float | None:
     return moment.timestamp() if moment.tzinfo is not None else None
 
 
-_BEARER = re.compile(r"\bBearer\s+[^\s\"'<>,;]+", re.IGNORECASE)
-
-
-def _excerpt(response: httpx.Response, redact: Callable[[str], str]) -> str:
+def _excerpt(reason: str, body: bytes, problem: str | None, redact: Callable[[str], str]) -> str:
     """A short, single-line excerpt of a non-JSON error body (an HTML page from a proxy).
 
     ``redact`` runs on the whole text before it is cut: a page that echoes the request's
     headers must not leave half a token at the cut, where no search for the whole one
     would find it.
     """
-    text = response.content[: ERROR_EXCERPT_LENGTH * 20].decode("utf-8", "replace")
-    text = redact(_SPACE.sub(" ", _TAGS.sub(" ", text)).strip())
+    reason = reason or "error"
+    text = redact(_SPACE.sub(" ", _TAGS.sub(" ", body.decode("utf-8", "replace"))).strip())
     if not text:
-        return f"{response.reason_phrase or 'error'} (empty body)"
+        return f"{reason} (body unreadable: {problem})" if problem else f"{reason} (empty body)"
     if len(text) > ERROR_EXCERPT_LENGTH:
         text = text[: ERROR_EXCERPT_LENGTH - 3] + "..."
-    return f"{response.reason_phrase or 'error'}: {text}"
+    return f"{reason}: {text}"
 
 
 __all__ = [

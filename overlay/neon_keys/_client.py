@@ -18,6 +18,7 @@ from ._base_client import (
     Timeout,
     Verify,
 )
+from ._body import aread_body, read_body
 from ._constants import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
 from ._models import AuthDetails, Organization
 from ._operations import Operation
@@ -130,7 +131,11 @@ class NeonKeys(BaseClient):
                 return done.value  # type: ignore[no-any-return]
             if isinstance(step, Send):
                 try:
-                    reply = self._http.send(step.request, follow_redirects=False)
+                    reply = self._http.send(step.request, follow_redirects=False, stream=True)
+                    try:
+                        read_body(reply)  # within a bound on its decoded size
+                    finally:
+                        reply.close()
                 except httpx.RequestError as err:
                     reply = err
             else:
@@ -228,7 +233,11 @@ class AsyncNeonKeys(BaseClient):
                 return done.value  # type: ignore[no-any-return]
             if isinstance(step, Send):
                 try:
-                    reply = await self._http.send(step.request, follow_redirects=False)
+                    reply = await self._http.send(step.request, follow_redirects=False, stream=True)
+                    try:
+                        await aread_body(reply)  # within a bound on its decoded size
+                    finally:
+                        await reply.aclose()
                 except httpx.RequestError as err:
                     reply = err
             else:
