@@ -138,7 +138,6 @@ def exec_command(
     base = check_base_name(base_name) if base_name is not None else derived_base_name(command)
     client = session.client()
     scope = client.org(org).keys if org else client.personal_keys
-    _load_in_background("neon_api_keys_client.models", "subprocess")
     try:
         key = create_lease(scope, client.server_now, base, ttl=ttl, project_id=project)
     except CreateOutcomeUnknownError as err:
@@ -177,26 +176,6 @@ def exec_command(
         code = code or ExitCode.FAILURE
     if code:
         raise click.exceptions.Exit(code)
-
-
-def _load_in_background(*modules: str) -> None:
-    """Import ``modules`` on a daemon thread, while this one waits for Neon's answers.
-
-    Reading the create's answer and running COMMAND need them; loading them takes longer
-    than the rest of ``exec``'s own work, and here it overlaps the create's round trip
-    instead of following it. Whichever thread asks first imports a module; the other
-    waits on Python's import lock, so a module is never seen half-loaded. A failure here
-    is ignored: the same import, made where it is needed, reports it.
-    """
-    import importlib  # noqa: PLC0415
-    import threading  # noqa: PLC0415
-
-    def load() -> None:
-        for name in modules:
-            with contextlib.suppress(Exception):
-                importlib.import_module(name)
-
-    threading.Thread(target=load, name="neon-keys-preload", daemon=True).start()
 
 
 def derived_base_name(command: tuple[str, ...]) -> str:
