@@ -186,6 +186,24 @@ def test_list_shows_when_leases_expire(neon: Neon, expired: dict[str, int]) -> N
     assert seed_row.split()[5] == "-"  # ID NAME KIND CREATED(2 cells) EXPIRES
 
 
+def test_a_listing_without_leases_has_no_expires_column(neon: Neon) -> None:
+    """Where no key is a lease, the table keeps its usual columns."""
+    header = lines(neon("list").stdout)[0]
+    assert header.split() == [
+        "ID",
+        "NAME",
+        "KIND",
+        "CREATED",
+        "CREATED",
+        "BY",
+        "LAST",
+        "USED",
+        "LAST",
+        "USED",
+        "FROM",
+    ]
+
+
 def test_list_json_has_expiry_and_base_name(neon: Neon, expired: dict[str, int]) -> None:
     """JSON key objects carry expires_at (null for ordinary keys) and base_name."""
     records = {r["id"]: r for r in json.loads(neon("-o", "json", "list").stdout)}
