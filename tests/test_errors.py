@@ -246,3 +246,48 @@ def test_errors_survive_pickling(error: NeonError) -> None:
         assert copy.candidates == error.candidates and str(copy.cause) == str(error.cause)
     else:
         assert vars(copy) == vars(error)
+
+
+@pytest.mark.parametrize(
+    ("failure", "timeout", "expected"),
+    [
+        (httpx.ReadTimeout, 30.0, "GET /auth: timed out after 30 s waiting for Neon to answer"),
+        (httpx.ReadTimeout, httpx.Timeout(5.0, read=2.5), "timed out after 2.5 s waiting for Neon"),
+        (httpx.ConnectTimeout, 4.0, "could not connect to console.neon.tech: timed out after 4 s"),
+        (httpx.WriteTimeout, 6.0, "timed out after 6 s sending the request"),
+        (httpx.PoolTimeout, 7.0, "timed out after 7 s waiting for a free connection in the pool"),
+        (httpx.ReadTimeout, None, "GET /auth: timed out waiting for Neon to answer"),
+    ],
+)
+def test_timeouts_say_what_was_waited_for_and_how_long(
+    make_client: Any,
+    fake: FakeNeon,
+    failure: type[httpx.TimeoutException],
+    timeout: Any,
+    expected: str,
+) -> None:
+    """A timeout names its phase and the request's own limit for it, in seconds."""
+
+    def slow(request: httpx.Request) -> httpx.Response:
+        raise failure("timed out", request=request)
+
+    fake.route("GET", "/auth", slow)
+    with pytest.raises(APITimeoutError) as caught:
+        run(make_client(timeout=timeout, max_retries=0).whoami())
+    assert expected in str(caught.value)
+
+
+def test_a_connect_and_a_read_timeout_read_differently(make_client: Any, fake: FakeNeon) -> None:
+    """A connect timeout never reached Neon; a read timeout waited for its answer: two messages."""
+    messages = []
+    for failure in (httpx.ConnectTimeout, httpx.ReadTimeout):
+
+        def slow(request: httpx.Request, failure: Any = failure) -> httpx.Response:
+            raise failure("timed out", request=request)
+
+        fake.route("GET", "/auth", slow)
+        with pytest.raises(APITimeoutError) as caught:
+            run(make_client(max_retries=0).whoami())
+        messages.append(str(caught.value))
+    assert "could not connect" in messages[0] and "waiting for Neon" not in messages[0]
+    assert "waiting for Neon to answer" in messages[1] and "connect" not in messages[1]

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 from fakes import API_KEY, BASE_URL, ORG_ID, PROJECT_ID
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from neon_keys import Backoff, LeaseName, NeonError, NeonKeys, Secret
 from neon_keys._models import APIKey
@@ -211,6 +211,9 @@ def test_any_status_headers_and_body_give_a_result_or_neon_error(
 @given(token=st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=8))
 def test_secret_round_trip_and_masking(token: str) -> None:
     """A Secret reveals exactly its token and never shows it in str, repr or format."""
+    masked = Secret("x")
+    # A token that is itself a piece of the masked form ("********") is not a leak.
+    assume(token not in f"{masked} {masked!r} {masked:>40}")
     secret = Secret(token)
     assert secret.reveal() == token
     assert token not in f"{secret} {secret!r} {secret:>40}"
@@ -412,5 +415,78 @@ def test_organizations_and_whoami_round_trip(
         {**o, "created_at": _utc(o["created_at"]), "updated_at": _utc(o["updated_at"])}
         for o in orgs
     ]
-    auth = _through_client({"account_id": account, "auth_method": method}, lambda n: n.whoami())
+    answers = {
+        "/api/v2/auth": {"account_id": account, "auth_method": method},
+        "/api/v2/users/me/organizations": body,
+    }
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=answers[request.url.path])
+
+    with NeonKeys(
+        api_key=API_KEY,
+        base_url=BASE_URL,
+        http_client=httpx.Client(transport=httpx.MockTransport(answer)),
+    ) as neon:
+        auth = neon.whoami()
     assert auth_record(auth)["account_id"] == account and auth.auth_method == method
+    # An organization key learns its organization when Neon names exactly one.
+    named = method == "api_key_org" and len(orgs) == 1
+    assert (auth.organization is not None) is named
+    if named:
+        assert auth.organization is not None and auth.organization.id == orgs[0]["id"]
+
+
+_URL_ALPHABET = st.sampled_from(list("aAz09-._~:/?#[]@!$&'()*+,;=% \t\n\x00\u00e9\udcff"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    scheme=st.sampled_from(["https://", "http://", "ftp://", "", "HTTPS://"]),
+    host=st.sampled_from(
+        ["console.neon.tech", "127.0.0.1", "localhost", "localhost.", "[::1]", "10.0.0.1", ""]
+    ),
+    rest=st.text(_URL_ALPHABET, max_size=25),
+)
+def test_any_base_url_is_refused_or_keeps_every_path_intact(
+    scheme: str, host: str, rest: str
+) -> None:
+    """Any base_url gives a ConfigurationError, or a root to which every operation's path
+    appends as a path: no query, no fragment, and plain http to loopback only."""
+    from neon_keys._base_client import _resolve_base_url, is_loopback
+    from neon_keys._constants import ENDPOINTS
+    from neon_keys._exceptions import ConfigurationError
+
+    try:
+        base = _resolve_base_url(scheme + host + rest)
+    except ConfigurationError:
+        return
+    root = httpx.URL(base)
+    assert root.scheme in ("https", "http") and not root.query and not root.fragment
+    assert root.scheme == "https" or is_loopback(root.host)
+    for _, _, path in ENDPOINTS:
+        url = httpx.URL(base + path.format(org_id="org-1", key_id=7))
+        assert url.path == root.path.rstrip("/") + path.format(org_id="org-1", key_id=7)
+        assert not url.query and not url.fragment and url.host == root.host
+
+
+@settings(max_examples=500, deadline=None)
+@given(name=st.text(max_size=70) | st.text(st.characters(codec=None), max_size=8))
+def test_any_key_name_is_refused_or_sendable(name: str) -> None:
+    """Any string is refused with InvalidInputError, or is a name a request can carry and a
+    terminal shows on one line: 1 to 64 characters, not only whitespace, encodable as UTF-8,
+    no control character or line break."""
+    import unicodedata
+
+    from neon_keys import InvalidInputError
+    from neon_keys._validation import key_name
+
+    try:
+        checked = key_name(name)
+    except InvalidInputError as err:
+        assert err.field == "key name" and err.rule
+        return
+    assert checked == name and 1 <= len(name) <= 64 and not name.isspace()
+    name.encode("utf-8")
+    assert json.loads(json.dumps({"key_name": name}))["key_name"] == name
+    assert not any(unicodedata.category(c) in ("Cc", "Cs", "Zl", "Zp") for c in name)

@@ -34,8 +34,10 @@ from ._constants import (
 )
 from ._durations import MAX_DURATION, format_duration
 from ._exceptions import CreateOutcomeUnknownError, InvalidInputError, NeonError, NotFoundError
+from ._interrupts import interrupted_create
 from ._lease_names import LeaseName, check_base_name
 from ._models import APIKey
+from ._resource import NeonNow
 
 if TYPE_CHECKING:
     from ._scope import AsyncKeyScope, KeyScope
@@ -46,7 +48,6 @@ __all__ = [
     "AsyncLease",
     "Lease",
     "LeaseRevokeError",
-    "NeonNow",
     "asweep",
     "create_lease",
     "expired_leases",
@@ -57,9 +58,6 @@ logger = logging.getLogger("neon_keys")
 
 K = TypeVar("K", bound=APIKey)
 T = TypeVar("T")
-
-NeonNow = Callable[[], "datetime.datetime | None"]
-"""Neon's current time as a client last saw it (``NeonKeys.server_now``)."""
 
 DEFAULT_TTL = datetime.timedelta(seconds=DEFAULT_LEASE_TTL)
 """How long a lease lives unless told otherwise: one hour."""
@@ -260,6 +258,17 @@ def _create_one(scope: Any, name: LeaseName, project_id: str | None) -> _Flow[An
                 err.add_note(f"revoking it failed: {LeaseRevokeError(candidate, revoke_error)}")
             else:
                 err.add_note(f"lease key {candidate.id} ({candidate.name!r}) was found and revoked")
+        raise
+    except BaseException as interruption:  # Ctrl-C, a cancellation: no time for a revoke
+        found = interrupted_create(interruption)
+        ours = (
+            [key.id for key in (found.candidates or ()) if key.name == name.name] if found else []
+        )
+        if ours:
+            interruption.add_note(
+                f"neon_keys: key {', '.join(map(str, ours))} is a lease ({name.name!r}): if "
+                f"nobody revokes it, a sweep removes it after {_iso(name.expires_at)}"
+            )
         raise
 
 

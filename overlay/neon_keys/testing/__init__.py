@@ -37,38 +37,44 @@ from typing import TYPE_CHECKING
 
 from .._lazy import lazy_names
 
+# The names of _HOMES, for type checkers (``import X as X`` marks a re-export).
 if TYPE_CHECKING:
-    from ._app import EmulatorApp, create_app
-    from ._clock import Clock, FakeClock, OffsetClock, SystemClock
-    from ._faults import ConnectionDropped, ConnectionReset, Fault, Faults, InjectedFault
-    from ._log import RequestLog, RequestRecord
-    from ._ratelimit import ServerRateLimits
-    from ._server import EmulatorServer
-    from ._transport import AsyncEmulatorTransport, EmulatorTransport
-    from ._world import KeyInfo, Seed, World
-
-__all__ = [
-    "AsyncEmulatorTransport",
-    "Clock",
-    "ConnectionDropped",
-    "ConnectionReset",
-    "EmulatorApp",
-    "EmulatorServer",
-    "EmulatorTransport",
-    "FakeClock",
-    "Fault",
-    "Faults",
-    "InjectedFault",
-    "KeyInfo",
-    "OffsetClock",
-    "RequestLog",
-    "RequestRecord",
-    "Seed",
-    "ServerRateLimits",
-    "SystemClock",
-    "World",
-    "create_app",
-]
+    from ._app import (  # noqa: I001
+        EmulatorApp as EmulatorApp,
+        create_app as create_app,
+    )
+    from ._clock import (
+        Clock as Clock,
+        FakeClock as FakeClock,
+        OffsetClock as OffsetClock,
+        SystemClock as SystemClock,
+    )
+    from ._faults import (
+        ConnectionDropped as ConnectionDropped,
+        ConnectionReset as ConnectionReset,
+        Fault as Fault,
+        Faults as Faults,
+        InjectedFault as InjectedFault,
+    )
+    from ._log import (
+        RequestLog as RequestLog,
+        RequestRecord as RequestRecord,
+    )
+    from ._ratelimit import (
+        ServerRateLimits as ServerRateLimits,
+    )
+    from ._server import (
+        EmulatorServer as EmulatorServer,
+    )
+    from ._transport import (
+        AsyncEmulatorTransport as AsyncEmulatorTransport,
+        EmulatorTransport as EmulatorTransport,
+    )
+    from ._world import (
+        KeyInfo as KeyInfo,
+        Seed as Seed,
+        World as World,
+    )
 
 _HOMES = {
     "._app": ("EmulatorApp", "create_app"),
@@ -80,4 +86,5 @@ _HOMES = {
     "._transport": ("AsyncEmulatorTransport", "EmulatorTransport"),
     "._world": ("KeyInfo", "Seed", "World"),
 }
+__all__ = sorted(name for names in _HOMES.values() for name in names)  # noqa: PLE0605
 __getattr__, __dir__ = lazy_names(__name__, globals(), _HOMES)
