@@ -34,23 +34,23 @@ from typing import TYPE_CHECKING, Any, Self
 
 import click
 
+from neon_keys._constants import API_KEY_ENV
 from neon_keys._exceptions import CreateOutcomeUnknownError, NeonError, NotFoundError
 from neon_keys._lease_names import check_base_name, fit_base_name
 
-from ._app import global_options
-from ._errors import CliError, ExitCode, describe, one_line
-from ._leasing import TTL, expiry_text, revoke_command
-from ._output import emit, key_label
+from ._errors import CliError, ExitCode, Interruption, describe, one_line
+from ._leasing import TTL, create_lease_for, expiry_text, lease_interrupted_report
+from ._options import global_options, pass_session
+from ._output import emit, key_label, revoke_command
 from ._params import ENV_NAME, ORG_ID, PROJECT_ID
-from ._session import API_KEY_ENV, Session
+from ._session import Session
+from ._signals import GUARD, Interrupted, signal_name, signal_of
 
 if TYPE_CHECKING:
     import subprocess
 
     from neon_keys._client import NeonKeys
     from neon_keys._models import APIKey
-
-pass_session = click.make_pass_decorator(Session)
 
 
 _SIGNAL_NAMES = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT")
@@ -128,8 +128,6 @@ def exec_command(
     """
     import shutil  # noqa: PLC0415  (only for this command)
 
-    from neon_keys._leases import create_lease  # noqa: PLC0415
-
     if project is not None and org is None:
         raise click.UsageError("--project needs --org: project-scoped keys are organization keys")
     program = shutil.which(command[0])
@@ -137,16 +135,51 @@ def exec_command(
         raise CliError(f"{command[0]}: command not found; no key was created", ExitCode.USAGE)
     base = check_base_name(base_name) if base_name is not None else derived_base_name(command)
     client = session.client()
-    scope = client.org(org).keys if org else client.personal_keys
-    try:
-        key = create_lease(scope, client.server_now, base, ttl=ttl, project_id=project)
-    except CreateOutcomeUnknownError as err:
-        notes = "; ".join(getattr(err, "__notes__", ()))
-        raise CliError(session.redact(describe(err) + (f"; {notes}" if notes else ""))) from err
-    code: int = ExitCode.FAILURE
-    failure: CliError | None = None
-    with _Signals() as signals:  # at once: from here on, a signal must not skip the revoke
+    scope = session.scope(org)
+    # A signal during the create is the library's to report (it looks for the key); once
+    # the lease exists, one waits (GUARD.hold) until _Signals takes over, which revokes it.
+    with GUARD.hold():
+        GUARD.check()  # a signal before the request: nothing was sent, stop here
         try:
+            key = create_lease_for(session, scope, base, ttl=ttl, project_id=project)
+        except KeyboardInterrupt as interrupt:
+            report = lease_interrupted_report(interrupt, base_name=base, org_id=org)
+            raise Interruption(signal_of(interrupt), report) from None
+        except CreateOutcomeUnknownError as err:
+            notes = "; ".join(getattr(err, "__notes__", ()))
+            raise CliError(describe(err) + (f"; {notes}" if notes else "")) from err
+        _run_with_lease(
+            session,
+            client,
+            scope,
+            key,
+            org=org,
+            program=program,
+            command=command,
+            var=var,
+            verify=verify,
+        )
+
+
+def _run_with_lease(
+    session: Session,
+    client: NeonKeys,
+    scope: Any,
+    key: APIKey,
+    *,
+    org: str | None,
+    program: str,
+    command: tuple[str, ...],
+    var: str,
+    verify: bool,
+) -> None:
+    """Steps 3 to 7 of the module docstring, for the lease ``key``: it is revoked in the end."""
+    code: int = ExitCode.FAILURE
+    failure: click.ClickException | None = None
+    with _Signals() as signals:
+        try:
+            if GUARD.pending is not None:  # came while the lease was being made
+                raise Interrupted(GUARD.pending)
             assert key.secret is not None
             token = key.secret.reveal()
             session.remember_secret(token)
@@ -154,11 +187,9 @@ def exec_command(
                 _verify(client, key)
             _mask_in_github_actions(token)
             code = _run(signals, program, command, _child_environment(var, token))
-        except _Interrupted as stop:
+        except Interrupted as stop:
             code = 128 + stop.signum
-            failure = CliError(
-                f"interrupted by {_signal_name(stop.signum)} before {command[0]} started", code
-            )
+            failure = Interruption(stop.signum, f"before {command[0]} started")
         except CliError as err:
             failure = err
         except BaseException:
@@ -170,7 +201,10 @@ def exec_command(
         problem = _revoke(scope, key, org)
     if failure is not None:
         outcome = f"the new {key_label(key)} was revoked" if problem is None else problem
-        raise CliError(f"{failure.message}; {outcome}", failure.exit_code)
+        message = f"{failure.message}; {outcome}"
+        if isinstance(failure, Interruption):
+            raise Interruption(failure.signum, message)
+        raise CliError(message, failure.exit_code)
     if problem is not None:
         emit(f"Error: {problem}", err=True)
         code = code or ExitCode.FAILURE
@@ -245,24 +279,16 @@ def _revoke(scope: Any, key: APIKey, org: str | None) -> str | None:
         return None
     except NeonError as err:
         why = one_line(err)
-    except _Interrupted as stop:
-        why = f"abandoned on {_signal_name(stop.signum)}"
+    except Interrupted as stop:
+        why = f"abandoned on {signal_name(stop.signum)}"
     else:
         return None
     sweep = "neon-keys sweep" + (f" --org {org}" if org else "")
     expires = expiry_text(key).removeprefix(", expires ")
     return (
         f"could not revoke lease {key_label(key)}: {why}; it stays valid until revoked "
-        f"({revoke_command(key.id, org)}) or until `{sweep}` removes it after {expires}"
+        f"({revoke_command([key.id], org)}) or until `{sweep}` removes it after {expires}"
     )
-
-
-class _Interrupted(KeyboardInterrupt):
-    """A signal that stops ``exec`` itself (none is running COMMAND to receive it)."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
 
 
 class _Signals:
@@ -314,12 +340,12 @@ class _Signals:
         elif self.revoking and not self._noted:
             self._noted = True
             click.echo(
-                f"neon-keys: {_signal_name(signum)} received; finishing the revoke of the "
+                f"neon-keys: {signal_name(signum)} received; finishing the revoke of the "
                 "lease (send it again to abandon it)",
                 err=True,
             )
         else:
-            raise _Interrupted(signum)
+            raise Interrupted(signum)
 
     def _forward(self, signum: int) -> None:
         child = self.child
@@ -345,10 +371,3 @@ def _terminal_sent_to_us() -> bool:
     finally:
         with contextlib.suppress(OSError):
             os.close(tty)
-
-
-def _signal_name(signum: int) -> str:
-    try:
-        return signal.Signals(signum).name
-    except ValueError:
-        return f"signal {signum}"

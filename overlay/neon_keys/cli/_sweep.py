@@ -16,17 +16,14 @@ import click
 from neon_keys._bulk import RevokeStatus
 from neon_keys._exceptions import NeonError
 
-from ._app import global_options
 from ._errors import ExitCode, describe, exit_code_for, one_line
-from ._leasing import GRACE
+from ._options import global_options, pass_session
 from ._output import NONE, emit, emit_json, fmt_time, iso_time, plural, render_table
-from ._params import ORG_ID
+from ._params import DURATION, ORG_ID
 from ._session import Session
 
 if TYPE_CHECKING:
     from neon_keys._bulk import RevokeOutcome
-
-pass_session = click.make_pass_decorator(Session)
 
 
 _RESULTS = {
@@ -48,7 +45,7 @@ _RESULTS = {
 @click.option("--dry-run", is_flag=True, help="Say what would be revoked; revoke nothing.")
 @click.option(
     "--grace",
-    type=GRACE,
+    type=DURATION,
     default="5m",
     show_default=True,
     metavar="DURATION",
