@@ -6,6 +6,8 @@ Importing this package imports click but neither httpx nor the generated client.
 
 from __future__ import annotations
 
+import sys
+
 try:
     import click  # noqa: F401  (checked first, for a clear message where it is missing)
 except ImportError as _err:
@@ -23,6 +25,10 @@ __all__ = ["ExitCode", "cli", "main"]
 
 def main() -> None:
     """Run ``neon-keys`` with the process's arguments and exit with its exit code."""
+    # The command line never runs under trio, but httpcore imports trio wherever it is
+    # installed, as soon as a client is made (~30 ms, more than the rest of a short
+    # command's own work). This process is the program's: keep trio out of it.
+    sys.modules.setdefault("trio", None)  # type: ignore[arg-type]
     try:
         cli.main(prog_name="neon-keys")
     finally:
