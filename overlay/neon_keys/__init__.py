@@ -45,11 +45,18 @@ if TYPE_CHECKING:
         PermissionDeniedError as PermissionDeniedError,
         RateLimitError as RateLimitError,
         ServerError as ServerError,
+        ServerTimeUnknownError as ServerTimeUnknownError,
         UnexpectedResponseError as UnexpectedResponseError,
     )
     from ._interrupts import (
         InterruptedCreate as InterruptedCreate,
         interrupted_create as interrupted_create,
+    )
+    from ._lease_names import LeaseName as LeaseName
+    from ._leases import (
+        AsyncLease as AsyncLease,
+        Lease as Lease,
+        LeaseRevokeError as LeaseRevokeError,
     )
     from ._models import (
         APIKey as APIKey,
@@ -131,11 +138,18 @@ _HOMES = {
         "PermissionDeniedError",
         "RateLimitError",
         "ServerError",
+        "ServerTimeUnknownError",
         "UnexpectedResponseError",
     ),
     "._interrupts": (
         "InterruptedCreate",
         "interrupted_create",
+    ),
+    "._lease_names": ("LeaseName",),
+    "._leases": (
+        "AsyncLease",
+        "Lease",
+        "LeaseRevokeError",
     ),
     "._models": (
         "APIKey",

@@ -11,15 +11,15 @@ import datetime
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from . import _bulk, _validation
+from . import _bulk, _leases, _validation
 from . import _operations as ops
 from ._bulk import OnOutcome, RevokeOutcome
 from ._constants import BULK_CONCURRENCY
-from ._exceptions import InvalidInputError
+from ._leases import DEFAULT_GRACE, DEFAULT_TTL, AsyncLease, Lease
 from ._models import OrgKey, PersonalKey, ProjectKey
-from ._resource import AsyncAPIResource, AsyncPerform, Perform, SyncAPIResource
-from ._retire import DEFAULT_RETIRE_GRACE, NeonNow, RetireOutcome, retire_flow
-from ._rotation import NameFor, Rotation, rotation_flow, same_name
+from ._resource import AsyncAPIResource, AsyncPerform, NeonNow, Perform, SyncAPIResource
+from ._retire import DEFAULT_RETIRE_GRACE, RetireOutcome, retire_flow
+from ._rotation import Rotation, rotation_flow
 from ._steps import arun, run
 
 if TYPE_CHECKING:
@@ -67,6 +67,32 @@ class PersonalKeys(SyncAPIResource):
         """
         return _bulk.revoke_all(key_ids, self.revoke, on_outcome)
 
+    def lease(
+        self,
+        base_name: str,
+        *,
+        ttl: datetime.timedelta = DEFAULT_TTL,
+        project_id: str | None = None,
+    ) -> Lease[PersonalKey]:
+        """A personal key for one ``with`` block: created on entry, revoked on exit.
+
+        Its name is ``base_name`` (1 to 30 characters) followed by its expiry, ``ttl``
+        from now on Neon's clock (default one hour), for a sweep to find if the revoke
+        never happens; see ``Lease``. ``project_id`` must be None, as for ``create``.
+        """
+        return Lease(self, self._neon_now, base_name, ttl=ttl, project_id=project_id)
+
+    def sweep(
+        self, *, dry_run: bool = False, grace: datetime.timedelta = DEFAULT_GRACE
+    ) -> builtins.list[RevokeOutcome[PersonalKey]]:
+        """Revoke the personal leases that expired ``grace`` (default 5 min) ago or more.
+
+        "Now" is Neon's clock, from the listing's ``Date``. Returns one outcome per expired
+        lease, its ``key`` set (as revoked, or as listed when no answer gave one); with
+        ``dry_run``, nothing is revoked and each outcome is ``DRY_RUN``.
+        """
+        return _leases.sweep(self, self._neon_now, dry_run=dry_run, grace=grace)
+
     def rotate(
         self,
         key_id: int,
@@ -80,10 +106,12 @@ class PersonalKeys(SyncAPIResource):
 
         Every sink of ``deliver`` is checked first (``SinkError``, nothing sent); the new
         key has the old one's name and scope (``new_name`` renames it, without ``grace``
-        only); its secret goes to every sink, then ``GET /auth`` with it must answer as the
-        same kind of key. Without ``grace`` the old key is then revoked; with it, the old key
-        is kept (a staged rotation) and ``retire`` revokes it later. The old key is never
-        revoked unless every delivery succeeded and the new key was verified.
+        only); a lease's replacement is a lease of the same base name and lifetime, its
+        expiry counted from now on Neon's clock. Its secret goes to every sink, then
+        ``GET /auth`` with it must answer as the same kind of key. Without ``grace`` the
+        old key is then revoked; with it, the old key is kept (a staged rotation) and
+        ``retire`` revokes it later. The old key is never revoked unless every delivery
+        succeeded and the new key was verified.
 
         Returns the ``Rotation`` record (``new.secret`` holds the token). A failed step
         raises ``RotationError``, whose ``rotation`` says what exists; an interruption is
@@ -95,10 +123,11 @@ class PersonalKeys(SyncAPIResource):
             rotation_flow(
                 self,
                 self._perform,
+                self._neon_now,
                 key_id,
                 grace=grace,
                 deliver=deliver,
-                name_for=_name_for(grace, new_name),
+                new_name=new_name,
                 checkpoint=checkpoint,
             )
         )
@@ -115,16 +144,17 @@ class PersonalKeys(SyncAPIResource):
 
         A replaced key is due when ``grace`` (default 7 days) has passed since its
         replacement was created, or once it has gone ``quiet`` (not used for that long since
-        the replacement appeared; None: only the grace period counts); read on Neon's
-        clock. ``name`` is a glob the key names must match. With ``dry_run`` nothing is
-        revoked. Returns one ``RetireOutcome`` per replaced key, oldest first: see
-        ``neon_keys._retire`` for the whole rule.
+        the replacement appeared; None: only the grace period counts), judged by Neon's
+        clock as of the listing (``ServerTimeUnknownError`` if no answer said it). ``name``
+        is a glob the (base) names must match. With ``dry_run`` nothing is revoked. Returns
+        one ``RetireOutcome`` per replaced key, oldest first: see the rule in
+        ``neon_keys._retire``.
         """
         return run(
             retire_flow(
                 self,
                 self._perform,
-                _neon_now(self),
+                self._neon_now,
                 grace=grace,
                 quiet=quiet,
                 name=name,
@@ -161,6 +191,22 @@ class AsyncPersonalKeys(AsyncAPIResource):
         """Revoke several keys, ``concurrency`` at a time; see ``PersonalKeys.revoke_many``."""
         return await _bulk.arevoke_all(key_ids, self.revoke, on_outcome, concurrency)
 
+    def lease(
+        self,
+        base_name: str,
+        *,
+        ttl: datetime.timedelta = DEFAULT_TTL,
+        project_id: str | None = None,
+    ) -> AsyncLease[PersonalKey]:
+        """A personal key for one ``async with`` block; see ``PersonalKeys.lease``."""
+        return AsyncLease(self, self._neon_now, base_name, ttl=ttl, project_id=project_id)
+
+    async def sweep(
+        self, *, dry_run: bool = False, grace: datetime.timedelta = DEFAULT_GRACE
+    ) -> builtins.list[RevokeOutcome[PersonalKey]]:
+        """Revoke the expired personal leases; see ``PersonalKeys.sweep``."""
+        return await _leases.asweep(self, self._neon_now, dry_run=dry_run, grace=grace)
+
     async def rotate(
         self,
         key_id: int,
@@ -175,10 +221,11 @@ class AsyncPersonalKeys(AsyncAPIResource):
             rotation_flow(
                 self,
                 self._perform,
+                self._neon_now,
                 key_id,
                 grace=grace,
                 deliver=deliver,
-                name_for=_name_for(grace, new_name),
+                new_name=new_name,
                 checkpoint=checkpoint,
             )
         )
@@ -196,7 +243,7 @@ class AsyncPersonalKeys(AsyncAPIResource):
             retire_flow(
                 self,
                 self._perform,
-                _neon_now(self),
+                self._neon_now,
                 grace=grace,
                 quiet=quiet,
                 name=name,
@@ -208,8 +255,8 @@ class AsyncPersonalKeys(AsyncAPIResource):
 class OrgKeys(SyncAPIResource):
     """An organization's API keys, project-scoped ones included: ``neon.org(id).keys``."""
 
-    def __init__(self, perform: Perform, org_id: str) -> None:
-        super().__init__(perform)
+    def __init__(self, perform: Perform, org_id: str, neon_now: NeonNow) -> None:
+        super().__init__(perform, neon_now)
         self.org_id = org_id
 
     def list(self) -> list[OrgKey | ProjectKey]:
@@ -234,6 +281,25 @@ class OrgKeys(SyncAPIResource):
         """Revoke several keys, paced under Neon's limits; see ``PersonalKeys.revoke_many``."""
         return _bulk.revoke_all(key_ids, self.revoke, on_outcome)
 
+    def lease(
+        self,
+        base_name: str,
+        *,
+        ttl: datetime.timedelta = DEFAULT_TTL,
+        project_id: str | None = None,
+    ) -> Lease[OrgKey | ProjectKey]:
+        """An organization key (with ``project_id``, project-scoped) for one ``with`` block.
+
+        Created on entry, revoked on exit; see ``PersonalKeys.lease`` and ``Lease``.
+        """
+        return Lease(self, self._neon_now, base_name, ttl=ttl, project_id=project_id)
+
+    def sweep(
+        self, *, dry_run: bool = False, grace: datetime.timedelta = DEFAULT_GRACE
+    ) -> builtins.list[RevokeOutcome[OrgKey | ProjectKey]]:
+        """Revoke the organization's expired leases; see ``PersonalKeys.sweep``."""
+        return _leases.sweep(self, self._neon_now, dry_run=dry_run, grace=grace)
+
     def rotate(
         self,
         key_id: int,
@@ -243,29 +309,16 @@ class OrgKeys(SyncAPIResource):
         new_name: str | None = None,
         checkpoint: Callable[[], None] | None = None,
     ) -> Rotation:
-        """Replace key ``key_id``; see ``PersonalKeys.rotate``.
-
-        Every sink of ``deliver`` is checked first (``SinkError``, nothing sent); the new
-        key has the old one's name and scope (``new_name`` renames it, without ``grace``
-        only); its secret goes to every sink, then ``GET /auth`` with it must answer as the
-        same kind of key. Without ``grace`` the old key is then revoked; with it, the old key
-        is kept (a staged rotation) and ``retire`` revokes it later. The old key is never
-        revoked unless every delivery succeeded and the new key was verified.
-
-        Returns the ``Rotation`` record (``new.secret`` holds the token). A failed step
-        raises ``RotationError``, whose ``rotation`` says what exists; an interruption is
-        re-raised carrying it (``interrupted_rotation``). ``checkpoint``, if given, is
-        called between steps (never during a delivery); what it raises stops the rotation
-        as an interruption would (the CLI passes its check for pending signals).
-        """
+        """Replace key ``key_id``; see ``PersonalKeys.rotate``."""
         return run(
             rotation_flow(
                 self,
                 self._perform,
+                self._neon_now,
                 key_id,
                 grace=grace,
                 deliver=deliver,
-                name_for=_name_for(grace, new_name),
+                new_name=new_name,
                 checkpoint=checkpoint,
             )
         )
@@ -278,20 +331,12 @@ class OrgKeys(SyncAPIResource):
         name: str | None = None,
         dry_run: bool = False,
     ) -> builtins.list[RetireOutcome]:
-        """Revoke the replaced keys that are due; see ``PersonalKeys.retire``.
-
-        A replaced key is due when ``grace`` (default 7 days) has passed since its
-        replacement was created, or once it has gone ``quiet`` (not used for that long since
-        the replacement appeared; None: only the grace period counts); read on Neon's
-        clock. ``name`` is a glob the key names must match. With ``dry_run`` nothing is
-        revoked. Returns one ``RetireOutcome`` per replaced key, oldest first: see
-        ``neon_keys._retire`` for the whole rule.
-        """
+        """Revoke the replaced keys that are due; see ``PersonalKeys.retire``."""
         return run(
             retire_flow(
                 self,
                 self._perform,
-                _neon_now(self),
+                self._neon_now,
                 grace=grace,
                 quiet=quiet,
                 name=name,
@@ -303,8 +348,8 @@ class OrgKeys(SyncAPIResource):
 class AsyncOrgKeys(AsyncAPIResource):
     """An organization's API keys on ``AsyncNeonKeys``: ``neon.org(id).keys``."""
 
-    def __init__(self, perform: AsyncPerform, org_id: str) -> None:
-        super().__init__(perform)
+    def __init__(self, perform: AsyncPerform, org_id: str, neon_now: NeonNow) -> None:
+        super().__init__(perform, neon_now)
         self.org_id = org_id
 
     async def list(self) -> list[OrgKey | ProjectKey]:
@@ -329,6 +374,22 @@ class AsyncOrgKeys(AsyncAPIResource):
         """Revoke several keys, ``concurrency`` at a time; see ``PersonalKeys.revoke_many``."""
         return await _bulk.arevoke_all(key_ids, self.revoke, on_outcome, concurrency)
 
+    def lease(
+        self,
+        base_name: str,
+        *,
+        ttl: datetime.timedelta = DEFAULT_TTL,
+        project_id: str | None = None,
+    ) -> AsyncLease[OrgKey | ProjectKey]:
+        """An organization or project-scoped key for one ``async with`` block."""
+        return AsyncLease(self, self._neon_now, base_name, ttl=ttl, project_id=project_id)
+
+    async def sweep(
+        self, *, dry_run: bool = False, grace: datetime.timedelta = DEFAULT_GRACE
+    ) -> builtins.list[RevokeOutcome[OrgKey | ProjectKey]]:
+        """Revoke the organization's expired leases; see ``PersonalKeys.sweep``."""
+        return await _leases.asweep(self, self._neon_now, dry_run=dry_run, grace=grace)
+
     async def rotate(
         self,
         key_id: int,
@@ -343,10 +404,11 @@ class AsyncOrgKeys(AsyncAPIResource):
             rotation_flow(
                 self,
                 self._perform,
+                self._neon_now,
                 key_id,
                 grace=grace,
                 deliver=deliver,
-                name_for=_name_for(grace, new_name),
+                new_name=new_name,
                 checkpoint=checkpoint,
             )
         )
@@ -364,7 +426,7 @@ class AsyncOrgKeys(AsyncAPIResource):
             retire_flow(
                 self,
                 self._perform,
-                _neon_now(self),
+                self._neon_now,
                 grace=grace,
                 quiet=quiet,
                 name=name,
@@ -376,9 +438,9 @@ class AsyncOrgKeys(AsyncAPIResource):
 class Org:
     """One organization, as reached by ``neon.org(org_id)``."""
 
-    def __init__(self, perform: Perform, org_id: str) -> None:
+    def __init__(self, perform: Perform, org_id: str, neon_now: NeonNow) -> None:
         self.id = _validation.resource_id("org_id", org_id)
-        self.keys = OrgKeys(perform, self.id)
+        self.keys = OrgKeys(perform, self.id, neon_now)
 
     def __repr__(self) -> str:
         return f"Org({self.id!r})"
@@ -387,33 +449,12 @@ class Org:
 class AsyncOrg:
     """One organization, as reached by ``neon.org(org_id)`` on ``AsyncNeonKeys``."""
 
-    def __init__(self, perform: AsyncPerform, org_id: str) -> None:
+    def __init__(self, perform: AsyncPerform, org_id: str, neon_now: NeonNow) -> None:
         self.id = _validation.resource_id("org_id", org_id)
-        self.keys = AsyncOrgKeys(perform, self.id)
+        self.keys = AsyncOrgKeys(perform, self.id, neon_now)
 
     def __repr__(self) -> str:
         return f"AsyncOrg({self.id!r})"
-
-
-def _name_for(grace: datetime.timedelta | None, new_name: str | None) -> NameFor:
-    """The replacement's name; a new name only for a rotation without grace."""
-    if new_name is None:
-        return same_name
-    if grace is not None:
-        raise InvalidInputError(
-            "new_name", "a staged rotation (grace) keeps the name: retire finds the old key by it"
-        )
-    name = _validation.key_name(new_name)
-    return lambda _old: name
-
-
-def _neon_now(resource: object) -> NeonNow:
-    """Neon's clock as the resource's client last saw it (None: not known)."""
-    return getattr(resource, "_neon_now", _unknown_time)
-
-
-def _unknown_time() -> datetime.datetime | None:
-    return None
 
 
 if TYPE_CHECKING:

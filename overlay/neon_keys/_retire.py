@@ -21,8 +21,9 @@ works from any machine, any number of times. The rule, for the live keys of one 
   (``now - max(replacement.created_at, last_used_at) >= quiet``).
 - **Spared**: a key that may be the one making the call (``_calling``) is never revoked.
 
-"Now" is Neon's clock, read from the listing's ``Date`` (``server_now``), not this
-machine's.
+"Now" is Neon's clock as of the listing (``server_now``, from its answers' ``Date``), never
+this machine's: with no ``Date`` to read, retire raises ``ServerTimeUnknownError`` and
+revokes nothing.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ from __future__ import annotations
 import datetime
 import enum
 import fnmatch
-import logging
 from collections import defaultdict
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
@@ -40,8 +40,10 @@ from . import _operations as ops
 from ._bulk import RevokeStatus
 from ._calling import calling_keys
 from ._durations import MAX_DURATION, format_duration
-from ._exceptions import InvalidInputError, NeonError
+from ._exceptions import InvalidInputError, NeonError, ServerTimeUnknownError
+from ._lease_names import LeaseName
 from ._models import ProjectKey
+from ._resource import NeonNow
 from ._steps import Call, Flow
 
 if TYPE_CHECKING:
@@ -57,8 +59,6 @@ __all__ = [
     "plan_retirement",
     "retire_flow",
 ]
-
-logger = logging.getLogger("neon_keys")
 
 DEFAULT_RETIRE_GRACE = datetime.timedelta(days=7)
 """How long a replaced key is kept when no grace period is given: a week."""
@@ -143,12 +143,16 @@ def check_duration(value: object, field: str, *, optional: bool) -> datetime.tim
 
 
 def generation_of(key: APIKey) -> tuple[str, str | None, bool, str]:
-    """The group a key's generations share: kind, project, lease or not, (base) name."""
-    expires_at = getattr(key, "expires_at", None)
-    base_name: str = getattr(key, "base_name", key.name)
-    lease = expires_at is not None
+    """The group a key's generations share: kind, project, lease or not, (base) name.
+
+    A lease's group is the leases of its base name; an ordinary key's, the ordinary keys of
+    its name: a key named like a lease's base name is never grouped with the lease.
+    """
+    lease = LeaseName.parse(key.name)
     project = key.project_id if isinstance(key, ProjectKey) else None
-    return (key.kind.value, project, lease, base_name if lease else key.name)
+    if lease is None:
+        return (key.kind.value, project, False, key.name)
+    return (key.kind.value, project, True, lease.base_name)
 
 
 def _age_order(key: APIKey) -> tuple[datetime.datetime, int]:
@@ -263,7 +267,6 @@ def _fmt(delta: datetime.timedelta) -> str:
 
 # -- the flow --------------------------------------------------------------------------------
 
-NeonNow = Callable[[], "datetime.datetime | None"]
 Perform = Callable[["Operation[Any]"], Any]
 
 _STATUS = {
@@ -290,10 +293,12 @@ def retire_flow(
     if name is not None and (not isinstance(name, str) or not name):
         raise InvalidInputError("name", "must be a non-empty glob such as 'deploy-*'", name)
     listing = yield Call(scope.list)
-    now = neon_now()
-    if now is None:  # an answer without a Date (a proxy that strips it): the next best
-        now = datetime.datetime.now(datetime.UTC)
-        logger.warning("Neon's answer carried no Date header; judging by this machine's clock")
+    now = neon_now()  # Neon's clock as of the listing just read
+    if now is None:
+        raise ServerTimeUnknownError(
+            "retire judges grace and quiet periods by Neon's clock, but Neon's answers carried "
+            "no readable Date header (a proxy that strips it?); nothing was revoked"
+        )
     plan = plan_retirement(listing, now=now, grace=checked_grace, quiet=checked_quiet, name=name)
     if any(item.status is RetireStatus.DUE for item in plan):
         # Never revoke the key making this call: ask whose key it is.

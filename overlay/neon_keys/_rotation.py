@@ -35,7 +35,10 @@ from . import _operations as ops
 from . import _validation
 from ._durations import MAX_DURATION, format_duration
 from ._exceptions import InvalidInputError, NeonError, NotFoundError
+from ._lease_names import LeaseName
+from ._leases import create_flow
 from ._models import AuthDetails, KeyKind, OrgKey, ProjectKey
+from ._resource import NeonNow
 from ._sinks import Sink, deliver_secret
 from ._steps import Call, Flow
 
@@ -50,6 +53,7 @@ __all__ = [
     "RotationError",
     "RotationStep",
     "check_grace",
+    "check_new_name",
     "interrupted_rotation",
     "rotation_flow",
 ]
@@ -252,29 +256,44 @@ def check_sinks(deliver: Sink | Iterable[Sink]) -> tuple[Sink, ...]:
 # -- the flow --------------------------------------------------------------------------------
 
 Perform = Callable[["Operation[Any]"], Any]
-NameFor = Callable[["APIKey"], str]
 Checkpoint = Callable[[], None]
+
+
+def check_new_name(new_name: object, grace: datetime.timedelta | None) -> str | None:
+    """``new_name`` if a rotation may give its replacement that name (None: the old one's)."""
+    if new_name is None:
+        return None
+    if grace is not None:
+        raise InvalidInputError(
+            "new_name", "a staged rotation (grace) keeps the name: retire finds the old key by it"
+        )
+    return _validation.key_name(new_name)
 
 
 def rotation_flow(
     scope: Any,
     perform: Perform,
+    neon_now: NeonNow,
     key_id: object,
     *,
     grace: object,
     deliver: Sink | Iterable[Sink],
-    name_for: NameFor,
+    new_name: object = None,
     checkpoint: Checkpoint | None = None,
 ) -> Flow[Rotation]:
     """Rotate ``key_id`` of ``scope`` (see the module docstring).
 
     ``perform`` performs an operation with the scope's client (the verification);
-    ``name_for`` gives the replacement's name for the old key (its own, or a lease's with a
-    fresh expiry); ``checkpoint`` is called between steps (never during the deliveries),
-    and what it raises stops the rotation as an interruption does.
+    ``neon_now`` is its client's ``server_now`` (a lease's replacement is stamped by it);
+    ``new_name`` names the replacement (None: the old key's name, or for a lease a fresh
+    lease of its base name); ``checkpoint`` is called between steps (never during the
+    deliveries), and what it raises stops the rotation as an interruption does. Every
+    argument is checked before anything is sent.
     """
     checked_id = _validation.key_id(key_id)
-    rotation = Rotation(checked_id, scope.org_id, check_grace(grace))
+    checked_grace = check_grace(grace)
+    rotation = Rotation(checked_id, scope.org_id, checked_grace)
+    name = check_new_name(new_name, checked_grace)
     sinks = check_sinks(deliver)
     for sink in sinks:
         yield Call(sink.check, blocking=True)
@@ -282,9 +301,10 @@ def rotation_flow(
         rotation = yield from _steps(
             scope,
             perform=perform,
+            neon_now=neon_now,
             rotation=rotation,
             sinks=sinks,
-            name_for=name_for,
+            new_name=name,
             checkpoint=checkpoint,
         )
     except RotationError:
@@ -298,9 +318,10 @@ def _steps(  # noqa: PLR0915  (the steps one after another, read top to bottom)
     scope: Any,
     *,
     perform: Perform,
+    neon_now: NeonNow,
     rotation: Rotation,
     sinks: Sequence[Sink],
-    name_for: NameFor,
+    new_name: str | None,
     checkpoint: Checkpoint | None,
 ) -> Flow[Rotation]:
     key_id = rotation.key_id
@@ -331,10 +352,23 @@ def _steps(  # noqa: PLR0915  (the steps one after another, read top to bottom)
         where = f"organization {rotation.org_id}" if rotation.org_id else "the personal keys"
         raise RotationError(f"key {key_id} not found among {where}; nothing changed", rotation)
     rotation = dataclasses.replace(rotation, old=old, step=RotationStep.CREATE)
+    lease = LeaseName.parse(old.name) if new_name is None else None
+    lifetime = _lifetime(old, lease) if lease is not None else None
+    if lease is not None and lifetime is None:
+        raise RotationError(
+            f"key {key_id} is a lease ({old.name!r}) whose lifetime cannot be told from its "
+            f"creation time ({_iso(old.created_at)}) and expiry: nothing changed",
+            rotation,
+        )
     check(rotation)
-    # 2. create
+    # 2. create: the same name, or a lease of the same base name and lifetime, or new_name
+    project_id = _project_of(old)
     try:
-        new = yield Call(scope.create, (name_for(old),), {"project_id": _project_of(old)})
+        if lease is not None and lifetime is not None:
+            # Stamped on Neon's clock, which the listing just read (``server_now``).
+            new = yield from create_flow(scope, neon_now, lease.base_name, lifetime, project_id)
+        else:
+            new = yield Call(scope.create, (new_name or old.name,), {"project_id": project_id})
     except NeonError as err:
         raise RotationError(
             f"could not create the replacement of key {key_id}: {err}; {kept}", rotation
@@ -417,6 +451,27 @@ def _verification_problem(new: APIKey, auth: AuthDetails, org_id: str | None) ->
     return None
 
 
+def _lifetime(old: APIKey, lease: LeaseName) -> datetime.timedelta | None:
+    """How long the lease ``old`` was made to live: its expiry less its creation.
+
+    Both are whole seconds on Neon's clock, so this is the lifetime its holder asked for,
+    to the second. None when Neon gave no creation time, or the expiry is not after it.
+    """
+    if old.created_at is None:
+        return None
+    lifetime = lease.expires_at - old.created_at.replace(microsecond=0)
+    return lifetime if lifetime >= _ONE_SECOND else None
+
+
+_ONE_SECOND = datetime.timedelta(seconds=1)
+
+
+def _iso(moment: datetime.datetime | None) -> str:
+    if moment is None:
+        return "not given"
+    return moment.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z")
+
+
 def _project_of(key: APIKey) -> str | None:
     return key.project_id if isinstance(key, ProjectKey) else None
 
@@ -425,11 +480,6 @@ def _one_line(error: BaseException | None) -> str:
     if error is None:
         return "interrupted"
     return " ".join(str(error).split()) or type(error).__name__
-
-
-def same_name(old: APIKey) -> str:
-    """The replacement's name: the old key's."""
-    return old.name
 
 
 def org_of(key: APIKey) -> str | None:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from ._bulk import OnOutcome, RevokeOutcome
+    from ._leases import AsyncLease, Lease
     from ._models import APIKey
     from ._retire import RetireOutcome
     from ._rotation import Rotation
@@ -50,6 +51,22 @@ class KeyScope(Protocol):
         self, key_ids: Iterable[int], *, on_outcome: OnOutcome | None = None
     ) -> Sequence[RevokeOutcome[Any]]:
         """Revoke several keys, one outcome per distinct id."""
+        ...
+
+    def lease(
+        self,
+        base_name: str,
+        *,
+        ttl: datetime.timedelta = ...,
+        project_id: str | None = None,
+    ) -> Lease[Any]:
+        """A key for one ``with`` block, its name carrying its expiry (see ``Lease``)."""
+        ...
+
+    def sweep(
+        self, *, dry_run: bool = False, grace: datetime.timedelta = ...
+    ) -> Sequence[RevokeOutcome[Any]]:
+        """Revoke the scope's leases that expired ``grace`` ago or more, by Neon's clock."""
         ...
 
     def rotate(
@@ -100,6 +117,22 @@ class AsyncKeyScope(Protocol):
         self, key_ids: Iterable[int], *, on_outcome: OnOutcome | None = None
     ) -> Sequence[RevokeOutcome[Any]]:
         """Revoke several keys, one outcome per distinct id."""
+        ...
+
+    def lease(
+        self,
+        base_name: str,
+        *,
+        ttl: datetime.timedelta = ...,
+        project_id: str | None = None,
+    ) -> AsyncLease[Any]:
+        """A key for one ``async with`` block, its name carrying its expiry."""
+        ...
+
+    async def sweep(
+        self, *, dry_run: bool = False, grace: datetime.timedelta = ...
+    ) -> Sequence[RevokeOutcome[Any]]:
+        """Revoke the scope's leases that expired ``grace`` ago or more, by Neon's clock."""
         ...
 
     async def rotate(

@@ -1,1 +1,0 @@
-NEON_API_KEY=napi_sgr4o3ix9t9hjsruo9ibjxh5kdftctukv5t5hq2samekht94g72ti3glaw9g
