@@ -128,7 +128,11 @@ _AUTH_METHOD_KINDS = {"api_key_user": KeyKind.PERSONAL, "api_key_org": KeyKind.O
 
 @dataclass(frozen=True, slots=True)
 class Organization:
-    """An organization the calling user belongs to."""
+    """An organization the calling user belongs to.
+
+    ``allow_hipaa_projects`` and ``require_mfa`` (whether members must use multi-factor
+    authentication) are None when Neon's answer leaves them out.
+    """
 
     id: str
     name: str
@@ -138,3 +142,4 @@ class Organization:
     updated_at: datetime.datetime
     managed_by: str
     allow_hipaa_projects: bool | None = None
+    require_mfa: bool | None = None

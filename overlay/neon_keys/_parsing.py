@@ -463,7 +463,7 @@ def organizations(data: object) -> list[Organization]:
     model = OrganizationsResponse.from_dict(_object(data))
     found = []
     for org in model.organizations:
-        hipaa = org.allow_hipaa_projects
+        hipaa, mfa = org.allow_hipaa_projects, org.require_mfa
         found.append(
             Organization(
                 id=_str(org.id, "id"),
@@ -474,6 +474,7 @@ def organizations(data: object) -> list[Organization]:
                 updated_at=_aware(org.updated_at, "updated_at"),
                 managed_by=_str(org.managed_by, "managed_by"),
                 allow_hipaa_projects=hipaa if isinstance(hipaa, bool) else None,
+                require_mfa=mfa if isinstance(mfa, bool) else None,
             )
         )
     return found

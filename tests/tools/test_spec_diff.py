@@ -742,3 +742,58 @@ def test_the_package_runs_as_a_module(tmp_path: Path) -> None:
     )
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr.startswith("spec-diff: ")
+
+
+# -- the pinned description ------------------------------------------------------------------
+
+
+def test_openapi_yaml_states_the_facts_of_neons_newest_description() -> None:
+    """openapi.yaml has exactly the facts of Neon's 2026 extract (its prose removed here)."""
+    root = SCRIPT.parent.parent
+    pinned = specdiff.open_document(str(root / "openapi.yaml"))
+    upstream = specdiff.open_document(str(FIXTURES / "neon_2026_facts.json"))
+    report = specdiff.diff(pinned, upstream, specdiff.load_excluded(specdiff.DEFAULT_EXCLUDED))
+    assert report.identical, specdiff.render_text(report)
+    assert report.extract
+    assert [note.kind for note in report.notes] == ["upstream_is_extract"]
+    organization = pinned.schemas["Organization"]
+    assert organization["properties"]["require_mfa"]["type"] == "boolean"
+    assert "require_mfa" not in organization["required"]
+
+
+def test_spec_facts_drops_prose_and_keeps_every_fact(tmp_path: Path, same: dict[str, Any]) -> None:
+    """tools/spec_facts.py prints the same facts with no description, summary or example left."""
+    props = same["components"]["schemas"]["ApiKeyCreatorData"]["properties"]
+    props["description"] = {"type": "string", "description": "A property of that name."}
+    source = write_yaml(tmp_path / "upstream.yaml", same)
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT.with_name("spec_facts.py")), str(source)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    facts = json.loads(result.stdout)
+    text = json.dumps(facts)
+    assert '"summary"' not in text and '"example"' not in text
+    assert "A property of that name." not in text
+    assert facts["components"]["schemas"]["ApiKeyCreatorData"]["properties"]["description"] == {
+        "type": "string"
+    }
+    assert facts["info"]["title"].endswith("(facts only)")
+    assert specdiff.diff(same, facts, EXCLUDED).identical
+
+
+def test_spec_facts_of_a_missing_file_is_one_line(tmp_path: Path) -> None:
+    """tools/spec_facts.py on an unreadable source exits 2 with one line and prints nothing."""
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT.with_name("spec_facts.py")), str(tmp_path / "none.json")],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.startswith("spec-facts: ") and result.stderr.count("\n") == 1

@@ -22,9 +22,9 @@ def test_spec_sha256_matches_openapi_yaml() -> None:
     )
 
 
-def test_spec_release_names_a_year_and_month() -> None:
-    """SPEC_RELEASE is a Neon release in YYYY-MM form."""
-    assert re.fullmatch(r"20\d\d-(0[1-9]|1[0-2])", _spec.SPEC_RELEASE)
+def test_spec_release_names_a_year_and_month_or_a_year() -> None:
+    """SPEC_RELEASE is a Neon release in YYYY-MM form, or YYYY for an undated description."""
+    assert re.fullmatch(r"20\d\d(-(0[1-9]|1[0-2]))?", _spec.SPEC_RELEASE)
 
 
 def test_spec_module_is_exactly_what_make_generate_writes() -> None:
