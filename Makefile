@@ -5,6 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 UPSTREAM ?=
 DEST ?=
+PYTEST_ARGS ?=
 
 .PHONY: setup demo test lint generate check-generated spec-diff record bench vendor clean
 
@@ -21,7 +22,7 @@ demo: $(STAMP)
 	$(PY) -m neon_keys.testing.demo
 
 test: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -8,6 +8,9 @@ from typing import Any
 import pytest
 from fakes import FakeNeon
 
+# Each test in its own working folder, the checkout left as it was, the random order's seed.
+pytest_plugins = ["hygiene"]
+
 
 @pytest.fixture(autouse=True)
 def _no_ambient_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
