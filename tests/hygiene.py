@@ -31,8 +31,10 @@ Snapshot = dict[str, tuple[int, int]]
 _SNAPSHOT = pytest.StashKey[Snapshot]()
 
 
-def snapshot(root: Path = CHECKOUT) -> Snapshot:
-    """Every file under ``root`` (skipped folders aside): its size and modification time."""
+def snapshot(root: Path | None = None) -> Snapshot:
+    """Every file under ``root`` (default: the checkout; skipped folders aside): its size and
+    modification time."""
+    root = CHECKOUT if root is None else root
     found: Snapshot = {}
     for folder, dirs, files in os.walk(root):
         dirs[:] = [name for name in dirs if name not in SKIPPED_DIRS]

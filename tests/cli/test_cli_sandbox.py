@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import neon_keys.testing
 import pytest
@@ -33,7 +34,7 @@ def _read_lines(stream: object, count: int, deadline: float) -> list[str]:
     return buffer.decode().splitlines()[:count]
 
 
-def test_serves_until_interrupted() -> None:
+def test_serves_until_interrupted(tmp_path: Path) -> None:
     """The process prints working settings in dotenv form, serves, and exits 0 on Ctrl-C."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEON_")}
     proc = subprocess.Popen(
@@ -42,6 +43,7 @@ def test_serves_until_interrupted() -> None:
         stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL,
         env=env,
+        cwd=tmp_path,
     )
     try:
         lines = _read_lines(proc.stdout, 4, time.monotonic() + 20)

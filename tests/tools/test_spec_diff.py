@@ -499,6 +499,8 @@ def test_script_runs_as_a_program_without_traceback(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
         check=False,
+        cwd=tmp_path,
+        timeout=60,
     )
     assert (bad.returncode, bad.stdout) == (2, "")
     assert "Traceback" not in bad.stderr
@@ -513,6 +515,8 @@ def test_script_runs_as_a_program_without_traceback(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
         check=False,
+        cwd=tmp_path,
+        timeout=60,
     )
     assert changed.returncode == 1
     assert "updateApiKey (PATCH /api_keys/{key_id})" in changed.stdout
