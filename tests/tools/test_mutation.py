@@ -1,0 +1,227 @@
+"""tools/mutate.py (the mutation package): the mutants it makes, the tests it picks, and a run
+over a small project with a killed, a surviving, an unreached and a hanging mutant."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from mutation.cli import CORE, PACKAGE
+from mutation.operators import mutants_of
+from mutation.run import Coverage
+
+TOOLS = Path(__file__).resolve().parents[2] / "tools"
+
+SAMPLE = textwrap.dedent(
+    '''\
+    """A module docstring: never mutated."""
+
+    from __future__ import annotations
+
+    import logging
+    from typing import TYPE_CHECKING
+
+    if TYPE_CHECKING:
+        LIMIT_FOR_TYPES = 3
+
+    __all__ = ["check"]
+    log = logging.getLogger(__name__)
+
+
+    def check(value: int = 5, name: str = "x") -> bool:
+        """A docstring."""
+        log.debug("checking %s", name)
+        log.warning("about to check")
+        total = value * 2 + 1
+        total += 1
+        for item in range(3):
+            if item > 1 and not value:
+                break
+        label = f"{name}: {total:>4}"
+        return total >= 10 or label == "y"  # pragma: no mutate (an equivalent change)
+    '''
+)
+
+
+def changes(source: str) -> list[tuple[int, str]]:
+    """(line, change) of each mutant of ``source``."""
+    return [(m.line, m.change) for m in mutants_of(source, "sample.py")]
+
+
+def test_each_kind_of_mutant_is_made_once_where_it_applies() -> None:
+    """Operators, constants, returns, calls and loops are mutated; nothing else is."""
+    assert changes(SAMPLE) == [
+        (15, "5 -> (6)"),
+        (18, 'log.warning("about to check") -> pass'),
+        (19, "1 -> (0)"),
+        (19, "1 -> (2)"),
+        (19, "2 -> (3)"),
+        (19, "value * 2 + 1 -> (value * 2 - 1)"),
+        (19, "value * 2 -> (value / 2)"),
+        (20, "1 -> (0)"),
+        (20, "1 -> (2)"),
+        (20, "total += 1 -> total -= 1"),
+        (21, "3 -> (4)"),
+        (22, "1 -> (0)"),
+        (22, "1 -> (2)"),
+        (22, "item > 1 -> (item >= 1)"),
+        (22, "item > 1 and not value -> (item > 1 or not value)"),
+        (22, "not value -> (value)"),
+        (23, "break -> continue"),
+    ]
+
+
+def test_docstrings_annotations_all_type_checking_fstrings_and_pragmas_are_left_alone() -> None:
+    """No mutant touches a line that is documentation, typing, export list or marked."""
+    lines = {line for line, _ in changes(SAMPLE)}
+    assert not lines & {1, 9, 11, 16, 24, 25}
+    assert 17 not in lines  # log.debug: quiet logging is not behaviour
+
+
+def test_a_mutant_changes_only_its_own_lines_and_compiles() -> None:
+    """Every mutant is valid Python and differs from the source only on its node's lines."""
+    original = SAMPLE.splitlines()
+    for mutant in mutants_of(SAMPLE, "sample.py"):
+        compile(mutant.source, "sample.py", "exec")
+        mutated = mutant.source.splitlines()
+        assert len(mutated) == len(original) - (mutant.end_line - mutant.line)
+        assert mutated[: mutant.line - 1] == original[: mutant.line - 1]
+
+
+def test_replacements_keep_the_meaning_of_what_surrounds_them() -> None:
+    """A replaced expression is parenthesised, so precedence around it is unchanged."""
+    source = "x = 2 * (3 + 4)\ny = not (True and False)\n"
+    results = {}
+    for mutant in mutants_of(source, "m.py"):
+        namespace: dict[str, object] = {}
+        exec(compile(mutant.source, "m.py", "exec"), namespace)  # noqa: S102
+        results[mutant.change] = (namespace["x"], namespace["y"])
+    assert results["3 + 4 -> (3 - 4)"] == (-2, True)
+    assert results["2 * (3 + 4) -> (2 / (3 + 4))"] == (2 / 7, True)
+    assert results["True and False -> (True or False)"] == (14, False)
+    assert results["not (True and False) -> (True and False)"] == (14, False)
+
+
+def test_the_core_modules_exist() -> None:
+    """Every module make mutate covers by default is a file of the package."""
+    assert all((PACKAGE / f"{module}.py").is_file() for module in CORE)
+    assert {"_retry", "_base_client", "_parsing", "_pacing", "_secret", "cli/_sinks"} <= set(CORE)
+
+
+def test_tests_are_chosen_by_line_fastest_first() -> None:
+    """A mutant runs the tests that reached its lines; at an import-time line, all of the file's."""
+    coverage = Coverage(
+        durations={"t::slow": 2.0, "t::fast": 0.1, "t::other": 0.5},
+        lines={
+            "t::slow": {"m.py": {10, 11}},
+            "t::fast": {"m.py": {11}},
+            "t::other": {"m.py": {20}, "n.py": {1}},
+        },
+        import_lines={"m.py": {1, 2}},
+        modules=[],
+    )
+    assert coverage.tests_for("m.py", [11]) == ["t::fast", "t::slow"]
+    assert coverage.tests_for("m.py", [10]) == ["t::slow"]
+    assert coverage.tests_for("m.py", [30]) == []
+    assert coverage.tests_for("m.py", [2]) == ["t::fast", "t::other", "t::slow"]
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A small project: a package whose tests kill one mutant, miss others, and can hang."""
+    root = tmp_path / "project"
+    (root / "src" / "mini").mkdir(parents=True)
+    (root / "tests").mkdir()
+    (root / "pyproject.toml").write_text("[tool.pytest.ini_options]\n", encoding="utf-8")
+    (root / "src" / "mini" / "__init__.py").write_text("", encoding="utf-8")
+    (root / "src" / "mini" / "calc.py").write_text(
+        textwrap.dedent(
+            """\
+            def add(a, b):
+                return a + b
+
+
+            def countdown(n):
+                while n > 0:
+                    n -= 1
+                return n
+
+
+            def is_big(x):
+                return x > 10
+
+
+            def unused(x):
+                return x * 3
+            """
+        ),
+        encoding="utf-8",
+    )
+    (root / "tests" / "test_calc.py").write_text(
+        textwrap.dedent(
+            """\
+            from mini.calc import add, countdown, is_big
+
+
+            def test_add():
+                assert add(2, 3) == 5
+
+
+            def test_countdown():
+                assert countdown(3) == 0
+
+
+            def test_is_big_weakly():
+                assert is_big(50)
+            """
+        ),
+        encoding="utf-8",
+    )
+    return root
+
+
+def test_a_run_reports_killed_surviving_unreached_and_hanging_mutants(
+    project: Path, tmp_path: Path
+) -> None:
+    """Each outcome is reported, a hang counts as killed, and the kill rate line is printed."""
+    out = tmp_path / "results.json"
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(TOOLS / "mutate.py"),
+            "--root",
+            str(project),
+            "--package",
+            str(project / "src" / "mini"),
+            "--modules",
+            "calc",
+            "--jobs",
+            "2",
+            "--slack",
+            "3",
+            "--json",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(project / "src")},
+        timeout=240,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    outcomes = {
+        (m["line"], m["change"]): m["outcome"] for m in json.loads(out.read_text())["mutants"]
+    }
+    assert outcomes[(2, "return a + b -> return None")] == "killed"
+    assert outcomes[(2, "a + b -> (a - b)")] == "killed"
+    assert outcomes[(7, "n -= 1 -> n += 1")] == "timeout"
+    assert outcomes[(12, "x > 10 -> (x >= 10)")] == "survived"
+    assert outcomes[(16, "x * 3 -> (x / 3)")] == "not reached"
+    killed = sum(o in ("killed", "timeout") for o in outcomes.values())
+    assert f"Mutation kill rate: {round(100 * killed / len(outcomes))}% " in result.stdout
+    assert "calc.py:12  x > 10 -> (x >= 10)  [survived, 1]" in result.stdout

@@ -1,0 +1,334 @@
+"""Running the mutants: which tests reach each one, and a forked pytest run per mutant.
+
+The suite runs once under ``mutation.tracing`` to learn which tests reach which line. Each
+mutant then runs in a child process forked from this one (the libraries the suite uses are
+imported here once, ``neon_keys`` never), with its mutated module first on ``sys.path`` (and
+on ``PYTHONPATH``, for the subprocesses tests start): only the tests that reach the mutated
+lines, fastest first, stopping at the first failure. A mutant is killed when a test fails or
+errors (an import that breaks counts), or when its run outlives its time limit (a hang).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .operators import Mutant
+
+# pytest's exit codes that mean a test saw the mutant (failed, or could not even start).
+KILLING_CODES = frozenset({1, 2, 3})
+# A mutant's run may take this many times its tests' traced duration, plus the slack.
+TIME_FACTOR = 4.0
+TIME_SLACK = 15.0  # seconds: start-up and collection
+
+
+class MutateError(Exception):
+    """Mutation testing cannot proceed; the message says why."""
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """What the traced run saw: each test's duration and lines, lines run at import."""
+
+    durations: dict[str, float]
+    lines: dict[str, dict[str, set[int]]]  # nodeid -> file -> lines
+    import_lines: dict[str, set[int]]
+    modules: list[str]
+
+    @classmethod
+    def read(cls, path: Path) -> Coverage:
+        """Load the tracing plugin's JSON file."""
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return cls(
+            {nodeid: test["duration"] for nodeid, test in data["tests"].items()},
+            {
+                nodeid: {file: set(lines) for file, lines in test["lines"].items()}
+                for nodeid, test in data["tests"].items()
+            },
+            {file: set(lines) for file, lines in data["import"].items()},
+            data["modules"],
+        )
+
+    def tests_for(self, file: str, lines: Iterable[int]) -> list[str]:
+        """The tests that reach any of ``lines`` of ``file``, fastest first.
+
+        A line run at import (a module constant, a default value, a decorator) may shape
+        everything the module does: every test that reaches the module is selected.
+        """
+        wanted = set(lines)
+        if wanted & self.import_lines.get(file, set()):
+            chosen = [n for n, files in self.lines.items() if files.get(file)]
+        else:
+            chosen = [n for n, files in self.lines.items() if wanted & files.get(file, set())]
+        return sorted(chosen, key=lambda nodeid: (self.durations[nodeid], nodeid))
+
+
+@dataclass
+class Result:
+    """What became of one mutant."""
+
+    mutant: Mutant
+    outcome: str  # "killed", "timeout", "survived", "not reached", "error"
+    tests: int  # how many tests were selected
+    seconds: float = 0.0
+
+    @property
+    def killed(self) -> bool:
+        """Whether the suite noticed the mutant (a timeout counts)."""
+        return self.outcome in ("killed", "timeout")
+
+
+def trace(root: Path, files: list[Path], work: Path, tests: list[Path]) -> Coverage:
+    """Run the suite (``tests``) once under the tracing plugin; fail if it does not pass."""
+    out = work / "trace.json"
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(
+            filter(
+                None, [str(Path(__file__).resolve().parent.parent), os.environ.get("PYTHONPATH")]
+            )
+        ),
+        "MUTATE_TARGETS": os.pathsep.join(str(f) for f in files),
+        "MUTATE_TRACE": str(out),
+        "MUTATE_ROOT": str(root),
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:randomly",
+        "-p",
+        "mutation.tracing",
+        f"--rootdir={root}",
+        "-c",
+        str(root / "pyproject.toml"),
+        *(str(path.resolve()) for path in tests),
+    ]
+    log = work / "trace.log"
+    with log.open("w", encoding="utf-8") as sink:
+        code = subprocess.run(command, cwd=work, env=env, stdout=sink, stderr=sink, check=False)
+    if code.returncode != 0 or not out.exists():
+        tail = "".join(log.read_text(encoding="utf-8").splitlines(keepends=True)[-15:])
+        raise MutateError(f"the suite does not pass without mutants (see {log}):\n{tail}")
+    return Coverage.read(out)
+
+
+def preload(modules: Iterable[str], package: str) -> None:
+    """Import the suite's libraries once (never ``package``), so that each forked run starts
+    warm."""
+    for name in modules:
+        if name == package:
+            continue
+        with contextlib.suppress(Exception):
+            importlib.import_module(name)
+
+
+@dataclass
+class Slot:
+    """One worker: its own copy of the package folder and the mutant it runs, if any."""
+
+    folder: Path  # holds a copy of neon_keys
+    work: Path
+    pid: int = 0
+    result: Result | None = None
+    target: Path | None = None
+    original: str = ""
+    started: float = 0.0
+    deadline: float = 0.0
+    log: list[str] = field(default_factory=list)
+
+
+def _no_shrinking() -> None:
+    """Hypothesis stops at the first failing example: a mutant is killed, not explained."""
+    try:
+        from hypothesis import Phase, settings
+    except ImportError:
+        return
+    phases = [Phase.explicit, Phase.reuse, Phase.generate]
+    settings.register_profile("mutate", phases=phases, print_blob=False)
+    settings.load_profile("mutate")
+
+
+def _child(slot: Slot, root: Path, tests: list[str]) -> None:
+    """In the forked child: run the selected tests against the mutated copy, then exit."""
+    code = 3
+    try:
+        os.setpgid(0, 0)
+        os.chdir(slot.work)
+        quiet = os.open(os.devnull, os.O_RDONLY)
+        log = os.open(slot.work / "pytest.log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.dup2(quiet, 0)
+        os.dup2(log, 1)
+        os.dup2(log, 2)
+        sys.path.insert(0, str(slot.folder))
+        os.environ["PYTHONPATH"] = os.pathsep.join(
+            filter(None, [str(slot.folder), os.environ.get("PYTHONPATH")])
+        )
+        import pytest
+
+        _no_shrinking()
+        args_file = slot.work / "tests.txt"
+        args_file.write_text("\n".join(str(root / t) for t in tests) + "\n", encoding="utf-8")
+        code = int(
+            pytest.main(
+                [
+                    "-x",
+                    "-q",
+                    "-p",
+                    "no:randomly",
+                    "-p",
+                    "no:cacheprovider",
+                    f"--rootdir={root}",
+                    "-c",
+                    str(root / "pyproject.toml"),
+                    f"@{args_file}",
+                ]
+            )
+        )
+    finally:
+        os._exit(code)
+
+
+def run_mutants(
+    mutants: list[Mutant],
+    coverage: Coverage,
+    *,
+    root: Path,
+    package: Path,
+    work: Path,
+    jobs: int,
+    progress: Callable[[Result], None],
+    slack: float = TIME_SLACK,
+) -> list[Result]:
+    """Run every mutant, ``jobs`` at a time; return the results in the mutants' order."""
+    results: dict[int, Result] = {}
+    queue: list[tuple[int, Mutant, list[str]]] = []
+    for index, mutant in enumerate(mutants):
+        tests = coverage.tests_for(
+            str(package / mutant.path), range(mutant.line, mutant.end_line + 1)
+        )
+        if tests:
+            queue.append((index, mutant, tests))
+        else:
+            results[index] = Result(mutant, "not reached", 0)
+            progress(results[index])
+    slots = []
+    for number in range(jobs):
+        folder = work / f"slot{number}" / "src"
+        shutil.copytree(
+            package, folder / package.name, ignore=shutil.ignore_patterns("__pycache__")
+        )
+        (work / f"slot{number}" / "run").mkdir()
+        slots.append(Slot(folder, work / f"slot{number}" / "run"))
+    running: dict[int, tuple[Slot, int]] = {}
+    queue.reverse()
+    try:
+        while queue or running:
+            for slot in slots:
+                if slot.pid == 0 and queue:
+                    index, mutant, tests = queue.pop()
+                    _start(slot, mutant, tests, coverage, root=root, package=package, slack=slack)
+                    running[slot.pid] = (slot, index)
+            _reap(running, results, progress)
+            time.sleep(0.02)
+    finally:
+        for slot, _ in running.values():
+            _kill(slot)
+            _restore(slot)
+    return [results[index] for index in range(len(mutants))]
+
+
+def _start(
+    slot: Slot,
+    mutant: Mutant,
+    tests: list[str],
+    coverage: Coverage,
+    *,
+    root: Path,
+    package: Path,
+    slack: float,
+) -> None:
+    slot.target = slot.folder / package.name / mutant.path
+    slot.original = slot.target.read_text(encoding="utf-8")
+    slot.target.write_text(mutant.source, encoding="utf-8")
+    for cache in slot.folder.rglob("__pycache__"):
+        shutil.rmtree(cache, ignore_errors=True)
+    budget = sum(coverage.durations[t] for t in tests)
+    slot.started = time.monotonic()
+    slot.deadline = slot.started + slack + TIME_FACTOR * budget
+    slot.result = Result(mutant, "error", len(tests))
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:
+        _child(slot, root, tests)
+    slot.pid = pid
+
+
+def _reap(
+    running: dict[int, tuple[Slot, int]],
+    results: dict[int, Result],
+    progress: Callable[[Result], None],
+) -> None:
+    now = time.monotonic()
+    for pid, (slot, index) in list(running.items()):
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done == 0 and now < slot.deadline:
+            continue
+        if done == 0:
+            _kill(slot)
+            outcome = "timeout"
+        else:
+            code = os.waitstatus_to_exitcode(status)
+            _kill(slot)  # servers or subprocesses a test left behind
+            outcome = "survived" if code == 0 else "killed" if code in KILLING_CODES else "error"
+        assert slot.result is not None
+        slot.result.outcome = outcome
+        slot.result.seconds = now - slot.started
+        results[index] = slot.result
+        progress(slot.result)
+        _restore(slot)
+        del running[pid]
+        slot.pid = 0
+
+
+def _kill(slot: Slot) -> None:
+    if slot.pid:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(slot.pid, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(slot.pid, 0)
+
+
+def _restore(slot: Slot) -> None:
+    if slot.target is not None:
+        slot.target.write_text(slot.original, encoding="utf-8")
+        slot.target = None
+
+
+def describe(results: list[Result]) -> dict[str, Any]:
+    """Counts per outcome and the kill rate (a whole percentage), for the report."""
+    killed = sum(r.killed for r in results)
+    total = len(results)
+    return {
+        "total": total,
+        "killed": killed,
+        "rate": round(100 * killed / total) if total else 100,
+        "outcomes": {
+            outcome: sum(r.outcome == outcome for r in results)
+            for outcome in ("killed", "timeout", "survived", "not reached", "error")
+        },
+    }
