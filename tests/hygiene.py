@@ -6,7 +6,8 @@
 - The checkout must not change while the suite runs: its files are listed at the start of the
   session and again at the end, and any file created, changed or deleted (caches aside) fails
   the run, naming the files. This is what stops a regression from writing a live token into
-  the checkout.
+  the checkout. ``-o checkout_guard=false`` switches the check off for runs that last while
+  someone edits the tree (``make mutate`` passes it).
 - The order of the tests is random (pytest-randomly). The seed is printed at the end of every
   run, ``-q`` included, with the command that replays that order.
 """
@@ -67,9 +68,20 @@ def _cwd_in_tmp_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
     yield
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """The ini option that can switch the checkout check off."""
+    parser.addini(
+        "checkout_guard",
+        "fail a run that changed the checkout (default true)",
+        type="bool",
+        default=True,
+    )
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """List the checkout's files before any test runs."""
-    session.stash[_SNAPSHOT] = snapshot()
+    """List the checkout's files before any test runs (unless the check is off)."""
+    if session.config.getini("checkout_guard"):
+        session.stash[_SNAPSHOT] = snapshot()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

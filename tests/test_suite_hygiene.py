@@ -185,11 +185,11 @@ class _Reporter:
         self.lines.append(line)
 
 
-def _session(reporter: _Reporter, status: int) -> Any:
+def _session(reporter: _Reporter, status: int, guard: bool = True) -> Any:
     plugins = SimpleNamespace(get_plugin=lambda name: reporter)
     return SimpleNamespace(
         stash=pytest.Stash(),
-        config=SimpleNamespace(pluginmanager=plugins),
+        config=SimpleNamespace(pluginmanager=plugins, getini=lambda name: guard),
         exitstatus=status,
     )
 
@@ -207,6 +207,17 @@ def test_a_run_that_changed_the_checkout_fails_naming_the_files(
     assert session.exitstatus == pytest.ExitCode.TESTS_FAILED
     assert "created  a" in reporter.lines
     assert "the checkout changed while the tests ran" in reporter.lines
+
+
+def test_the_check_can_be_switched_off(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With checkout_guard false (long measurement runs), a changed checkout is not a failure."""
+    monkeypatch.setattr(hygiene, "CHECKOUT", tree)
+    reporter = _Reporter()
+    session = _session(reporter, pytest.ExitCode.OK, guard=False)
+    hygiene.pytest_sessionstart(session)
+    (tree / "edited-meanwhile.py").write_text("", encoding="utf-8")
+    hygiene.pytest_sessionfinish(session, pytest.ExitCode.OK)
+    assert (session.exitstatus, reporter.lines) == (pytest.ExitCode.OK, [])
 
 
 def test_an_unchanged_checkout_leaves_the_status_alone(

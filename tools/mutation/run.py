@@ -31,6 +31,9 @@ KILLING_CODES = frozenset({1, 2, 3})
 # A mutant's run may take this many times its tests' traced duration, plus the slack.
 TIME_FACTOR = 4.0
 TIME_SLACK = 15.0  # seconds: start-up and collection
+# A mutation run lasts long enough for someone to edit the tree meanwhile: the suite's check
+# that the checkout is unchanged (tests/hygiene.py) would blame the mutant.
+GUARD_OFF = ("-o", "checkout_guard=false")
 
 
 class MutateError(Exception):
@@ -112,6 +115,7 @@ def trace(root: Path, files: list[Path], work: Path, tests: list[Path]) -> Cover
         "no:randomly",
         "-p",
         "mutation.tracing",
+        *GUARD_OFF,
         f"--rootdir={root}",
         "-c",
         str(root / "pyproject.toml"),
@@ -191,6 +195,7 @@ def _child(slot: Slot, root: Path, tests: list[str]) -> None:
                     "no:randomly",
                     "-p",
                     "no:cacheprovider",
+                    *GUARD_OFF,
                     f"--rootdir={root}",
                     "-c",
                     str(root / "pyproject.toml"),
