@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 ORDERS ?= 2
 MUTATE_ARGS ?=
 
-.PHONY: setup demo test test-orders lint generate check-generated spec-diff record bench vendor mutate clean
+.PHONY: setup demo test test-orders lint docs docs-serve generate check-generated spec-diff record bench vendor mutate clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found %s); set PYTHON=python3.11" % sys.version.split()[0])'
@@ -38,6 +38,13 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
+# The documentation site (mkdocs.yml); NO_MKDOCS_2_WARNING silences a theme's banner.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir site
+
+docs-serve: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs serve --strict
+
 generate: $(STAMP)
 	$(PY) tools/generate.py
 
@@ -62,4 +69,4 @@ vendor: $(STAMP)
 	$(PY) tools/vendor.py "$(DEST)"
 
 clean:
-	rm -rf $(VENV) build dist .mypy_cache .ruff_cache
+	rm -rf $(VENV) build dist site .mypy_cache .ruff_cache

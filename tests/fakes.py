@@ -1,7 +1,7 @@
 """A scripted stand-in for Neon's API, for unit tests over ``httpx.MockTransport``.
 
-Responses are the shapes the live service sends (see the README section "When the API
-disagrees with its spec"), not only the spec's examples. Tokens are obviously fake.
+Responses are the shapes the live service sends (see docs/spec-deviations.md, "When the
+API disagrees with its spec"), not only the spec's examples. Tokens are obviously fake.
 """
 
 from __future__ import annotations

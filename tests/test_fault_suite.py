@@ -9,8 +9,8 @@ leaves at most one key of its name, and a create whose answer was lost names tha
 ``CreateOutcomeUnknownError.candidates``.
 
 What to expect is derived in one place, ``expected()``, from the retry table of the
-README ("Retries, pacing and bulk work"), copied in ``POLICY``; a test checks that the
-README still says the same. Faults that need a real socket (a connection reset, a
+documentation (docs/guide/retries.md), copied in ``POLICY``; a test checks that the
+page still says the same. Faults that need a real socket (a connection reset, a
 response slower than the client's timeout) run against ``EmulatorServer`` on 127.0.0.1;
 the others run in process. Backoff is ``Backoff.immediate()``: nothing sleeps, except the
 client's timeout in the slow-response cases.
@@ -53,7 +53,7 @@ from neon_keys.testing import (
     World,
 )
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = Path(__file__).resolve().parents[1] / "docs" / "guide" / "retries.md"
 
 MAX_RETRIES = 2
 """The client's default, used by every case."""
@@ -80,11 +80,11 @@ POLICY: dict[str, dict[str, str]] = {
     "timeout or dropped connection after sending": {GET: "retried", WRITE: "not retried"},
     "other 4xx": {GET: "raised", WRITE: "raised"},
 }
-"""The README's retry table, row by row: outcome -> method column -> what the client does."""
+"""The documented retry table, row by row: outcome -> method column -> what the client does."""
 
 
 def _readme_policy() -> dict[str, dict[str, str]]:
-    """The retry table as the README states it."""
+    """The retry table as the retry page states it."""
     lines = README.read_text(encoding="utf-8").splitlines()
     start = lines.index("| outcome | GET | POST / DELETE |")
     table: dict[str, dict[str, str]] = {}
@@ -97,7 +97,7 @@ def _readme_policy() -> dict[str, dict[str, str]]:
 
 
 def test_readme_states_the_policy_the_suite_checks() -> None:
-    """The retry table in the README is the one the suite derives its expectations from."""
+    """The retry table in the retry page is the one the suite derives its expectations from."""
     assert _readme_policy() == POLICY
 
 
@@ -113,7 +113,7 @@ class Kind:
     error: type[NeonError] | None
     """What the caller gets when the fault is not retried; None: the call still succeeds."""
     row: str | None
-    """The README row that covers it; None for a 2xx, which is never retried."""
+    """The retry page's row that covers it; None for a 2xx, which is never retried."""
     status: int | None = None
     socket: bool = False
     """Whether it needs a real socket (``EmulatorServer``) rather than the in-process transport."""
@@ -232,7 +232,7 @@ class Expected:
 
 
 def expected(op: Op, kind: Kind, always: bool) -> Expected:
-    """The outcome the README promises when ``kind`` strikes ``op`` (``always`` or once)."""
+    """The outcome the retry page promises when ``kind`` strikes ``op`` (``always`` or once)."""
     if kind.error is None:  # the body is still the right JSON, whatever its label says
         return Expected(attempts=1, error=None, acted=True)
     column = GET if op.method == "GET" else WRITE
@@ -406,7 +406,7 @@ def test_the_suite_covers_every_operation_and_kind() -> None:
 
 
 def test_expected_outcomes_follow_the_table() -> None:
-    """Spot checks of expected(): what the README's table says for a few cells."""
+    """Spot checks of expected(): what the retry page's table says for a few cells."""
     get, post, delete = OPS[0], OPS[1], OPS[2]
     by_name = {kind.name: kind for kind in KINDS}
     assert expected(get, by_name["500"], always=True) == Expected(3, ServerError, acted=True)

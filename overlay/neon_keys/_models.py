@@ -38,7 +38,13 @@ class KeyKind(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Creator:
-    """The user who created a key. ``name`` and ``image`` are None when Neon did not say."""
+    """The user who created a key. ``name`` and ``image`` are None when Neon did not say.
+
+    Attributes:
+        id: the user's id (``user_...`` or a UUID).
+        name: the user's name, or None.
+        image: the URL of the user's avatar, or None.
+    """
 
     id: str
     name: str | None = None
@@ -52,6 +58,16 @@ class APIKey:
     ``created_at``/``created_by`` are None when the response omitted them (Neon's revoke
     responses do); ``last_used_at`` is None and ``last_used_from`` empty for a key never used.
     ``secret`` is set only on the object returned by a create: Neon shows it once.
+
+    Attributes:
+        id: the key's id.
+        name: its name, 1 to 64 characters.
+        created_at: when it was created (UTC), or None when Neon did not say.
+        created_by: who created it, or None when Neon did not say.
+        last_used_at: when it was last used (UTC), or None if never.
+        last_used_from: the addresses of its last uses; empty if never used.
+        revoked: whether it is revoked.
+        secret: the token, masked, on the object a create returns; None everywhere else.
     """
 
     id: int
@@ -81,7 +97,11 @@ class PersonalKey(APIKey):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrgKey(APIKey):
-    """An organization API key."""
+    """An organization API key: it acts on the whole organization.
+
+    Attributes:
+        org_id: the organization it belongs to.
+    """
 
     org_id: str
 
@@ -93,7 +113,12 @@ class OrgKey(APIKey):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ProjectKey(APIKey):
-    """An organization API key scoped to a single project."""
+    """An organization API key scoped to a single project, with member-level access to it.
+
+    Attributes:
+        org_id: the organization it belongs to.
+        project_id: the one project it can reach.
+    """
 
     org_id: str
     project_id: str

@@ -1,8 +1,8 @@
 """Turning Neon's JSON into result objects, through the generated models.
 
 The generated models are built from ``openapi.yaml`` as relaxed by ``tools/relax_spec.py``
-(the one mechanism for the live service's deviations from its spec: see the README section
-"When the API disagrees with its spec"). This module converts them into the public objects
+(the one mechanism for the live service's deviations from its spec: see
+docs/spec-deviations.md). This module converts them into the public objects
 and normalises what the generated types leave loose: ``created_by`` is a bare user id in
 create and revoke responses but an object in listings, ``last_used_from_addr`` may be empty
 or hold several comma-joined addresses, and an absent optional field is ``UNSET``.
