@@ -136,7 +136,9 @@ def project(tmp_path: Path) -> Path:
     root = tmp_path / "project"
     (root / "src" / "mini").mkdir(parents=True)
     (root / "tests").mkdir()
-    (root / "pyproject.toml").write_text("[tool.pytest.ini_options]\n", encoding="utf-8")
+    (root / "pyproject.toml").write_text(
+        '[tool.pytest.ini_options]\nfilterwarnings = ["error"]\n', encoding="utf-8"
+    )
     (root / "src" / "mini" / "__init__.py").write_text("", encoding="utf-8")
     (root / "src" / "mini" / "calc.py").write_text(
         textwrap.dedent(
@@ -157,6 +159,33 @@ def project(tmp_path: Path) -> Path:
 
             def unused(x):
                 return x * 3
+
+
+            LIMIT = 10
+
+
+            def over_limit(x):
+                return x > LIMIT
+            """
+        ),
+        encoding="utf-8",
+    )
+    (root / "src" / "mini" / "lazy.py").write_text(
+        "FACTOR = 2\n\n\ndef double(x):\n    return x * FACTOR\n", encoding="utf-8"
+    )
+    (root / "tests" / "test_lazy.py").write_text(
+        textwrap.dedent(
+            """\
+            def test_a_imports_it_first():
+                import mini.lazy
+
+                assert mini.lazy
+
+
+            def test_z_uses_it():
+                from mini.lazy import double
+
+                assert double(3) == 6
             """
         ),
         encoding="utf-8",
@@ -164,7 +193,7 @@ def project(tmp_path: Path) -> Path:
     (root / "tests" / "test_calc.py").write_text(
         textwrap.dedent(
             """\
-            from mini.calc import add, countdown, is_big
+            from mini.calc import add, countdown, is_big, over_limit
 
 
             def test_add():
@@ -177,6 +206,10 @@ def project(tmp_path: Path) -> Path:
 
             def test_is_big_weakly():
                 assert is_big(50)
+
+
+            def test_over_limit():
+                assert over_limit(11) and not over_limit(10)
             """
         ),
         encoding="utf-8",
@@ -198,7 +231,7 @@ def test_a_run_reports_killed_surviving_unreached_and_hanging_mutants(
             "--package",
             str(project / "src" / "mini"),
             "--modules",
-            "calc",
+            "calc,lazy",
             "--jobs",
             "2",
             # A run of these tests takes about 2 s; 20 s of slack leaves a wide margin on a busy
@@ -216,14 +249,21 @@ def test_a_run_reports_killed_surviving_unreached_and_hanging_mutants(
         timeout=240,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    outcomes = {
-        (m["line"], m["change"]): m["outcome"] for m in json.loads(out.read_text())["mutants"]
-    }
+    mutants = json.loads(out.read_text())["mutants"]
+    outcomes = {(m["line"], m["change"]): m["outcome"] for m in mutants if m["file"] == "calc.py"}
+    lazy = {(m["line"], m["change"]): m["outcome"] for m in mutants if m["file"] == "lazy.py"}
     assert outcomes[(2, "return a + b -> return None")] == "killed"
     assert outcomes[(2, "a + b -> (a - b)")] == "killed"
     assert outcomes[(7, "n -= 1 -> n += 1")] == "timeout"
     assert outcomes[(12, "x > 10 -> (x >= 10)")] == "survived"
     assert outcomes[(16, "x * 3 -> (x / 3)")] == "not reached"
+    # A module constant runs at import, before any test: the tests of the module still see it.
+    assert outcomes[(19, "10 -> (11)")] == "killed"
+    # A module body first run inside a test (a lazy import) is import-time all the same: a
+    # mutant there runs every test that reaches the module, not only the one that imported it.
+    assert lazy[(1, "2 -> (3)")] == "killed"
+    assert "error" not in outcomes.values()
+    outcomes.update(lazy)
     killed = sum(o in ("killed", "timeout") for o in outcomes.values())
     assert f"Mutation kill rate: {round(100 * killed / len(outcomes))}% " in result.stdout
     assert "calc.py:12  x > 10 -> (x >= 10)  [survived, 1]" in result.stdout

@@ -19,6 +19,7 @@ import signal
 import subprocess
 import sys
 import time
+import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,14 +27,23 @@ from typing import Any
 
 from .operators import Mutant
 
-# pytest's exit codes that mean a test saw the mutant (failed, or could not even start).
-KILLING_CODES = frozenset({1, 2, 3})
+# pytest's exit codes that mean a test saw the mutant: a test failed (1), or the run stopped
+# at an error, such as a test module that no longer imports (2). An internal error (3), a
+# usage error (4) or no test collected (5) is a fault of the run, not a kill.
+KILLING_CODES = frozenset({1, 2})
+CHILD_FAILED = 70  # the forked child could not run pytest at all
 # A mutant's run may take this many times its tests' traced duration, plus the slack.
 TIME_FACTOR = 4.0
 TIME_SLACK = 15.0  # seconds: start-up and collection
 # A mutation run lasts long enough for someone to edit the tree meanwhile: the suite's check
 # that the checkout is unchanged (tests/hygiene.py) would blame the mutant.
-GUARD_OFF = ("-o", "checkout_guard=false")
+# (A project without that option is told nothing of it.)
+GUARD_OFF = (
+    "-o",
+    "checkout_guard=false",
+    "-W",
+    "ignore:Unknown config option:pytest.PytestConfigWarning",
+)
 
 
 class MutateError(Exception):
@@ -168,7 +178,7 @@ def _no_shrinking() -> None:
 
 def _child(slot: Slot, root: Path, tests: list[str]) -> None:
     """In the forked child: run the selected tests against the mutated copy, then exit."""
-    code = 3
+    code = CHILD_FAILED
     try:
         os.setpgid(0, 0)
         os.chdir(slot.work)
@@ -195,6 +205,10 @@ def _child(slot: Slot, root: Path, tests: list[str]) -> None:
                     "no:randomly",
                     "-p",
                     "no:cacheprovider",
+                    # The libraries imported before the fork include pytest plugins, which
+                    # pytest can then no longer rewrite: say nothing of it.
+                    "-W",
+                    "ignore::pytest.PytestAssertRewriteWarning",
                     *GUARD_OFF,
                     f"--rootdir={root}",
                     "-c",
@@ -203,7 +217,11 @@ def _child(slot: Slot, root: Path, tests: list[str]) -> None:
                 ]
             )
         )
+    except BaseException:
+        traceback.print_exc()
     finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
         os._exit(code)
 
 

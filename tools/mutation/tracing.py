@@ -7,9 +7,11 @@ Loaded by ``tools/mutate.py`` for one run of the suite (``-p mutation.tracing``)
     {"tests": {nodeid: {"duration": seconds, "lines": {file: [line, ...]}}},
      "import": {file: [line, ...]}, "modules": [name, ...]}
 
-Lines run while no test is running (module bodies, at import) are under ``"import"``. Only
-frames of the target files are traced line by line, in every thread, so the run costs a
-little more than a plain one. Code run by a subprocess of a test is not seen.
+Lines of module and class bodies (run at import, whichever test first imports the module)
+and lines run while no test is running are under ``"import"``. Tracing starts when pytest
+loads this plugin, before the plugins and tests that import the package. Only frames of the
+target files are traced line by line, in every thread, so the run costs a little more than
+a plain one. Code run by a subprocess of a test is not seen.
 
 ``"modules"`` names the top-level modules the run imported from outside ``MUTATE_ROOT`` (the
 checkout): the mutation runner imports them once, before it forks a run per mutant.
@@ -17,6 +19,7 @@ checkout): the mutation runner imports them once, before it forks a run per muta
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import sys
@@ -38,7 +41,10 @@ _durations: dict[str, float] = {}
 
 def _local(frame: FrameType, event: str, arg: Any) -> Any:
     if event == "line":
-        _hits[_current[0]].setdefault(frame.f_code.co_filename, set()).add(frame.f_lineno)
+        code = frame.f_code
+        # A module or class body (not an optimised function frame) runs once, at import.
+        owner = _current[0] if code.co_flags & inspect.CO_OPTIMIZED else _IMPORT
+        _hits[owner].setdefault(code.co_filename, set()).add(frame.f_lineno)
     return _local
 
 
@@ -46,10 +52,10 @@ def _global(frame: FrameType, event: str, arg: Any) -> Any:
     return _local if frame.f_code.co_filename in _TARGETS else None
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    """Start tracing before any test module is imported."""
-    sys.settrace(_global)
-    threading.settrace(_global)
+# Start now: pytest loads ``-p`` plugins before the entry-point plugins (``neon_keys``'s
+# own among them) and long before the tests import anything.
+sys.settrace(_global)
+threading.settrace(_global)
 
 
 @pytest.hookimpl(hookwrapper=True)
