@@ -217,12 +217,9 @@ def project(tmp_path: Path) -> Path:
     return root
 
 
-def test_a_run_reports_killed_surviving_unreached_and_hanging_mutants(
-    project: Path, tmp_path: Path
-) -> None:
-    """Each outcome is reported, a hang counts as killed, and the kill rate line is printed."""
-    out = tmp_path / "results.json"
-    result = subprocess.run(
+def mutate(project: Path, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run tools/mutate.py on the small project."""
+    return subprocess.run(
         [
             sys.executable,
             str(TOOLS / "mutate.py"),
@@ -238,8 +235,7 @@ def test_a_run_reports_killed_surviving_unreached_and_hanging_mutants(
             # machine, while the hanging mutant still ends within the test's own time limit.
             "--slack",
             "20",
-            "--json",
-            str(out),
+            *args,
         ],
         capture_output=True,
         text=True,
@@ -248,6 +244,14 @@ def test_a_run_reports_killed_surviving_unreached_and_hanging_mutants(
         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(project / "src")},
         timeout=240,
     )
+
+
+def test_a_run_reports_killed_surviving_unreached_and_hanging_mutants(
+    project: Path, tmp_path: Path
+) -> None:
+    """Each outcome is reported, a hang counts as killed, and the kill rate line is printed."""
+    out = tmp_path / "results.json"
+    result = mutate(project, tmp_path, "--json", str(out))
     assert result.returncode == 0, result.stdout + result.stderr
     mutants = json.loads(out.read_text())["mutants"]
     outcomes = {(m["line"], m["change"]): m["outcome"] for m in mutants if m["file"] == "calc.py"}
@@ -267,3 +271,17 @@ def test_a_run_reports_killed_surviving_unreached_and_hanging_mutants(
     killed = sum(o in ("killed", "timeout") for o in outcomes.values())
     assert f"Mutation kill rate: {round(100 * killed / len(outcomes))}% " in result.stdout
     assert "calc.py:12  x > 10 -> (x >= 10)  [survived, 1]" in result.stdout
+
+
+def test_a_suite_that_fails_when_forked_stops_the_run(project: Path, tmp_path: Path) -> None:
+    """When the unmutated code fails as a mutant would be run, nothing is reported as killed."""
+    (project / "tests" / "test_fork_sensitive.py").write_text(
+        "import os\n\nfrom mini.calc import add\n\n\n"
+        "def test_only_outside_a_mutation_run():\n"
+        '    assert add(1, 1) == 2 and "slot" not in os.environ.get("PYTHONPATH", "")\n',
+        encoding="utf-8",
+    )
+    result = mutate(project, tmp_path)
+    assert result.returncode == 2
+    assert "the unmutated package fails its tests" in result.stderr
+    assert "Mutation kill rate" not in result.stdout

@@ -86,6 +86,8 @@ def report(results: list[Result], modules: list[str]) -> str:
             lines.append(
                 f"  {r.mutant.path}:{r.mutant.line}  {r.mutant.change}  [{r.outcome}, {r.tests}]"
             )
+            if r.detail:
+                lines.append(f"      {r.detail[:300]}")
     summary = describe(results)
     lines += [
         "",
@@ -163,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
                 "outcome": r.outcome,
                 "tests": r.tests,
                 "seconds": round(r.seconds, 2),
+                "detail": r.detail,
             }
             for r in results
         ]

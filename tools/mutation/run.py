@@ -35,6 +35,7 @@ CHILD_FAILED = 70  # the forked child could not run pytest at all
 # A mutant's run may take this many times its tests' traced duration, plus the slack.
 TIME_FACTOR = 4.0
 TIME_SLACK = 15.0  # seconds: start-up and collection
+CONTROL_SLACK = 600.0  # seconds: the control run holds every selected test
 # A mutation run lasts long enough for someone to edit the tree meanwhile: the suite's check
 # that the checkout is unchanged (tests/hygiene.py) would blame the mutant.
 # (A project without that option is told nothing of it.)
@@ -95,6 +96,7 @@ class Result:
     outcome: str  # "killed", "timeout", "survived", "not reached", "error"
     tests: int  # how many tests were selected
     seconds: float = 0.0
+    detail: str = ""  # for an error: the last lines the run printed
 
     @property
     def killed(self) -> bool:
@@ -144,7 +146,9 @@ def preload(modules: Iterable[str], package: str) -> None:
     """Import the suite's libraries once (never ``package``), so that each forked run starts
     warm."""
     for name in modules:
-        if name == package:
+        # Private modules (C accelerators such as _asyncio) are imported by their packages;
+        # imported on their own first, some leave their package half set up.
+        if name == package or name.startswith("_") or name == "__main__":
             continue
         with contextlib.suppress(Exception):
             importlib.import_module(name)
@@ -236,7 +240,11 @@ def run_mutants(
     progress: Callable[[Result], None],
     slack: float = TIME_SLACK,
 ) -> list[Result]:
-    """Run every mutant, ``jobs`` at a time; return the results in the mutants' order."""
+    """Run every mutant, ``jobs`` at a time; return the results in the mutants' order.
+
+    A control run comes first: the unmutated package, forked like a mutant, over every test
+    any mutant selects. It must pass, or no kill could be trusted.
+    """
     results: dict[int, Result] = {}
     queue: list[tuple[int, Mutant, list[str]]] = []
     for index, mutant in enumerate(mutants):
@@ -256,6 +264,12 @@ def run_mutants(
         )
         (work / f"slot{number}" / "run").mkdir()
         slots.append(Slot(folder, work / f"slot{number}" / "run"))
+    everything = sorted(
+        {test for _, _, tests in queue for test in tests},
+        key=lambda nodeid: (coverage.durations[nodeid], nodeid),
+    )
+    if queue:
+        _control(slots[0], queue[0][1], everything, coverage, root=root, package=package)
     running: dict[int, tuple[Slot, int]] = {}
     queue.reverse()
     try:
@@ -272,6 +286,28 @@ def run_mutants(
             _kill(slot)
             _restore(slot)
     return [results[index] for index in range(len(mutants))]
+
+
+def _control(
+    slot: Slot, mutant: Mutant, tests: list[str], coverage: Coverage, *, root: Path, package: Path
+) -> None:
+    """Run ``tests`` against the unmutated package as a mutant would be; fail if they fail."""
+    source = (package / mutant.path).read_text(encoding="utf-8")
+    unchanged = Mutant(mutant.path, 0, 0, "(none: control run)", source)
+    results: dict[int, Result] = {}
+    running: dict[int, tuple[Slot, int]] = {}
+    _start(slot, unchanged, tests, coverage, root=root, package=package, slack=CONTROL_SLACK)
+    running[slot.pid] = (slot, 0)
+    while running:
+        _reap(running, results, lambda result: None)
+        time.sleep(0.05)
+    if results[0].outcome != "survived":
+        log = (slot.work / "pytest.log").read_text(encoding="utf-8", errors="replace")
+        tail = "\n".join(log.strip().splitlines()[-20:])
+        raise MutateError(
+            f"the unmutated package fails its tests when run as a mutant is "
+            f"({results[0].outcome}); no result could be trusted:\n{tail}"
+        )
 
 
 def _start(
@@ -319,6 +355,9 @@ def _reap(
             _kill(slot)  # servers or subprocesses a test left behind
             outcome = "survived" if code == 0 else "killed" if code in KILLING_CODES else "error"
         assert slot.result is not None
+        if outcome == "error":
+            log = (slot.work / "pytest.log").read_text(encoding="utf-8", errors="replace")
+            slot.result.detail = " | ".join(log.strip().splitlines()[-3:])
         slot.result.outcome = outcome
         slot.result.seconds = now - slot.started
         results[index] = slot.result
