@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import neon_keys
 import pytest
 from fakes import FakeNeon
 
@@ -17,6 +18,13 @@ def _no_ambient_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests never pick up a developer's real key or host from the environment."""
     monkeypatch.delenv("NEON_API_KEY", raising=False)
     monkeypatch.delenv("NEON_API_HOST", raising=False)
+
+
+@pytest.fixture(autouse=True)
+def skipped_waits() -> Iterator[neon_keys.SkippedWaits]:
+    """The library's test mode is on for every test: no client sleeps; the waits are kept."""
+    with neon_keys.set_testing() as skipped:
+        yield skipped
 
 
 @pytest.fixture

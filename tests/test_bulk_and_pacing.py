@@ -13,6 +13,7 @@ from fakes import ORG_ID, FakeNeon, json_response, run
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from neon_keys import (
+    AsyncNeonKeys,
     Backoff,
     InvalidInputError,
     NeonKeys,
@@ -20,6 +21,8 @@ from neon_keys import (
     RateLimits,
     RevokeOutcome,
     RevokeStatus,
+    SkippedWaits,
+    set_testing,
 )
 from neon_keys._constants import PACING_ACCOUNT_BURST
 from neon_keys._pacing import Pace, Pacer, Plan, plan
@@ -86,8 +89,11 @@ async def test_async_revoke_many_bounds_concurrency(fake: FakeNeon) -> None:
         key_id = int(request.url.path.rsplit("/", 1)[1])
         return json_response({"id": key_id, "name": "k", "revoked": True})
 
-    client = fake.async_client()
-    client._http = httpx.AsyncClient(transport=httpx.MockTransport(slow_revoke))
+    client = AsyncNeonKeys(
+        api_key="napi_test",
+        base_url="https://console.neon.tech/api/v2",
+        http_client=httpx.AsyncClient(transport=httpx.MockTransport(slow_revoke)),
+    )
     outcomes = await client.personal_keys.revoke_many(range(1, 51), concurrency=4)
     assert [o.key_id for o in outcomes] == list(range(1, 51))
     assert all(o.status is RevokeStatus.REVOKED for o in outcomes)
@@ -329,7 +335,7 @@ def test_a_pause_never_lets_queued_work_exceed_a_limit() -> None:
 
 
 def test_a_retry_after_left_to_the_caller_holds_later_calls_no_longer_than_the_cap(
-    fake: FakeNeon,
+    fake: FakeNeon, skipped_waits: SkippedWaits
 ) -> None:
     """After a 429 asking for an hour, the client's next calls wait at most max_retry_after."""
     fake.route(
@@ -338,15 +344,7 @@ def test_a_retry_after_left_to_the_caller_holds_later_calls_no_longer_than_the_c
         json_response({"message": "slow"}, status=429, **{"Retry-After": "3600"}),
     )
     neon = fake.sync_client(backoff=Backoff(max_retry_after=5.0))
-    clock = FakeClock()
-    neon._pacer = Pacer(RateLimits(), clock)
-    waits: list[float] = []
-
-    def sleep(seconds: float) -> None:
-        waits.append(seconds)
-        clock.now += seconds
-
-    neon._sleep = sleep  # type: ignore[method-assign]
+    waits = skipped_waits.waits
     with pytest.raises(RateLimitError) as caught:
         neon.personal_keys.list()
     assert caught.value.retry_after == 3600 and waits == []
@@ -395,10 +393,11 @@ class Paced:
             base_url="http://127.0.0.1/api/v2",
             http_client=self.http,
             backoff=Backoff(jitter=False),
+            rate_limits=RateLimits(),
         )
-        self.pacer = Pacer(RateLimits(), clock=self.clock.monotonic)
-        self.neon._pacer = self.pacer
-        self.neon._sleep = self.clock.advance  # type: ignore[method-assign]
+        self.plan = plan(RateLimits())
+        # Every wait the client skips moves the emulator's clock on by as much.
+        self.testing = set_testing(on_wait=self.clock.advance)
 
     def personal_keys(self, count: int) -> list[int]:
         """Issue ``count`` personal keys to the admin (not through the API); their ids."""
@@ -416,6 +415,7 @@ class Paced:
         return sum(record.rate_limited for record in self.world.log)
 
     def close(self) -> None:
+        self.testing.restore()
         self.http.close()
 
 
@@ -440,7 +440,7 @@ def test_bulk_revoke_stays_under_neons_limits(paced: Callable[[ServerRateLimits]
     outcomes = setup.neon.personal_keys.revoke_many(ids)
     assert [o.status for o in outcomes] == [RevokeStatus.REVOKED] * 150
     assert setup.refused() == 0
-    paces = setup.pacer.plan
+    paces = setup.plan
     assert setup.clock.monotonic() == pytest.approx(
         setup.seconds_for(150, paces.account, paces.route), rel=0.01
     )
@@ -457,7 +457,7 @@ def test_a_minute_of_traffic_stays_under_700_per_minute(
     for number in range(800):
         calls[number % 4]()
     assert setup.refused() == 0 and len(setup.world.log) == 800
-    paces = setup.pacer.plan
+    paces = setup.plan
     assert setup.clock.monotonic() == pytest.approx(
         setup.seconds_for(800, paces.account, paces.route), rel=0.01
     )
@@ -472,7 +472,7 @@ def test_org_key_creation_stays_under_10_per_second(
     created = [keys.create(f"deploy-{number}") for number in range(40)]
     assert len({key.id for key in created}) == 40
     assert setup.refused() == 0
-    paces = setup.pacer.plan
+    paces = setup.plan
     assert setup.clock.monotonic() == pytest.approx(
         setup.seconds_for(40, paces.account, paces.org_create), rel=0.01
     )

@@ -122,11 +122,13 @@ def test_with_options_shares_pool_and_overrides() -> None:
     other = base.with_options(api_key="napi_other", max_retries=0, timeout=1.0)
     other.whoami()
     assert fake.requests[-1].headers["authorization"] == "Bearer napi_other"
-    assert other._http is base._http and other.max_retries == 0 and other.timeout == 1.0
+    assert other.max_retries == 0 and other.timeout == 1.0
     assert base.max_retries == 2 and base._api_key.reveal() == API_KEY
-    assert other.personal_keys._client is other
+    other.personal_keys.list()  # the copy's resources call with the copy's key
+    assert fake.requests[-1].headers["authorization"] == "Bearer napi_other"
     other.close()
     base.whoami()  # closing the copy left the shared pool open
+    assert len(fake.requests) == 3
 
 
 @pytest.mark.anyio
@@ -135,3 +137,36 @@ async def test_async_client_context_manager() -> None:
     async with AsyncNeonKeys(api_key="k") as neon:
         assert neon.base_url.endswith("/api/v2")
     assert neon._http.is_closed
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://console.neon.tech/api/v2?",
+        "https://console.neon.tech/api/v2#",
+        "https://console.neon.tech/api/v2?#",
+        "https://console.neon.tech/api/v2/#frag",
+        "https://console.neon.tech/api?x=1/v2",
+        "http://127.0.0.1:8080/api/v2?",
+    ],
+)
+def test_an_empty_query_or_fragment_is_refused(url: str) -> None:
+    """A '?' or '#' in base_url, even with nothing after it, is refused before any request."""
+    with pytest.raises(ConfigurationError, match="query or a fragment"):
+        NeonKeys(api_key="k", base_url=url)
+
+
+@pytest.mark.parametrize(
+    "url", ["https://console.neon.tech/api /v2", "https://console.neon.tech/api\n/v2"]
+)
+def test_spaces_or_control_characters_in_base_url_are_refused(url: str) -> None:
+    """Whitespace or control characters inside base_url are refused, never sent."""
+    with pytest.raises(ConfigurationError, match="spaces or control"):
+        NeonKeys(api_key="k", base_url=url)
+
+
+@pytest.mark.parametrize("host", ["localhost.", "LOCALHOST.", "127.0.0.1.", "localhost.example"])
+def test_names_resolved_by_dns_are_not_loopback(host: str) -> None:
+    """localhost. (a fully qualified name, looked up in DNS) is not loopback: plain http refused."""
+    with pytest.raises(InsecureTransportError):
+        NeonKeys(api_key="k", base_url=f"http://{host}:8080/api/v2")

@@ -98,6 +98,20 @@ def test_an_echoed_token_cut_by_the_excerpt_leaves_no_piece(
     assert not any(API_KEY[:n] in text for n in range(6, len(API_KEY) + 1))
 
 
+@pytest.mark.parametrize("offset", range(150, 200, 7))
+def test_a_bare_echoed_token_cut_by_the_excerpt_leaves_no_piece(
+    make_client: Any, fake: FakeNeon, offset: int
+) -> None:
+    """A token echoed without "Bearer" before it is masked too before the excerpt is cut."""
+    page = "<p>" + "y" * offset + f" you sent {API_KEY}, which we do not know</p>"
+    fake.route("GET", "/auth", httpx.Response(401, text=page))
+    with pytest.raises(AuthenticationError) as caught:
+        run(make_client().whoami())
+    text = str(caught.value)
+    assert not any(API_KEY[:n] in text for n in range(8, len(API_KEY) + 1))
+    assert "you sent" not in text or "you sent [r" in text
+
+
 def test_another_bearer_credential_in_an_error_page_is_masked(
     make_client: Any, fake: FakeNeon
 ) -> None:
@@ -140,14 +154,27 @@ def test_rate_limit_carries_retry_after(make_client: Any, fake: FakeNeon) -> Non
     assert caught.value.retry_after == 120.0
 
 
-def test_redirect_is_not_followed(client: Any, fake: FakeNeon) -> None:
-    """A redirect is reported, not followed (the token must not travel elsewhere)."""
-    fake.route("GET", "/api_keys", httpx.Response(302, headers={"location": "https://evil.test/"}))
+@pytest.mark.parametrize("status", [300, 301, 302, 303, 307, 308, 399])
+def test_redirect_is_not_followed(client: Any, fake: FakeNeon, status: int) -> None:
+    """Any 3xx is reported as a redirect not followed (the token must not travel elsewhere)."""
+    moved = httpx.Response(status, headers={"location": "https://evil.test/"})
+    fake.route("GET", "/api_keys", moved)
     with pytest.raises(APIError) as caught:
         run(client.personal_keys.list())
-    assert caught.value.status_code == 302
-    assert "redirect" in str(caught.value)
+    assert caught.value.status_code == status
+    assert caught.value.message.startswith("redirect not followed (")
     assert len(fake.requests) == 1
+
+
+@pytest.mark.parametrize("status", [299, 400])
+def test_statuses_around_the_redirects_are_not_redirects(
+    make_client: Any, fake: FakeNeon, status: int
+) -> None:
+    """Statuses just outside 3xx are not called redirects."""
+    fake.route("GET", "/auth", httpx.Response(status, content=b"{}"))
+    with pytest.raises(NeonError) as caught:
+        run(make_client(max_retries=0).whoami())
+    assert "redirect" not in str(caught.value)
 
 
 @pytest.mark.parametrize(
@@ -201,6 +228,12 @@ def _every_error() -> list[NeonError]:
     return errors
 
 
+def test_an_error_made_before_any_request_counts_no_attempt() -> None:
+    """attempts is 0 until the client sets it: nothing was sent."""
+    assert NeonError("no key").attempts == 0
+    assert ConfigurationError("no key").attempts == 0
+
+
 @pytest.mark.parametrize("error", _every_error(), ids=lambda e: type(e).__name__)
 def test_errors_survive_pickling(error: NeonError) -> None:
     """An error crosses a process boundary (a process pool) whole: class, message, fields."""
@@ -213,3 +246,48 @@ def test_errors_survive_pickling(error: NeonError) -> None:
         assert copy.candidates == error.candidates and str(copy.cause) == str(error.cause)
     else:
         assert vars(copy) == vars(error)
+
+
+@pytest.mark.parametrize(
+    ("failure", "timeout", "expected"),
+    [
+        (httpx.ReadTimeout, 30.0, "GET /auth: timed out after 30 s waiting for Neon to answer"),
+        (httpx.ReadTimeout, httpx.Timeout(5.0, read=2.5), "timed out after 2.5 s waiting for Neon"),
+        (httpx.ConnectTimeout, 4.0, "could not connect to console.neon.tech: timed out after 4 s"),
+        (httpx.WriteTimeout, 6.0, "timed out after 6 s sending the request"),
+        (httpx.PoolTimeout, 7.0, "timed out after 7 s waiting for a free connection in the pool"),
+        (httpx.ReadTimeout, None, "GET /auth: timed out waiting for Neon to answer"),
+    ],
+)
+def test_timeouts_say_what_was_waited_for_and_how_long(
+    make_client: Any,
+    fake: FakeNeon,
+    failure: type[httpx.TimeoutException],
+    timeout: Any,
+    expected: str,
+) -> None:
+    """A timeout names its phase and the request's own limit for it, in seconds."""
+
+    def slow(request: httpx.Request) -> httpx.Response:
+        raise failure("timed out", request=request)
+
+    fake.route("GET", "/auth", slow)
+    with pytest.raises(APITimeoutError) as caught:
+        run(make_client(timeout=timeout, max_retries=0).whoami())
+    assert expected in str(caught.value)
+
+
+def test_a_connect_and_a_read_timeout_read_differently(make_client: Any, fake: FakeNeon) -> None:
+    """A connect timeout never reached Neon; a read timeout waited for its answer: two messages."""
+    messages = []
+    for failure in (httpx.ConnectTimeout, httpx.ReadTimeout):
+
+        def slow(request: httpx.Request, failure: Any = failure) -> httpx.Response:
+            raise failure("timed out", request=request)
+
+        fake.route("GET", "/auth", slow)
+        with pytest.raises(APITimeoutError) as caught:
+            run(make_client(max_retries=0).whoami())
+        messages.append(str(caught.value))
+    assert "could not connect" in messages[0] and "waiting for Neon" not in messages[0]
+    assert "waiting for Neon to answer" in messages[1] and "connect" not in messages[1]

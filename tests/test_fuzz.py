@@ -6,12 +6,13 @@ import contextlib
 import datetime
 import ipaddress
 import json
+import zlib
 from collections.abc import Callable
 from typing import Any
 
 import httpx
 from fakes import API_KEY, BASE_URL, ORG_ID, PROJECT_ID
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from neon_keys import Backoff, NeonError, NeonKeys, Secret
 from neon_keys._models import APIKey
@@ -117,10 +118,102 @@ def test_any_bytes_give_a_result_or_neon_error(
         _check(operation(neon))
 
 
+header_values = st.one_of(
+    st.binary(max_size=40).map(lambda b: b.replace(b"\r", b"").replace(b"\n", b"")),
+    st.sampled_from(
+        [
+            b"",
+            b"0",
+            b"-1",
+            b"1e400",
+            b"nan",
+            b"inf",
+            b"999999999999999999999",
+            b"Mon, 01 Jan 0001 00:00:00 +0500",
+            b"Fri, 31 Dec 9999 23:59:59 -2359",
+            b"Mon, 01 Jan 99999 00:00:00 GMT",
+            b"gzip",
+            b"deflate",
+            b"br",
+            b"gzip, gzip",
+            b"identity",
+            b"application/json; charset=utf-16",
+            API_KEY.encode(),
+        ]
+    ),
+)
+header_names = st.sampled_from(
+    [
+        b"retry-after",
+        b"date",
+        b"x-neon-ret-request-id",
+        b"content-type",
+        b"content-encoding",
+        b"location",
+        b"x-other",
+    ]
+)
+nested = st.integers(min_value=1, max_value=50_000).map(lambda n: b"[" * n + b"]" * n)
+encoded_json = st.tuples(bodies.map(json.dumps).map(str.encode), st.sampled_from([15, 31, -15]))
+any_body = st.one_of(
+    st.binary(max_size=200),
+    bodies.map(json.dumps).map(str.encode),
+    nested,
+    encoded_json.map(lambda pair: zlib.compress(pair[0], wbits=pair[1])),
+    st.text(max_size=50).map(lambda t: json.dumps(t).encode("utf-16")),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    operation=st.sampled_from(OPERATIONS),
+    status=st.integers(min_value=100, max_value=999),
+    headers=st.lists(st.tuples(header_names, header_values), max_size=5),
+    reason=header_values,
+    body=any_body,
+)
+def test_any_status_headers_and_body_give_a_result_or_neon_error(
+    operation: Callable[[NeonKeys], Any],
+    status: int,
+    headers: list[tuple[bytes, bytes]],
+    reason: bytes,
+    body: bytes,
+) -> None:
+    """Any status, any header values (dates, waits, codings, request ids), any reason phrase
+    and any body, compressed or not, nested or not, end in a result or a NeonError."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            status,
+            headers=headers,
+            stream=httpx.ByteStream(body),
+            extensions={"reason_phrase": reason},
+        )
+
+    with NeonKeys(
+        api_key=API_KEY,
+        base_url=BASE_URL,
+        backoff=Backoff.immediate(),
+        max_retries=1,
+        rate_limits=None,
+        http_client=httpx.Client(transport=httpx.MockTransport(answer)),
+    ) as neon:
+        try:
+            result = operation(neon)
+        except NeonError as err:
+            assert API_KEY not in str(err) and API_KEY not in repr(vars(err))
+            return
+    assert 200 <= status < 300
+    _check(result)
+
+
 @settings(max_examples=100, deadline=None)
 @given(token=st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=8))
 def test_secret_round_trip_and_masking(token: str) -> None:
     """A Secret reveals exactly its token and never shows it in str, repr or format."""
+    masked = Secret("x")
+    # A token that is itself a piece of the masked form ("********") is not a leak.
+    assume(token not in f"{masked} {masked!r} {masked:>40}")
     secret = Secret(token)
     assert secret.reveal() == token
     assert token not in f"{secret} {secret!r} {secret:>40}"
@@ -319,5 +412,78 @@ def test_organizations_and_whoami_round_trip(
         }
         for o in orgs
     ]
-    auth = _through_client({"account_id": account, "auth_method": method}, lambda n: n.whoami())
+    answers = {
+        "/api/v2/auth": {"account_id": account, "auth_method": method},
+        "/api/v2/users/me/organizations": body,
+    }
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=answers[request.url.path])
+
+    with NeonKeys(
+        api_key=API_KEY,
+        base_url=BASE_URL,
+        http_client=httpx.Client(transport=httpx.MockTransport(answer)),
+    ) as neon:
+        auth = neon.whoami()
     assert auth_record(auth)["account_id"] == account and auth.auth_method == method
+    # An organization key learns its organization when Neon names exactly one.
+    named = method == "api_key_org" and len(orgs) == 1
+    assert (auth.organization is not None) is named
+    if named:
+        assert auth.organization is not None and auth.organization.id == orgs[0]["id"]
+
+
+_URL_ALPHABET = st.sampled_from(list("aAz09-._~:/?#[]@!$&'()*+,;=% \t\n\x00\u00e9\udcff"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    scheme=st.sampled_from(["https://", "http://", "ftp://", "", "HTTPS://"]),
+    host=st.sampled_from(
+        ["console.neon.tech", "127.0.0.1", "localhost", "localhost.", "[::1]", "10.0.0.1", ""]
+    ),
+    rest=st.text(_URL_ALPHABET, max_size=25),
+)
+def test_any_base_url_is_refused_or_keeps_every_path_intact(
+    scheme: str, host: str, rest: str
+) -> None:
+    """Any base_url gives a ConfigurationError, or a root to which every operation's path
+    appends as a path: no query, no fragment, and plain http to loopback only."""
+    from neon_keys._base_client import _resolve_base_url, is_loopback
+    from neon_keys._constants import ENDPOINTS
+    from neon_keys._exceptions import ConfigurationError
+
+    try:
+        base = _resolve_base_url(scheme + host + rest)
+    except ConfigurationError:
+        return
+    root = httpx.URL(base)
+    assert root.scheme in ("https", "http") and not root.query and not root.fragment
+    assert root.scheme == "https" or is_loopback(root.host)
+    for _, _, path in ENDPOINTS:
+        url = httpx.URL(base + path.format(org_id="org-1", key_id=7))
+        assert url.path == root.path.rstrip("/") + path.format(org_id="org-1", key_id=7)
+        assert not url.query and not url.fragment and url.host == root.host
+
+
+@settings(max_examples=500, deadline=None)
+@given(name=st.text(max_size=70) | st.text(st.characters(codec=None), max_size=8))
+def test_any_key_name_is_refused_or_sendable(name: str) -> None:
+    """Any string is refused with InvalidInputError, or is a name a request can carry and a
+    terminal shows on one line: 1 to 64 characters, not only whitespace, encodable as UTF-8,
+    no control character or line break."""
+    import unicodedata
+
+    from neon_keys import InvalidInputError
+    from neon_keys._validation import key_name
+
+    try:
+        checked = key_name(name)
+    except InvalidInputError as err:
+        assert err.field == "key name" and err.rule
+        return
+    assert checked == name and 1 <= len(name) <= 64 and not name.isspace()
+    name.encode("utf-8")
+    assert json.loads(json.dumps({"key_name": name}))["key_name"] == name
+    assert not any(unicodedata.category(c) in ("Cc", "Cs", "Zl", "Zp") for c in name)

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import json
 import logging
 import re
 import traceback
+import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -36,6 +38,7 @@ from neon_keys import (
     UnexpectedResponseError,
 )
 from neon_keys.testing import EmulatorServer, Fault, World
+from rawhttp import RawServer
 
 LOGGERS = ("", "neon_keys", "httpx", "httpcore", "uvicorn", "uvicorn.error")
 TOKEN = re.compile(r"napi_[a-z0-9]{12,}")
@@ -218,3 +221,142 @@ def test_no_secret_in_reprs_messages_or_tracebacks(server: EmulatorServer, flavo
     assert "httpx.ReadError" in chained and "httpx.RemoteProtocolError" in chained
     assert "httpx.ReadTimeout" in chained and "[redacted]" in chained
     assert "CreateOutcomeUnknownError" in chained
+
+
+# -- a server that echoes the token into every field and header it can ------------------------
+
+ECHOED = "napi_" + "e3c7o" * 12
+"""The caller's token, which the echoing server puts everywhere it can."""
+
+
+def _pieces(token: str, size: int = 12) -> set[str]:
+    """Every run of ``size`` characters of ``token``: what a cut token leaves behind."""
+    return {token[start : start + size] for start in range(len(token) - size + 1)}
+
+
+def _echo(status: str, body: bytes, **headers: str) -> bytes:
+    """An answer with the token in the reason phrase, a header of every kind, and ``body``."""
+    fields = {
+        "Content-Type": f"application/json; note={ECHOED}",
+        "Content-Length": str(len(body)),
+        "x-neon-ret-request-id": ECHOED,
+        "Date": ECHOED,
+        "Retry-After": ECHOED,
+        "Location": f"https://elsewhere.example/?token={ECHOED}",
+        "WWW-Authenticate": f"Bearer realm={ECHOED}",
+        "X-Echo": f"Authorization: Bearer {ECHOED}",
+        f"X-{ECHOED}": "1",
+        **headers,
+    }
+    code, _, reason = status.partition(" ")
+    return (
+        f"HTTP/1.1 {code} {reason} {ECHOED}".encode()
+        + b"".join(f"\r\n{name}: {value}".encode() for name, value in fields.items())
+        + b"\r\n\r\n"
+        + body
+    )
+
+
+_ERROR_BODY = json.dumps(
+    {"code": ECHOED, "message": f"bad token Bearer {ECHOED} ({ECHOED})", "request_id": ECHOED}
+).encode()
+_PAGE = (
+    "<html><body>" + "x" * 180 + f" Authorization: Bearer {ECHOED} {ECHOED}</body></html>"
+).encode()
+_SHAPES = json.dumps(
+    {"id": ECHOED, "key": ECHOED, "name": ECHOED, "created_at": ECHOED, "account_id": 5}
+).encode()
+_LISTING = json.dumps([{"id": 1, "name": ECHOED, "created_at": ECHOED, "created_by": ECHOED}])
+
+ECHO_ANSWERS: dict[str, bytes] = {
+    "401 json": _echo("401 Unauthorized", _ERROR_BODY),
+    "403 html cut": _echo("403 Forbidden", _PAGE, **{"Content-Type": "text/html"}),
+    "404 text": _echo("404 Not Found", (" " * 190 + ECHOED).encode()),
+    "429 json": _echo("429 Too Many Requests", _ERROR_BODY),
+    "500 json": _echo("500 Internal Server Error", _ERROR_BODY),
+    "502 html": _echo("502 Bad Gateway", _PAGE),
+    "302 redirect": _echo("302 Found", b""),
+    "200 shapes": _echo("200 OK", _SHAPES),
+    "200 listing": _echo("200 OK", _LISTING.encode()),
+    "200 coding": _echo("200 OK", b"{}", **{"Content-Encoding": ECHOED}),
+    "400 coding": _echo("400 Bad Request", b"{}", **{"Content-Encoding": f"gzip, {ECHOED}"}),
+    "200 malformed header": _echo("200 OK", b"{}", **{f"Bad {ECHOED}": "x"}).replace(
+        f"Bad {ECHOED}: x".encode(), f"Bad {ECHOED}".encode()
+    ),
+}
+"""Answers that put the token into every field of an answer the client reads."""
+
+ECHO_CALLS: dict[str, Callable[[Any], Any]] = {
+    "listApiKeys": lambda n: n.personal_keys.list(),
+    "createApiKey": lambda n: n.personal_keys.create("echo"),
+    "revokeApiKey": lambda n: n.personal_keys.revoke(7),
+    "listOrgApiKeys": lambda n: n.org("org-echo").keys.list(),
+    "createOrgApiKey": lambda n: n.org("org-echo").keys.create("echo", project_id="p-echo"),
+    "revokeOrgApiKey": lambda n: n.org("org-echo").keys.revoke(7),
+    "getAuthDetails": lambda n: n.whoami(),
+    "getCurrentUserOrganizations": lambda n: n.organizations(),
+}
+
+
+@pytest.mark.parametrize("flavour", ["sync", "async"])
+def test_a_server_echoing_the_token_everywhere_leaks_it_nowhere(
+    debug_logs: pytest.LogCaptureFixture, flavour: str
+) -> None:
+    """Whatever field or header a server (or proxy) echoes the token into, for every
+    operation, no error, traceback, log record (any logger, DEBUG) or warning shows it."""
+    current = {"answer": b""}
+    with RawServer(lambda request: [current["answer"]]) as server:
+        options: dict[str, Any] = {
+            "api_key": ECHOED,
+            "base_url": server.base_url,
+            "backoff": Backoff.immediate(),
+            "max_retries": 1,
+            "timeout": 5.0,
+        }
+        errors: list[BaseException] = []
+        outcomes: set[str] = set()
+
+        async def every_call(neon: Any) -> None:
+            for name, answer in ECHO_ANSWERS.items():
+                current["answer"] = answer
+                for operation, call in ECHO_CALLS.items():
+                    try:
+                        result = await _call(lambda c=call: c(neon))
+                    except NeonError as err:
+                        errors.append(err)
+                        outcomes.add(f"{name} {operation} {type(err).__name__}")
+                    else:
+                        outcomes.add(f"{name} {operation} {type(result).__name__}")
+
+        with warnings.catch_warnings(record=True) as warned:
+            warnings.simplefilter("always")
+            if flavour == "sync":
+                with NeonKeys(**options) as neon:
+                    asyncio.run(every_call(neon))
+            else:
+
+                async def main() -> None:
+                    async with AsyncNeonKeys(**options) as neon:
+                        await every_call(neon)
+
+                asyncio.run(main())
+    assert len(server.requests) >= len(ECHO_ANSWERS) * len(ECHO_CALLS)
+    # Every operation met every answer, and nothing but NeonErrors (or results) came out.
+    assert len(outcomes) == len(ECHO_ANSWERS) * len(ECHO_CALLS)
+    assert any("CreateOutcomeUnknownError" in o for o in outcomes)
+    assert any("UnexpectedResponseError" in o for o in outcomes)
+    assert any("APIConnectionError" in o for o in outcomes)
+
+    texts = [str(w.message) for w in warned]
+    for error in errors:
+        texts += [str(error), repr(error), repr(error.args), repr(vars(error))]
+        texts.append("".join(traceback.format_exception(error)))
+    records = debug_logs.records
+    assert {"neon_keys", "httpx"} <= {record.name for record in records}
+    assert any(record.name.startswith("httpcore") for record in records)
+    texts += [text for record in records for text in _record_texts(record)]
+    forbidden = _pieces(ECHOED) | {f"Bearer {ECHOED}"}
+    assert _leaks(texts, forbidden) == []
+    # The redaction did its work where the token was: it is not missing by luck.
+    joined = "".join(texts)
+    assert joined.count("[redacted]") > 100

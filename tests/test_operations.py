@@ -218,3 +218,122 @@ def test_key_objects_are_immutable(client: Any) -> None:
     key = run(client.personal_keys.list())[0]
     with pytest.raises(dataclasses.FrozenInstanceError):
         key.name = "other"
+
+
+ORG_AUTH = {"account_id": ORG_ID, "auth_method": "api_key_org"}
+
+
+def test_whoami_names_the_organization_of_an_org_key(client: Any, fake: FakeNeon) -> None:
+    """With an organization key, whoami also names the organization that owns it."""
+    from fakes import json_response
+
+    fake.route("GET", "/auth", json_response(ORG_AUTH))
+    details = run(client.whoami())
+    assert details.key_kind is KeyKind.ORG and details.account_id == ORG_ID
+    assert details.organization is not None
+    assert (details.organization.id, details.organization.name) == (ORG_ID, "Cool Breeze")
+    assert [r.url.path for r in fake.requests] == ["/api/v2/auth", "/api/v2/users/me/organizations"]
+
+
+@pytest.mark.parametrize("status", [403, 404])
+def test_whoami_works_without_the_organization_on_an_older_service(
+    client: Any, fake: FakeNeon, status: int
+) -> None:
+    """An older service refuses the organization call (403 or 404): whoami answers without it."""
+    from fakes import json_response
+
+    fake.route("GET", "/auth", json_response(ORG_AUTH))
+    fake.route("GET", "/users/me/organizations", json_response({"message": "no"}, status=status))
+    details = run(client.whoami())
+    assert details == AuthDetails(account_id=ORG_ID, auth_method="api_key_org")
+
+
+def test_whoami_of_a_personal_key_asks_once(client: Any, fake: FakeNeon) -> None:
+    """A personal key belongs to no organization: one request, organization None."""
+    details = run(client.whoami())
+    assert details.organization is None and len(fake.requests) == 1
+
+
+def test_whoami_reports_a_real_failure_of_the_organization_call(
+    client: Any, fake: FakeNeon
+) -> None:
+    """A 401 on the organization call is a failure of the key, not an older service: raised."""
+    from fakes import json_response
+    from neon_keys import AuthenticationError
+
+    fake.route("GET", "/auth", json_response(ORG_AUTH))
+    fake.route("GET", "/users/me/organizations", json_response({"message": "no"}, status=401))
+    with pytest.raises(AuthenticationError):
+        run(client.whoami())
+
+
+@pytest.mark.parametrize(
+    ("answered", "named"),
+    [
+        ([ORG_ID, "org-other-1"], ORG_ID),  # the one whose id is the key's account
+        (["org-only-1"], "org-only-1"),  # the only one answered
+        (["org-a-1", "org-b-1"], None),  # several, none the key's: not guessed
+        ([], None),
+    ],
+)
+def test_whoami_takes_the_organization_that_owns_the_key(
+    client: Any, fake: FakeNeon, answered: list[str], named: str | None
+) -> None:
+    """The owner is the organization whose id is the key's account, else the only one answered."""
+    from fakes import json_response
+
+    fake.route("GET", "/auth", json_response(ORG_AUTH))
+    orgs = [
+        {
+            "id": org_id,
+            "name": org_id.upper(),
+            "handle": org_id,
+            "plan": "scale",
+            "created_at": "2024-01-01T00:00:00Z",
+            "updated_at": "2024-01-01T00:00:00Z",
+            "managed_by": "console",
+        }
+        for org_id in answered
+    ]
+    fake.route("GET", "/users/me/organizations", json_response({"organizations": orgs}))
+    organization = run(client.whoami()).organization
+    assert (organization.id if organization else None) == named
+
+
+@pytest.mark.parametrize("flavour", ["sync", "async"])
+@pytest.mark.parametrize("scoped", [False, True], ids=["org-key", "project-key"])
+def test_whoami_names_the_organization_against_the_emulator(flavour: str, scoped: bool) -> None:
+    """Against the emulator, an org or project-scoped key's whoami names its organization."""
+    import asyncio
+
+    import httpx
+    from neon_keys.testing import AsyncEmulatorTransport, EmulatorTransport, World
+
+    world = World.seeded()
+    seed = world.seed
+    project = seed.project_id if scoped else None
+    token = world.issue_org_key(seed.org_id, "deploy", project_id=project)
+
+    def sync_client(api_key: str) -> NeonKeys:
+        transport = EmulatorTransport(world)
+        http = httpx.Client(transport=transport)
+        return NeonKeys(api_key=api_key, base_url=transport.base_url, http_client=http)
+
+    if flavour == "sync":
+        with sync_client(token) as neon:
+            details = neon.whoami()
+    else:
+
+        async def main() -> AuthDetails:
+            transport = AsyncEmulatorTransport(world)
+            async with (
+                httpx.AsyncClient(transport=transport) as http,
+                AsyncNeonKeys(api_key=token, base_url=transport.base_url, http_client=http) as neon,
+            ):
+                return await neon.whoami()
+
+        details = asyncio.run(main())
+    with sync_client(seed.admin_token) as admin:
+        (expected,) = [org for org in admin.organizations() if org.id == seed.org_id]
+    assert details.key_kind is KeyKind.ORG and details.account_id == seed.org_id
+    assert details.organization == expected and details.organization.name

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import email.utils
+import itertools
 import time
 from typing import Any
 
@@ -21,6 +22,7 @@ from neon_keys import (
     NeonKeys,
     RateLimitError,
     ServerError,
+    SkippedWaits,
     UnexpectedResponseError,
 )
 from neon_keys._retry import Verdict, judge, parse_retry_after
@@ -182,7 +184,7 @@ class TestCallRetries:
             run(make_client(max_retries=2).whoami())
         assert caught.value.attempts == 3
 
-    def test_retry_after_is_waited(self, fake: FakeNeon) -> None:
+    def test_retry_after_is_waited(self, fake: FakeNeon, skipped_waits: SkippedWaits) -> None:
         """The client waits what Retry-After asks before retrying."""
         fake.route(
             "GET",
@@ -191,14 +193,12 @@ class TestCallRetries:
             json_response([]),
         )
         neon = fake.sync_client(backoff=Backoff())
-        waits: list[float] = []
-        neon._sleep = waits.append  # type: ignore[method-assign]
         assert neon.personal_keys.list() == []
-        assert waits == [pytest.approx(4.0, abs=0.05)]
+        assert skipped_waits.waits == [pytest.approx(4.0, abs=0.05)]
 
     @pytest.mark.parametrize(("status", "form"), [(503, "date"), (423, "seconds"), (429, "date")])
     def test_retry_after_is_honoured_on_any_retried_status(
-        self, fake: FakeNeon, status: int, form: str
+        self, fake: FakeNeon, status: int, form: str, skipped_waits: SkippedWaits
     ) -> None:
         """Retry-After, in seconds or as an HTTP date, sets the wait after 429, 503 and 423."""
         value = "20" if form == "seconds" else email.utils.formatdate(time.time() + 20, usegmt=True)
@@ -209,21 +209,24 @@ class TestCallRetries:
             json_response({"id": 5, "name": "k", "revoked": True}),
         )
         neon = fake.sync_client(backoff=Backoff(), rate_limits=None)
-        waits: list[float] = []
-        neon._sleep = waits.append  # type: ignore[method-assign]
         assert neon.personal_keys.revoke(5).revoked
+        waits = skipped_waits.waits
         assert len(waits) == 1 and 18 <= waits[0] <= 20, waits
 
-    def test_retry_after_beyond_the_cap_ends_retries_of_503(self, fake: FakeNeon) -> None:
+    def test_retry_after_beyond_the_cap_ends_retries_of_503(
+        self, fake: FakeNeon, skipped_waits: SkippedWaits
+    ) -> None:
         """A 503 asking for a wait longer than the cap is raised at once, not retried early."""
         fake.route("GET", "/auth", json_response({}, status=503, **{"Retry-After": "600"}))
         neon = fake.sync_client(backoff=Backoff(), rate_limits=None)
-        neon._sleep = lambda s: pytest.fail("must not wait")  # type: ignore[method-assign]
         with pytest.raises(ServerError) as caught:
             neon.whoami()
         assert caught.value.attempts == 1 and len(fake.requests) == 1
+        assert skipped_waits.waits == []
 
-    def test_long_retry_after_is_left_to_the_caller(self, fake: FakeNeon) -> None:
+    def test_long_retry_after_is_left_to_the_caller(
+        self, fake: FakeNeon, skipped_waits: SkippedWaits
+    ) -> None:
         """A Retry-After beyond the cap raises at once with retry_after set."""
         fake.route(
             "GET",
@@ -231,27 +234,36 @@ class TestCallRetries:
             json_response({"message": "slow"}, status=429, **{"Retry-After": "3600"}),
         )
         neon = fake.sync_client(backoff=Backoff())
-        neon._sleep = lambda s: pytest.fail("must not wait")  # type: ignore[method-assign]
         with pytest.raises(RateLimitError) as caught:
             neon.personal_keys.list()
         assert caught.value.retry_after == 3600 and len(fake.requests) == 1
+        assert skipped_waits.waits == []
 
-    def test_immediate_backoff_never_waits_even_after_429(self, fake: FakeNeon) -> None:
-        """With Backoff.immediate() a 429 slows no later call: nothing ever sleeps."""
+    def test_immediate_backoff_never_waits_between_attempts(
+        self, fake: FakeNeon, skipped_waits: SkippedWaits
+    ) -> None:
+        """With Backoff.immediate() the retries come at once, Retry-After or not."""
         fake.route(
             "GET",
             "/api_keys",
-            json_response({"message": "slow"}, status=429, **{"Retry-After": "2"}),
+            json_response({"message": "slow"}, status=503, **{"Retry-After": "2"}),
         )
-        neon = fake.sync_client(backoff=Backoff.immediate())
-        neon._sleep = lambda s: pytest.fail(f"slept {s} s")  # type: ignore[method-assign]
-        with pytest.raises(RateLimitError):
+        neon = fake.sync_client(backoff=Backoff.immediate(), rate_limits=None)
+        with pytest.raises(ServerError) as caught:
             neon.personal_keys.list()
-        for _ in range(50):
-            neon.whoami()
-        assert len(fake.requests) == 53
+        assert caught.value.attempts == 3 and skipped_waits.waits == []
 
-    def test_429_slows_the_whole_client(self, fake: FakeNeon) -> None:
+    def test_immediate_backoff_still_paces(
+        self, fake: FakeNeon, skipped_waits: SkippedWaits
+    ) -> None:
+        """Backoff.immediate() turns backoff waits off, not pacing: bulk work is still paced."""
+        neon = fake.sync_client(backoff=Backoff.immediate())
+        for _ in range(5):
+            neon.whoami()
+        # One route paces at 39 a second after a lone call: four waits of 1/39 s.
+        assert skipped_waits.waits == [pytest.approx(1 / 39)] * 4
+
+    def test_429_slows_the_whole_client(self, fake: FakeNeon, skipped_waits: SkippedWaits) -> None:
         """After a 429 the client waits Retry-After and then paces its other calls."""
         fake.route(
             "GET",
@@ -260,25 +272,24 @@ class TestCallRetries:
             json_response([]),
         )
         neon = fake.sync_client(backoff=Backoff())
-        waits: list[float] = []
-        neon._sleep = waits.append  # type: ignore[method-assign]
+        waits = skipped_waits.waits
         assert neon.personal_keys.list() == []
         assert waits == [pytest.approx(2.0, abs=0.1)]
         for _ in range(5):
             neon.whoami()
         assert len(waits) >= 5 and all(w > 0 for w in waits[1:])
 
-    def test_backoff_waits_between_attempts(self, fake: FakeNeon) -> None:
+    def test_backoff_waits_between_attempts(
+        self, fake: FakeNeon, skipped_waits: SkippedWaits
+    ) -> None:
         """Without Retry-After the waits follow the backoff."""
         fake.route("GET", "/api_keys", _status(503))
         neon = fake.sync_client(
             backoff=Backoff(initial=1, maximum=10, jitter=False), rate_limits=None
         )
-        waits: list[float] = []
-        neon._sleep = waits.append  # type: ignore[method-assign]
         with pytest.raises(ServerError):
             neon.personal_keys.list()
-        assert waits == [1, 2]
+        assert skipped_waits.waits == [1, 2]
 
 
 class TestOrphans:
@@ -420,3 +431,283 @@ class TestOrphanWindowOnNeonsClock:
         candidates = error.candidates or ()
         assert len(candidates) == 1 and candidates[0].id != older.id
         assert str(older.id) not in str(error)
+
+
+class TestOrphanSearchSparesDeliveredKeys:
+    """A key this client (or a copy) created and returned is never blamed as an orphan."""
+
+    @staticmethod
+    def _neon(world: World) -> NeonKeys:
+        transport = EmulatorTransport(world)
+        return NeonKeys(
+            api_key=world.seed.admin_token,
+            base_url=transport.base_url,
+            http_client=httpx.Client(transport=transport),
+        )
+
+    @pytest.mark.parametrize("through_a_copy", [False, True])
+    def test_a_delivered_key_of_the_same_name_is_not_a_candidate(
+        self, through_a_copy: bool
+    ) -> None:
+        """Create "ci", wait 2 s, create "ci" again, answer lost: only the second is named."""
+        clock = FakeClock()
+        world = World.seeded(clock=clock)
+        neon = self._neon(world)
+        first = (neon.with_options(max_retries=1) if through_a_copy else neon).personal_keys
+        delivered = first.create("ci")
+        clock.advance(2)
+        world.faults.inject("createApiKey", Fault.lost_response())
+        with pytest.raises(CreateOutcomeUnknownError) as caught:
+            neon.personal_keys.create("ci")
+        candidates = caught.value.candidates or ()
+        assert len(candidates) == 1 and candidates[0].id != delivered.id
+        assert str(delivered.id) not in str(caught.value)
+
+    def test_another_clients_key_made_at_the_same_moment_stays_a_candidate(self) -> None:
+        """A key of that name made by someone else within the window cannot be told apart."""
+        clock = FakeClock()
+        world = World.seeded(clock=clock)
+        other = world.key_for_token(world.issue_personal_key(world.seed.admin_id, "ci"))
+        assert other is not None
+        clock.advance(1)
+        world.faults.inject("createApiKey", Fault.lost_response())
+        with pytest.raises(CreateOutcomeUnknownError) as caught:
+            self._neon(world).personal_keys.create("ci")
+        assert len(caught.value.candidates or ()) == 2
+        assert other.id in [key.id for key in caught.value.candidates or ()]
+
+    def test_a_key_made_three_seconds_before_is_not_blamed(self) -> None:
+        """A key of that name made 3 s before the create left is outside the 2 s slack."""
+        clock = FakeClock()
+        world = World.seeded(clock=clock)
+        other = world.key_for_token(world.issue_personal_key(world.seed.admin_id, "ci"))
+        assert other is not None
+        clock.advance(3)
+        world.faults.inject("createApiKey", Fault.lost_response())
+        with pytest.raises(CreateOutcomeUnknownError) as caught:
+            self._neon(world).personal_keys.create("ci")
+        assert [key.id for key in caught.value.candidates or ()] != [other.id]
+        assert len(caught.value.candidates or ()) == 1
+
+    def test_the_memory_of_delivered_keys_is_bounded(self) -> None:
+        """A client remembers its latest delivered keys only, so memory stays bounded."""
+        from neon_keys._operations import DeliveredKeys
+
+        delivered = DeliveredKeys(size=3)
+        for key_id in range(1, 6):
+            delivered.add(key_id)
+        assert len(delivered) == 3
+        assert [key_id in delivered for key_id in range(1, 6)] == [False, False, True, True, True]
+
+
+def test_the_search_starts_on_neons_clock_less_the_elapsed_time_and_slack() -> None:
+    """With Neon's Date: its time less the elapsed seconds less ORPHAN_SERVER_SLACK (2 s)."""
+    from neon_keys._operations import search_start
+
+    assert search_start(server_now=1_000.0, local_now=9_999.0, elapsed=10.0) == 988.0
+    assert search_start(server_now=1_000.0, local_now=0.0, elapsed=0.0) == 998.0
+
+
+def test_without_a_date_the_search_allows_for_clock_skew() -> None:
+    """Without a Date: the local time less the elapsed seconds less ORPHAN_CLOCK_SKEW (120 s)."""
+    from neon_keys._operations import search_start
+
+    assert search_start(server_now=None, local_now=10_000.0, elapsed=10.0) == 9_870.0
+    assert search_start(server_now=None, local_now=10_000.0, elapsed=0.0) == 9_880.0
+
+
+@pytest.mark.parametrize(("offset", "counted"), [(0.0, True), (-0.001, False), (5.0, True)])
+def test_a_key_counts_from_the_very_second_the_window_starts(offset: float, counted: bool) -> None:
+    """A key created at the window's start counts; a millisecond before, it does not."""
+    from neon_keys._models import PersonalKey
+    from neon_keys._operations import OrphanSearch, candidates_of, list_personal_keys
+
+    since = 1_700_000_000.0
+    key = PersonalKey(
+        id=1,
+        name="ci",
+        created_at=datetime.datetime.fromtimestamp(since + offset, tz=datetime.UTC),
+        created_by=None,
+    )
+    search = OrphanSearch(list_personal_keys(), "ci", "hint")
+    assert (candidates_of(search, [key], since) == [key]) is counted
+
+
+# -- boundaries a mutation study found untested -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("error", "sent", "verdict"),
+    [
+        (httpx.ConnectError, False, Verdict.RETRY),
+        (httpx.ConnectTimeout, False, Verdict.RETRY),
+        (httpx.PoolTimeout, False, Verdict.RETRY),  # waiting for a pooled connection sends nothing
+        (httpx.WriteError, None, Verdict.AMBIGUOUS),  # part of the request may have left
+        (httpx.WriteTimeout, None, Verdict.AMBIGUOUS),
+        (httpx.ReadError, True, Verdict.AMBIGUOUS),
+        (httpx.ReadTimeout, True, Verdict.AMBIGUOUS),
+        (httpx.RemoteProtocolError, True, Verdict.AMBIGUOUS),
+    ],
+)
+def test_what_each_transport_error_says_about_a_create(
+    error: type[httpx.RequestError], sent: bool | None, verdict: Verdict
+) -> None:
+    """Whether a request left, for each transport error, and whether a POST may be resent."""
+    from neon_keys._retry import request_was_sent
+
+    failure = error("failed", request=REQUEST)
+    assert request_was_sent(failure) is sent
+    assert judge("POST", failure) is verdict
+    assert judge("GET", failure) is Verdict.RETRY
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "delay"), [(60.0, 60.0), (59.999, 59.999), (60.001, None), (0.0, 0.0)]
+)
+def test_a_retry_after_equal_to_the_cap_is_still_waited(
+    retry_after: float, delay: float | None
+) -> None:
+    """max_retry_after is inclusive: exactly 60 s is waited, a millisecond more is not."""
+    assert Backoff(max_retry_after=60.0).delay(1, retry_after=retry_after) == delay
+
+
+def test_scale_multiplies_every_backoff_wait() -> None:
+    """Backoff.scale scales the exponential waits and Retry-After alike."""
+    backoff = Backoff(initial=1.0, jitter=False, scale=0.5)
+    assert [backoff.delay(1), backoff.delay(2), backoff.delay(1, retry_after=8.0)] == [0.5, 1, 4]
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "inf",
+        "Infinity",
+        "-inf",
+        "1e400",
+        "Sun, 06 Nov 1994 08:49:37",
+        "Sun, 06 Nov 1994 08:49:37 -0000",
+    ],
+)
+def test_a_retry_after_without_a_real_moment_is_ignored(header: str) -> None:
+    """Infinite seconds and HTTP dates without a time zone are not a wait: ignored."""
+    assert parse_retry_after(header, now=0.0) is None
+
+
+def test_a_retry_after_date_in_the_past_means_no_wait() -> None:
+    """An HTTP date already gone asks for no wait at all (never a negative one)."""
+    now = 1_700_000_000.0
+    assert parse_retry_after(email.utils.formatdate(now - 30, usegmt=True), now=now) == 0.0
+    header = email.utils.formatdate(time.time() + 100, usegmt=True)
+    assert 98 <= (parse_retry_after(header) or 0) <= 100
+
+
+def test_the_slowdown_after_429s_is_capped_at_an_eighth() -> None:
+    """However many 429s, the account pace slows to an eighth of its rate and no further."""
+    from neon_keys._pacing import MAX_SLOWDOWN, Pacer, RateLimits
+
+    now = [0.0]
+    pacer = Pacer(RateLimits(per_minute=60, burst_per_route=1e6), lambda: now[0])
+    base = 1 / pacer.plan.account.rate
+    for _ in range(30):
+        pacer.backoff(0.0)
+    sends = []
+    for number in range(10):
+        now[0] += pacer.reserve(f"operation-{number}")
+        sends.append(now[0])
+    gaps = {round(later - earlier, 9) for earlier, later in itertools.pairwise(sends[1:])}
+    assert gaps == {round(MAX_SLOWDOWN * base, 9)} and MAX_SLOWDOWN == 8.0
+
+
+def test_one_429_slows_by_half_and_each_success_recovers_two_percent() -> None:
+    """A 429 stretches the account interval 1.5 times; each success takes 2% of it back."""
+    from neon_keys._pacing import Pacer, RateLimits
+
+    now = [0.0]
+    pacer = Pacer(RateLimits(per_minute=60, burst_per_route=1e6), lambda: now[0])
+    base = 1 / pacer.plan.account.rate
+
+    def gap() -> float:
+        first = now[0] + pacer.reserve("a")
+        now[0] = first
+        second = now[0] + pacer.reserve("b")
+        now[0] = second + 100  # let the buckets drain before the next measurement
+        return second - first
+
+    for _ in range(8):  # use up the burst so that gaps show the interval
+        now[0] += pacer.reserve("warm")
+    pacer.backoff(0.0)
+    now[0] += pacer.reserve("c")
+    assert gap() == pytest.approx(1.5 * base)
+    pacer.recovered()
+    for _ in range(8):
+        now[0] += pacer.reserve("warm")
+    assert gap() == pytest.approx(1.5 * 0.98 * base)
+
+
+def test_a_date_without_a_time_zone_is_not_neons_clock(fake: FakeNeon) -> None:
+    """A listing whose Date has no zone is not trusted: the local clock (with skew) stands in."""
+    now = datetime.datetime.now(datetime.UTC)
+    made = (now - datetime.timedelta(seconds=60)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    listed = [
+        {
+            "id": 4242,
+            "name": "ci",
+            "created_at": made,
+            "created_by": {"id": "u", "name": "", "image": ""},
+            "last_used_at": None,
+            "last_used_from_addr": "",
+        }
+    ]
+    fake.route("POST", "/api_keys", _status(500))
+    # Read as UTC, this Date would put Neon's clock in 2099 and rule the key out.
+    fake.route("GET", "/api_keys", json_response(listed, Date="Thu, 01 Jan 2099 00:00:00"))
+    with pytest.raises(CreateOutcomeUnknownError) as caught:
+        fake.sync_client().personal_keys.create("ci")
+    assert [key.id for key in caught.value.candidates or ()] == [4242]
+
+
+def test_an_interrupted_search_never_waits_past_its_deadline(fake: FakeNeon) -> None:
+    """A listing answering 503 with a Retry-After beyond the deadline is not retried."""
+    from neon_keys import interrupted_create
+
+    def interrupt(request: httpx.Request) -> httpx.Response:
+        raise KeyboardInterrupt
+
+    fake.route("POST", "/api_keys", interrupt)
+    fake.route("GET", "/api_keys", json_response({}, status=503, **{"Retry-After": "10"}))
+    with pytest.raises(KeyboardInterrupt) as caught:
+        fake.sync_client(backoff=Backoff()).personal_keys.create("ci")
+    found = interrupted_create(caught.value)
+    assert found is not None and found.candidates is None and "503" in (found.failure or "")
+    assert [r.method for r in fake.requests] == ["POST", "GET"]
+
+
+@pytest.mark.parametrize(
+    ("timeout", "limits"),
+    [
+        (30.0, {"connect": 5.0, "read": 5.0, "write": 5.0, "pool": 5.0}),
+        (None, {"connect": 5.0, "read": 5.0, "write": 5.0, "pool": 5.0}),
+        (2.0, {"connect": 2.0, "read": 2.0, "write": 2.0, "pool": 2.0}),
+        (httpx.Timeout(1.0, read=60.0), {"connect": 1.0, "read": 5.0, "write": 1.0, "pool": 1.0}),
+    ],
+)
+def test_the_search_after_an_interruption_bounds_each_request(
+    fake: FakeNeon, timeout: Any, limits: dict[str, float]
+) -> None:
+    """No phase of the interrupted search's listing may outlast the search's 5 s deadline."""
+    seen: list[dict[str, float]] = []
+
+    def interrupt(request: httpx.Request) -> httpx.Response:
+        raise KeyboardInterrupt
+
+    def listing(request: httpx.Request) -> httpx.Response:
+        seen.append(request.extensions["timeout"])
+        return json_response([])
+
+    fake.route("POST", "/api_keys", interrupt)
+    fake.route("GET", "/api_keys", listing)
+    with pytest.raises(KeyboardInterrupt):
+        fake.sync_client(timeout=timeout).personal_keys.create("ci")
+    ((phases),) = seen
+    assert phases == pytest.approx(limits, abs=0.1)
+    assert all(value <= limits[name] for name, value in phases.items())

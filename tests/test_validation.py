@@ -78,3 +78,40 @@ async def test_every_scope_is_called_alike_and_refuses_a_project_for_personal_ke
     with pytest.raises(InvalidInputError, match="project"):
         await async_scope.create("ci", project_id="summer-haze-17190561")
     assert fake.requests == []
+
+
+@pytest.mark.parametrize(
+    ("name", "rule"),
+    [
+        (" ", "only whitespace"),
+        ("\t \n", "only whitespace"),
+        ("\u3000", "only whitespace"),
+        ("ci\nrelease", "control character or line break (U+000A)"),
+        ("ci\r", "U+000D"),
+        ("ci\x1b[31m", "U+001B"),
+        ("ci\x00", "U+0000"),
+        ("a\u2028b", "U+2028"),
+        ("\udcff", "lone surrogate (U+DCFF)"),
+        ("ok\ud800ok", "lone surrogate (U+D800)"),
+    ],
+)
+def test_unprintable_key_names_are_refused(
+    client: Any, fake: FakeNeon, name: str, rule: str
+) -> None:
+    """Whitespace-only names, control characters, line breaks and lone surrogates are refused."""
+    for create in (client.personal_keys.create, client.org(ORG_ID).keys.create):
+        with pytest.raises(InvalidInputError) as caught:
+            run(create(name))
+        assert caught.value.field == "key name" and rule in caught.value.rule
+    assert fake.requests == []
+
+
+@pytest.mark.parametrize(
+    "name", [" ci ", "déploiement", "ci 👨\u200d👩\u200d👧", "a\u00a0b", "日本"]
+)
+def test_printable_names_with_spaces_or_any_script_are_accepted(
+    client: Any, fake: FakeNeon, name: str
+) -> None:
+    """Names with inner or outer spaces, accents, emoji sequences or any script go through."""
+    run(client.personal_keys.create(name))
+    assert len(fake.requests) == 1

@@ -14,100 +14,82 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ._lazy import lazy_names
-from ._version import __version__
+from ._version import __version__ as __version__
 
+# The names of _HOMES, for type checkers: ``import X as X`` marks a re-export, which a
+# strict type checker needs to see, and keeps each module's names in one statement.
 if TYPE_CHECKING:
-    from ._bulk import RevokeOutcome, RevokeStatus
-    from ._client import AsyncNeonKeys, NeonKeys
+    from ._bulk import (  # noqa: I001
+        RevokeOutcome as RevokeOutcome,
+        RevokeStatus as RevokeStatus,
+    )
+    from ._client import (
+        AsyncNeonKeys as AsyncNeonKeys,
+        NeonKeys as NeonKeys,
+    )
     from ._exceptions import (
-        APIConnectionError,
-        APIError,
-        APITimeoutError,
-        AuthenticationError,
-        BadRequestError,
-        ConfigurationError,
-        ConflictError,
-        CreateOutcomeUnknownError,
-        InsecureTransportError,
-        InvalidInputError,
-        LockedError,
-        NeonError,
-        NotFoundError,
-        PermissionDeniedError,
-        RateLimitError,
-        ServerError,
-        UnexpectedResponseError,
+        APIConnectionError as APIConnectionError,
+        APIError as APIError,
+        APITimeoutError as APITimeoutError,
+        AuthenticationError as AuthenticationError,
+        BadRequestError as BadRequestError,
+        ConfigurationError as ConfigurationError,
+        ConflictError as ConflictError,
+        CreateOutcomeUnknownError as CreateOutcomeUnknownError,
+        InsecureTransportError as InsecureTransportError,
+        InvalidInputError as InvalidInputError,
+        LockedError as LockedError,
+        NeonError as NeonError,
+        NotFoundError as NotFoundError,
+        PermissionDeniedError as PermissionDeniedError,
+        RateLimitError as RateLimitError,
+        ServerError as ServerError,
+        UnexpectedResponseError as UnexpectedResponseError,
+    )
+    from ._interrupts import (
+        InterruptedCreate as InterruptedCreate,
+        interrupted_create as interrupted_create,
     )
     from ._models import (
-        APIKey,
-        AuthDetails,
-        Creator,
-        KeyKind,
-        Organization,
-        OrgKey,
-        PersonalKey,
-        ProjectKey,
+        APIKey as APIKey,
+        AuthDetails as AuthDetails,
+        Creator as Creator,
+        KeyKind as KeyKind,
+        Organization as Organization,
+        OrgKey as OrgKey,
+        PersonalKey as PersonalKey,
+        ProjectKey as ProjectKey,
     )
-    from ._pacing import RateLimits
+    from ._pacing import RateLimits as RateLimits
     from ._resources import (
-        AsyncOrg,
-        AsyncOrgKeys,
-        AsyncPersonalKeys,
-        Org,
-        OrgKeys,
-        PersonalKeys,
+        AsyncOrg as AsyncOrg,
+        AsyncOrgKeys as AsyncOrgKeys,
+        AsyncPersonalKeys as AsyncPersonalKeys,
+        Org as Org,
+        OrgKeys as OrgKeys,
+        PersonalKeys as PersonalKeys,
     )
-    from ._retry import Backoff
-    from ._scope import AsyncKeyScope, KeyScope
-    from ._secret import Secret
-
-__all__ = [
-    "APIConnectionError",
-    "APIError",
-    "APIKey",
-    "APITimeoutError",
-    "AsyncKeyScope",
-    "AsyncNeonKeys",
-    "AsyncOrg",
-    "AsyncOrgKeys",
-    "AsyncPersonalKeys",
-    "AuthDetails",
-    "AuthenticationError",
-    "Backoff",
-    "BadRequestError",
-    "ConfigurationError",
-    "ConflictError",
-    "CreateOutcomeUnknownError",
-    "Creator",
-    "InsecureTransportError",
-    "InvalidInputError",
-    "KeyKind",
-    "KeyScope",
-    "LockedError",
-    "NeonError",
-    "NeonKeys",
-    "NotFoundError",
-    "Org",
-    "OrgKey",
-    "OrgKeys",
-    "Organization",
-    "PermissionDeniedError",
-    "PersonalKey",
-    "PersonalKeys",
-    "ProjectKey",
-    "RateLimitError",
-    "RateLimits",
-    "RevokeOutcome",
-    "RevokeStatus",
-    "Secret",
-    "ServerError",
-    "UnexpectedResponseError",
-    "__version__",
-]
+    from ._retry import Backoff as Backoff
+    from ._scope import (
+        AsyncKeyScope as AsyncKeyScope,
+        KeyScope as KeyScope,
+    )
+    from ._secret import Secret as Secret
+    from ._test_mode import (
+        SkippedWaits as SkippedWaits,
+        is_testing as is_testing,
+        set_testing as set_testing,
+    )
 
 _HOMES = {
-    "._bulk": ("RevokeOutcome", "RevokeStatus"),
-    "._client": ("AsyncNeonKeys", "NeonKeys"),
+    "._bulk": (
+        "RevokeOutcome",
+        "RevokeStatus",
+    ),
+    "._client": (
+        "AsyncNeonKeys",
+        "NeonKeys",
+    ),
     "._exceptions": (
         "APIConnectionError",
         "APIError",
@@ -127,6 +109,10 @@ _HOMES = {
         "ServerError",
         "UnexpectedResponseError",
     ),
+    "._interrupts": (
+        "InterruptedCreate",
+        "interrupted_create",
+    ),
     "._models": (
         "APIKey",
         "AuthDetails",
@@ -137,6 +123,7 @@ _HOMES = {
         "PersonalKey",
         "ProjectKey",
     ),
+    "._pacing": ("RateLimits",),
     "._resources": (
         "AsyncOrg",
         "AsyncOrgKeys",
@@ -145,9 +132,19 @@ _HOMES = {
         "OrgKeys",
         "PersonalKeys",
     ),
-    "._pacing": ("RateLimits",),
     "._retry": ("Backoff",),
-    "._scope": ("AsyncKeyScope", "KeyScope"),
+    "._scope": (
+        "AsyncKeyScope",
+        "KeyScope",
+    ),
     "._secret": ("Secret",),
+    "._test_mode": (
+        "SkippedWaits",
+        "is_testing",
+        "set_testing",
+    ),
 }
+"""Each private module and the public names it defines: the one list of the exports."""
+
+__all__ = sorted([*(name for names in _HOMES.values() for name in names), "__version__"])  # noqa: PLE0605
 __getattr__, __dir__ = lazy_names(__name__, globals(), _HOMES)

@@ -4,10 +4,16 @@ The whole life of a call (attempts, waits, error mapping, the search for a key w
 may have happened) is one generator, ``BaseClient._flow``. It yields *steps*, a request to
 send or a wait, and receives the outcome of each send. ``NeonKeys`` and ``AsyncNeonKeys``
 only drive it, with blocking or awaiting I/O, so every decision is made in one place.
+
+A create keeps a ``Progress`` up to date, so that its driver knows, if something from
+outside interrupts it, whether its request left; ``_interrupted`` is then the flow of the
+bounded search for its key. Every wait goes through ``_wait``, which the test mode
+(``neon_keys.set_testing``) skips.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import email.utils
 import functools
 import ipaddress
@@ -17,6 +23,7 @@ import os
 import re
 import ssl
 import time
+import unicodedata
 import uuid
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
@@ -24,15 +31,15 @@ from typing import Any, NoReturn, TypeVar
 
 import httpx
 
+from . import _operations as ops
+from . import _test_mode
+from ._body import ACCEPT_ENCODING, body_problem, error_body
 from ._constants import (
     API_HOST_ENV,
     API_KEY_ENV,
     DEFAULT_BASE_URL,
-    DEFAULT_MAX_RETRIES,
-    DEFAULT_TIMEOUT,
     ERROR_EXCERPT_LENGTH,
-    ORPHAN_CLOCK_SKEW,
-    ORPHAN_SERVER_SLACK,
+    INTERRUPTED_SEARCH_SECONDS,
     REQUEST_ID_HEADER,
     RESPONSE_REQUEST_ID_HEADER,
 )
@@ -44,14 +51,18 @@ from ._exceptions import (
     CreateOutcomeUnknownError,
     InsecureTransportError,
     NeonError,
+    NotFoundError,
+    PermissionDeniedError,
     RateLimitError,
     UnexpectedResponseError,
     error_class_for,
 )
-from ._models import APIKey
-from ._operations import Operation, OrphanSearch, candidates_of
-from ._pacing import Pacer, RateLimits
-from ._parsing import _ShapeError, error_fields
+from ._interrupts import InterruptedCreate
+from ._models import APIKey, AuthDetails, KeyKind
+from ._operations import DeliveredKeys, Operation, OrphanSearch, candidates_of, search_start
+from ._pacing import NoPacing, Pacer, RateLimits
+from ._parsing import ShapeError, error_fields
+from ._redaction import protect_logs, redact, redact_chain
 from ._retry import Backoff, Verdict, judge, parse_retry_after, request_was_sent
 from ._secret import Secret
 from ._version import __version__
@@ -96,13 +107,54 @@ class NotGiven:
 
 NOT_GIVEN = NotGiven()
 
+FIXED_HEADERS = {
+    "Accept": "application/json",
+    "Accept-Encoding": ACCEPT_ENCODING,  # the codings _body inflates within bounds
+    "User-Agent": f"neon-api-keys/{__version__} python-httpx/{httpx.__version__}",
+}
+"""Headers of every request, besides the key and the request id."""
+
+
+@dataclass(frozen=True, slots=True)
+class Shared:
+    """What a client shares with its copies (``with_options``). Strictly private.
+
+    One pacer, because the copies call for one account at one pace; one memory of the
+    keys delivered, so that no copy blames a key another one returned.
+    """
+
+    pacer: Pacer | NoPacing
+    delivered: DeliveredKeys
+
+    @classmethod
+    def new(cls, rate_limits: RateLimits | None) -> Shared:
+        """A client's own: a pacer under ``rate_limits`` (None: no pacing), no key delivered."""
+        if rate_limits is not None and not isinstance(rate_limits, RateLimits):
+            raise ConfigurationError(
+                f"rate_limits must be a RateLimits or None, not {type(rate_limits).__name__}"
+            )
+        pacer = NoPacing() if rate_limits is None else Pacer(rate_limits)
+        return cls(pacer, DeliveredKeys())
+
+
+@dataclass(slots=True)
+class Progress:
+    """How far a call that creates a key got, for its driver if it is interrupted.
+
+    ``sent_at`` is the ``time.monotonic()`` at which the create request that may have
+    made the key was handed to the transport, or None while no such request has left
+    (before the first attempt, and after an attempt answered 429, 503 or 423, or whose
+    connection failed: Neon made nothing then).
+    """
+
+    search: OrphanSearch
+    sent_at: float | None = None
+
 
 class BaseClient:
     """Settings and decisions shared by ``NeonKeys`` and ``AsyncNeonKeys``. Strictly private."""
 
     _http: httpx.Client | httpx.AsyncClient
-    _owns_http: bool
-    _CACHED = ("personal_keys",)
 
     def __init__(
         self,
@@ -111,63 +163,56 @@ class BaseClient:
         base_url: str | None,
         timeout: Timeout,
         max_retries: int,
-        backoff: Backoff,
+        backoff: Backoff | None,
         rate_limits: RateLimits | None,
+        shared: Shared | None,
     ) -> None:
         self._api_key = _resolve_api_key(api_key)
+        protect_logs()
         self.base_url = _resolve_base_url(base_url)
         self.timeout = timeout
         self.max_retries = check_max_retries(max_retries)
-        self.backoff = backoff
-        self._pacer = Pacer(rate_limits) if rate_limits is not None else None
-        self._fixed_headers = {
-            "Accept": "application/json",
-            "User-Agent": f"neon-api-keys/{__version__} python-httpx/{httpx.__version__}",
-        }
+        if backoff is not None and not isinstance(backoff, Backoff):
+            raise ConfigurationError(f"backoff must be a Backoff, not {type(backoff).__name__}")
+        self.backoff = backoff or Backoff()
+        self._shared = shared if shared is not None else Shared.new(rate_limits)
+        # Filled in by the subclass once its connection pool exists.
+        self._headers: dict[str, str] = dict(FIXED_HEADERS)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r})"
 
-    def _clone(self, api_key: Any, timeout: Any, max_retries: Any, backoff: Any) -> Any:
-        """A copy with some settings changed, sharing this client's connection pool."""
-        clone = object.__new__(type(self))
-        clone.__dict__.update(
-            {name: value for name, value in self.__dict__.items() if name not in self._CACHED}
-        )
-        clone._owns_http = False
-        if not isinstance(api_key, NotGiven):
-            clone._api_key = _resolve_api_key(api_key)
-        if not isinstance(timeout, NotGiven):
-            clone.timeout = timeout
-        if not isinstance(max_retries, NotGiven):
-            clone.max_retries = check_max_retries(max_retries)
-        if not isinstance(backoff, NotGiven):
-            clone.backoff = backoff
-        return clone
+    def _copy_options(
+        self,
+        api_key: str | Secret | NotGiven,
+        timeout: Timeout | NotGiven,
+        max_retries: int | NotGiven,
+        backoff: Backoff | NotGiven,
+    ) -> dict[str, Any]:
+        """The constructor's arguments for a copy of this client with some settings changed.
+
+        The copy is built by the constructor, so every check runs again; it shares this
+        client's connection pool (without owning it), its pacer and its memory of keys.
+        """
+        return {
+            "api_key": self._api_key if isinstance(api_key, NotGiven) else api_key,
+            "base_url": self.base_url,
+            "timeout": self.timeout if isinstance(timeout, NotGiven) else timeout,
+            "max_retries": self.max_retries if isinstance(max_retries, NotGiven) else max_retries,
+            "backoff": self.backoff if isinstance(backoff, NotGiven) else backoff,
+            "_shared": self._shared,
+        }
 
     # -- one call ----------------------------------------------------------------------
 
-    def _own_pool_options(self, verify: Verify, timeout: Timeout) -> dict[str, Any]:
-        """The options of a connection pool this client makes for itself.
-
-        The fixed headers become the pool's defaults, which httpx merges once instead of
-        into every request. Redirects are never followed, so the token never travels to
-        another host. Proxy settings from the environment (``HTTP_PROXY`` ...) apply to
-        https only: plain http goes to loopback only, and a proxy would receive the token
-        in clear text.
-        """
-        headers, self._fixed_headers = self._fixed_headers, {}
-        return {
-            "verify": ssl_verify(verify),
-            "timeout": timeout,
-            "follow_redirects": False,
-            "headers": headers,
-            "trust_env": not self.base_url.startswith("http://"),
-        }
-
-    def _build_request(self, operation: Operation[Any], request_id: str) -> httpx.Request:
+    def _build_request(
+        self,
+        operation: Operation[Any],
+        request_id: str,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+    ) -> httpx.Request:
         headers = {
-            **self._fixed_headers,  # empty unless the pool came from the caller
+            **self._headers,  # empty when the pool sends them already
             # The token is kept in its Secret only, and put in each request's headers.
             "Authorization": f"Bearer {self._api_key.reveal()}",
             REQUEST_ID_HEADER: request_id,
@@ -177,38 +222,68 @@ class BaseClient:
             _url(self.base_url + operation.path),
             json=operation.json,
             headers=headers,
-            timeout=self.timeout,
+            timeout=self.timeout if isinstance(timeout, NotGiven) else timeout,
         )
 
-    def _flow(self, operation: Operation[T]) -> Flow[T]:
-        """Perform ``operation`` with retries; see the module docstring."""
+    def _whoami(self) -> Flow[AuthDetails]:
+        """``GET /auth``; for an organization or project-scoped key, also its organization.
+
+        Neon's newest description answers ``GET /users/me/organizations`` called with such
+        a key with the one organization that owns it. An older service refuses the call
+        (403) or does not know it (404): whoami then answers without the organization.
+        """
+        details = yield from self._flow(ops.get_auth_details())
+        if details.key_kind is not KeyKind.ORG:
+            return details
+        try:
+            organizations = yield from self._flow(ops.list_organizations())
+        except (PermissionDeniedError, NotFoundError):
+            return details
+        owner = ops.owning_organization(details, organizations)
+        return details if owner is None else dataclasses.replace(details, organization=owner)
+
+    def _flow(
+        self,
+        operation: Operation[T],
+        progress: Progress | None = None,
+        deadline: float | None = None,
+    ) -> Flow[T]:
+        """Perform ``operation`` with retries; see the module docstring.
+
+        ``progress`` is kept up to date for a create (see ``Progress``). With a
+        ``deadline`` (a ``time.monotonic()``), no request outlives it and no wait passes
+        it: the call fails with ``APITimeoutError`` instead.
+        """
         request_id = str(uuid.uuid4())
-        started = time.monotonic()
         attempt = 0
-        # Backoff.immediate() promises never to wait, so it does not pace either (a 429 would
-        # otherwise slow every later call of the client down in real time).
-        pacer = self._pacer if self.backoff.scale > 0 else None
+        pacer = self._shared.pacer
+        search = operation.orphan_search
+        sent_at = time.monotonic()
         while True:
             attempt += 1
-            if pacer is not None and (wait := pacer.reserve(operation.operation_id)) > 0:
-                yield Sleep(wait)
-            outcome = yield Send(self._build_request(operation, request_id))
+            if (wait := pacer.reserve(operation.operation_id)) > 0:
+                yield from self._wait(wait, operation, deadline)
+            request = self._build_request(operation, request_id, self._timeout_until(deadline))
+            sent_at = time.monotonic()
+            if progress is not None:
+                progress.sent_at = sent_at  # from here on the key may exist
+            outcome = yield Send(request)
             assert outcome is not None
             self._log_attempt(operation, attempt, request_id, outcome)
             if isinstance(outcome, httpx.Response) and outcome.is_success:
-                if pacer is not None:
-                    pacer.recovered()
+                pacer.recovered()
                 try:
-                    return self._parse_success(operation, outcome, attempt)
+                    result = self._parse_success(operation, outcome, attempt)
                 except UnexpectedResponseError as unreadable:
-                    if operation.orphan_search is None:
+                    if search is None:
                         raise
                     # Created, but the answer (its id, its only copy of the secret) is
                     # unreadable: as good as lost, so look for the key like any lost create.
-                    yield from self._create_outcome_unknown(
-                        operation.orphan_search, unreadable, started, attempt
-                    )
-            error = self._error_for(operation, outcome)
+                    yield from self._create_outcome_unknown(search, unreadable, sent_at, attempt)
+                if search is not None and isinstance(result, APIKey):
+                    self._shared.delivered.add(result.id)
+                return result
+            error = self._error_for(operation, outcome, request)
             error.attempts = attempt
             verdict = judge(operation.method, outcome)
             # Honoured whatever the status: Neon (or a proxy) may send it with 503 or 423 too.
@@ -218,78 +293,167 @@ class BaseClient:
                 else None
             )
             delay = self.backoff.delay(attempt, retry_after)
-            if pacer is not None and isinstance(error, RateLimitError):
+            paused = False
+            if isinstance(error, RateLimitError):
                 # Hold every call of this client, not only this one, until Neon allows more;
                 # a longer Retry-After than the client waits for is the caller's to honour.
                 cap = self.backoff.max_retry_after * self.backoff.scale
-                pacer.backoff(delay if delay is not None else cap)
-            if verdict is Verdict.RETRY and attempt <= self.max_retries and delay is not None:
-                if delay > 0 and (pacer is None or not isinstance(error, RateLimitError)):
-                    yield Sleep(delay)
+                paused = pacer.backoff(delay if delay is not None else cap)
+            if (
+                verdict is Verdict.RETRY
+                and attempt <= self.max_retries
+                and delay is not None
+                and (deadline is None or time.monotonic() + delay < deadline)
+            ):
+                if progress is not None:
+                    progress.sent_at = None  # Neon made nothing: the attempt may be repeated
+                if not paused and delay > 0:
+                    yield from self._wait(delay, operation, deadline)
                 continue
             cause = outcome if isinstance(outcome, httpx.RequestError) else None
-            if verdict is Verdict.AMBIGUOUS and operation.orphan_search is not None:
+            if verdict is Verdict.AMBIGUOUS and search is not None:
                 error.__cause__ = cause  # as "raise error from cause" would: kept in the chain
-                yield from self._create_outcome_unknown(
-                    operation.orphan_search, error, started, attempt
-                )
+                yield from self._create_outcome_unknown(search, error, sent_at, attempt)
             raise error from cause
 
+    def _wait(
+        self, seconds: float, operation: Operation[Any], deadline: float | None
+    ) -> Flow[None]:
+        """Wait ``seconds`` (unless the test mode skips it); never past ``deadline``."""
+        if seconds <= 0:
+            return
+        if deadline is not None and time.monotonic() + seconds >= deadline:
+            raise APITimeoutError(
+                f"{operation.method} {operation.path}: no time left to wait {seconds:.3g} s "
+                "before sending",
+                method=operation.method,
+                path=operation.path,
+                request_sent=False,
+            )
+        if not _test_mode.skip(seconds):
+            yield Sleep(seconds)
+
+    def _timeout_until(self, deadline: float | None) -> Timeout:
+        """The request timeout, shortened so that no phase outlives ``deadline``."""
+        if deadline is None:
+            return self.timeout
+        left = max(deadline - time.monotonic(), 0.001)
+        if self.timeout is None:
+            return left
+        if isinstance(self.timeout, httpx.Timeout):
+            phases = self.timeout.as_dict()
+            return httpx.Timeout(
+                **{
+                    phase: left if seconds is None else min(seconds, left)
+                    for phase, seconds in phases.items()
+                }
+            )
+        return min(float(self.timeout), left)
+
+    def _interrupted(self, progress: Progress) -> Flow[InterruptedCreate]:
+        """What a create interrupted from outside leaves: found by a listing, if it was sent.
+
+        The listing obeys a deadline of ``INTERRUPTED_SEARCH_SECONDS``; the drivers run it
+        shielded from the interruption (async) and skip it on a second one.
+        """
+        search = progress.search
+        if progress.sent_at is None:
+            return InterruptedCreate(search.key_name, (), search.revoke_hint, request_sent=False)
+        deadline = time.monotonic() + INTERRUPTED_SEARCH_SECONDS
+        try:
+            candidates = yield from self._find_orphans(search, progress.sent_at, deadline)
+        except NeonError as err:
+            failure = f"the keys could not be listed ({err})"
+            return InterruptedCreate(search.key_name, None, search.revoke_hint, failure=failure)
+        return InterruptedCreate(search.key_name, tuple(candidates), search.revoke_hint)
+
+    def _search_out_of_time(self, progress: Progress) -> InterruptedCreate:
+        """The result of an interrupted create whose search reached its deadline."""
+        search = progress.search
+        failure = f"the search ran out of time ({INTERRUPTED_SEARCH_SECONDS:g} s)"
+        return InterruptedCreate(search.key_name, None, search.revoke_hint, failure=failure)
+
+    def _search_skipped(self, progress: Progress, why: BaseException) -> InterruptedCreate:
+        """The result of an interrupted create whose search a second interruption ended."""
+        search = progress.search
+        failure = f"the search was skipped ({type(why).__name__})"
+        return InterruptedCreate(search.key_name, None, search.revoke_hint, failure=failure)
+
+    def _report_interruption(self, interruption: BaseException, found: InterruptedCreate) -> None:
+        """Log what an interrupted create left at WARNING; attach it to the interruption."""
+        text = self._redact(found.describe())
+        logger.warning("%s", text)
+        found.attach(interruption, text)
+
     def _create_outcome_unknown(
-        self, search: OrphanSearch, error: NeonError, started: float, attempt: int
+        self, search: OrphanSearch, error: NeonError, sent_at: float, attempt: int
     ) -> Flow[NoReturn]:
         """List the keys, then raise ``CreateOutcomeUnknownError`` naming any candidates."""
-        candidates = yield from self._find_orphans(search, started)
+        try:
+            candidates: list[APIKey] | None = yield from self._find_orphans(search, sent_at)
+        except NeonError as err:
+            logger.warning("could not list keys to look for an orphaned create: %s", err)
+            candidates = None
         unknown = CreateOutcomeUnknownError(search.key_name, candidates, error, search.revoke_hint)
         unknown.attempts = attempt
         raise unknown from error
 
-    def _find_orphans(self, search: OrphanSearch, started: float) -> Flow[list[APIKey] | None]:
-        """The keys of the searched name created since ``started`` (a ``time.monotonic()``).
+    def _find_orphans(
+        self, search: OrphanSearch, sent_at: float, deadline: float | None = None
+    ) -> Flow[list[APIKey]]:
+        """The keys of the searched name created since ``sent_at`` (a ``time.monotonic()``).
 
-        ``created_at`` is Neon's clock, so the attempt's start is put on Neon's clock too:
-        the listing's ``Date`` minus the time elapsed here since the attempt began, less a
-        little for the one-second resolution of both. Without a ``Date``, the local clock
-        stands in, with a wide allowance for the difference between the two.
+        ``created_at`` is Neon's clock, so the moment the create left is put on Neon's
+        clock too: the listing's ``Date`` less the time elapsed here since then (see
+        ``search_start``). A key this client, or a copy of it, created and returned is
+        never a candidate: its secret was delivered. Raises the listing's ``NeonError``.
         """
         answers: list[httpx.Response] = []
-        try:
-            keys = yield from _watching(self._flow(search.listing), answers)
-        except NeonError as err:
-            logger.warning("could not list keys to look for an orphaned create: %s", err)
-            return None
-        elapsed = time.monotonic() - started
-        server_now = _server_time(answers[-1]) if answers else None
-        if server_now is None:
-            since = time.time() - elapsed - ORPHAN_CLOCK_SKEW
-        else:
-            since = server_now - elapsed - ORPHAN_SERVER_SLACK
-        return candidates_of(search, keys, since)
+        keys = yield from _watching(self._flow(search.listing, deadline=deadline), answers)
+        since = search_start(
+            server_now=_server_time(answers[-1]) if answers else None,
+            local_now=time.time(),
+            elapsed=time.monotonic() - sent_at,
+        )
+        return candidates_of(search, keys, since, self._shared.delivered)
 
     def _parse_success(self, operation: Operation[T], response: httpx.Response, attempt: int) -> T:
-        try:
-            return operation.parse(json.loads(response.content))
-        except (ValueError, _ShapeError) as err:
-            text = str(err) if isinstance(err, _ShapeError) else f"body is not JSON ({err})"
-            error = UnexpectedResponseError(
-                self._redact(text),
-                method=operation.method,
-                path=operation.path,
-                status_code=response.status_code,
-                request_id=response.headers.get(RESPONSE_REQUEST_ID_HEADER),
-            )
-            error.attempts = attempt
-            raise error from None
+        problem = body_problem(response)
+        if problem is not None:
+            text = f"the body cannot be read: {problem}"
+        else:
+            try:
+                return operation.parse(json.loads(response.content))
+            except ShapeError as err:
+                text = str(err)
+            except RecursionError:
+                text = "body is not JSON the client can read (nested too deeply)"
+            except ValueError as err:
+                text = f"body is not JSON ({err})"
+        error = UnexpectedResponseError(
+            self._redact(text),
+            method=operation.method,
+            path=operation.path,
+            status_code=response.status_code,
+            request_id=self._response_request_id(response),
+        )
+        error.attempts = attempt
+        raise error from None
 
     def _error_for(
-        self, operation: Operation[Any], outcome: httpx.Response | httpx.RequestError
+        self,
+        operation: Operation[Any],
+        outcome: httpx.Response | httpx.RequestError,
+        request: httpx.Request,
     ) -> NeonError:
         if isinstance(outcome, httpx.Response):
             return self._status_error(operation, outcome)
         kind = (
             APITimeoutError if isinstance(outcome, httpx.TimeoutException) else APIConnectionError
         )
-        detail = str(outcome) or type(outcome).__name__
+        # The transport error is chained to the one raised; it may quote what the server sent.
+        redact_chain(outcome, self._api_key.reveal())
+        detail = transport_failure(outcome, request)
         return kind(
             self._redact(
                 f"{operation.method} {operation.path}: {detail} ({type(outcome).__name__})"
@@ -301,20 +465,22 @@ class BaseClient:
 
     def _status_error(self, operation: Operation[Any], response: httpx.Response) -> APIError:
         code, message, request_id = "", "", None
+        body = error_body(response)
         try:
-            code, message, request_id = error_fields(json.loads(response.content))
-        except (ValueError, _ShapeError):
-            message = _excerpt(response, self._redact)
+            code, message, request_id = error_fields(json.loads(body))
+        except (ValueError, RecursionError, ShapeError):
+            message = _excerpt(response.reason_phrase, body, body_problem(response), self._redact)
         if not message:
             message = response.reason_phrase or "error"
         if 300 <= response.status_code < 400:
             message = f"redirect not followed ({message})"
-        request_id = request_id or response.headers.get(RESPONSE_REQUEST_ID_HEADER)
         cls = error_class_for(response.status_code)
         common: dict[str, Any] = {
             "status_code": response.status_code,
             "code": self._redact(code),
-            "request_id": request_id,
+            "request_id": (
+                self._redact(request_id) if request_id else self._response_request_id(response)
+            ),
             "method": operation.method,
             "path": operation.path,
         }
@@ -323,12 +489,14 @@ class BaseClient:
             return RateLimitError(self._redact(message), retry_after=retry_after, **common)
         return cls(self._redact(message), **common)
 
+    def _response_request_id(self, response: httpx.Response) -> str | None:
+        """Neon's id of the request, from the answer's header, redacted; None without one."""
+        request_id = response.headers.get(RESPONSE_REQUEST_ID_HEADER)
+        return self._redact(request_id) if request_id else None
+
     def _redact(self, text: str) -> str:
-        """``text`` without this client's API key, nor any credential after ``Bearer``."""
-        token = self._api_key.reveal()
-        if token:
-            text = text.replace(token, "[redacted]")
-        return _BEARER.sub("Bearer [redacted]", text)
+        """``text`` without this client's API key, any live secret, or any ``Bearer`` value."""
+        return redact(text, self._api_key.reveal())
 
     def _log_attempt(
         self,
@@ -387,10 +555,23 @@ def _resolve_api_key(api_key: str | Secret | None) -> Secret:
 
 def _resolve_base_url(base_url: str | None) -> str:
     raw = base_url if base_url is not None else os.environ.get(API_HOST_ENV) or DEFAULT_BASE_URL
+    if not isinstance(raw, str):
+        raise ConfigurationError(f"base_url must be a str, not {type(raw).__name__}")
     raw = raw.strip()
+    # The paths of the operations are appended to the base URL as text: anything after a
+    # "?" or "#", even an empty query or fragment, would swallow them (a DELETE of one key
+    # would reach the API root).
+    if "?" in raw or "#" in raw:
+        raise ConfigurationError(
+            f"base_url must not carry a query or a fragment ('?' or '#'), got {raw!r}"
+        )
+    if any(unicodedata.category(char)[0] in "CZ" for char in raw):
+        raise ConfigurationError(
+            f"base_url must not contain spaces or control characters, got {raw!r}"
+        )
     try:
         url = httpx.URL(raw)
-    except httpx.InvalidURL as err:
+    except (httpx.InvalidURL, ValueError) as err:
         raise ConfigurationError(f"invalid base_url {raw!r}: {err}") from None
     if url.scheme not in ("https", "http") or not url.host:
         raise ConfigurationError(
@@ -414,13 +595,68 @@ def _url(text: str) -> httpx.URL:
 
 
 def is_loopback(host: str) -> bool:
-    """True for ``localhost`` and loopback IP addresses (127.0.0.0/8, ::1)."""
-    if host.lower() in ("localhost", "localhost."):
+    """True for ``localhost`` and loopback IP addresses (127.0.0.0/8, ::1).
+
+    ``localhost.`` (with the root's dot) is not: a resolver looks a fully qualified name
+    up in DNS, not in the hosts file, so it may lead anywhere.
+    """
+    if host.lower() == "localhost":
         return True
     try:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def pool_options(verify: Verify, timeout: Timeout, base_url: str) -> dict[str, Any]:
+    """The options of a connection pool a client makes for itself.
+
+    ``FIXED_HEADERS`` become the pool's defaults, which httpx merges once instead of into
+    every request. Redirects are never followed, so the token never travels to another
+    host. Proxy settings from the environment (``HTTP_PROXY`` ...) apply to https only:
+    plain http goes to loopback only, and a proxy would receive the token in clear text.
+    """
+    return {
+        "verify": ssl_verify(verify),
+        "timeout": timeout,
+        "follow_redirects": False,
+        "headers": FIXED_HEADERS,
+        "trust_env": not base_url.startswith("http://"),
+    }
+
+
+def headers_missing_from(http: httpx.Client | httpx.AsyncClient) -> dict[str, str]:
+    """The ``FIXED_HEADERS`` that ``http`` does not send by itself, to add to each request."""
+    return {name: value for name, value in FIXED_HEADERS.items() if http.headers.get(name) != value}
+
+
+_TIMEOUT_PHASES = (
+    (httpx.ConnectTimeout, "connect"),
+    (httpx.ReadTimeout, "read"),
+    (httpx.WriteTimeout, "write"),
+    (httpx.PoolTimeout, "pool"),
+)
+
+
+def transport_failure(error: httpx.RequestError, request: httpx.Request) -> str:
+    """What went wrong with a request that got no answer, in words, with its time limit.
+
+    A read timeout and a connect timeout read differently: the first waited for Neon's
+    answer, the second never reached Neon. The seconds are the request's own limits.
+    """
+    limits: dict[str, float | None] = request.extensions.get("timeout") or {}
+    phase = next((name for kind, name in _TIMEOUT_PHASES if isinstance(error, kind)), None)
+    if phase is None:
+        return str(error) or type(error).__name__
+    seconds = limits.get(phase)
+    within = f" after {seconds:g} s" if isinstance(seconds, int | float) else ""
+    if phase == "connect":
+        return f"could not connect to {request.url.host}: timed out{within}"
+    if phase == "read":
+        return f"timed out{within} waiting for Neon to answer"
+    if phase == "write":
+        return f"timed out{within} sending the request"
+    return f"timed out{within} waiting for a free connection in the pool"
 
 
 def ssl_verify(verify: Verify) -> bool | ssl.SSLContext:
@@ -470,29 +706,17 @@ def _server_time(response: httpx.Response) -> float | None:
     return moment.timestamp() if moment.tzinfo is not None else None
 
 
-_BEARER = re.compile(r"\bBearer\s+[^\s\"'<>,;]+", re.IGNORECASE)
-
-
-def _excerpt(response: httpx.Response, redact: Callable[[str], str]) -> str:
+def _excerpt(reason: str, body: bytes, problem: str | None, redact: Callable[[str], str]) -> str:
     """A short, single-line excerpt of a non-JSON error body (an HTML page from a proxy).
 
     ``redact`` runs on the whole text before it is cut: a page that echoes the request's
     headers must not leave half a token at the cut, where no search for the whole one
     would find it.
     """
-    text = response.content[: ERROR_EXCERPT_LENGTH * 20].decode("utf-8", "replace")
-    text = redact(_SPACE.sub(" ", _TAGS.sub(" ", text)).strip())
+    reason = reason or "error"
+    text = redact(_SPACE.sub(" ", _TAGS.sub(" ", body.decode("utf-8", "replace"))).strip())
     if not text:
-        return f"{response.reason_phrase or 'error'} (empty body)"
+        return f"{reason} (body unreadable: {problem})" if problem else f"{reason} (empty body)"
     if len(text) > ERROR_EXCERPT_LENGTH:
         text = text[: ERROR_EXCERPT_LENGTH - 3] + "..."
-    return f"{response.reason_phrase or 'error'}: {text}"
-
-
-__all__ = [
-    "DEFAULT_MAX_RETRIES",
-    "DEFAULT_TIMEOUT",
-    "NOT_GIVEN",
-    "BaseClient",
-    "NotGiven",
-]
+    return f"{reason}: {text}"

@@ -1,4 +1,10 @@
-"""``NeonKeys`` and ``AsyncNeonKeys``: the clients. They only drive ``BaseClient._flow``."""
+"""``NeonKeys`` and ``AsyncNeonKeys``: the clients. They only drive ``BaseClient._flow``.
+
+Each performs an operation by sending the requests and sleeping the waits its flow asks
+for. When something from outside interrupts a create (Ctrl-C, a cancelled task), the
+driver runs the flow's bounded search for the key it may have made (shielded from a
+cancellation, skipped on a second interruption), reports it and re-raises.
+"""
 
 from __future__ import annotations
 
@@ -13,12 +19,22 @@ from . import _operations as ops
 from ._base_client import (
     NOT_GIVEN,
     BaseClient,
+    Flow,
     NotGiven,
+    Progress,
     Send,
+    Shared,
+    Step,
     Timeout,
     Verify,
+    headers_missing_from,
+    pool_options,
 )
-from ._constants import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
+from ._body import aread_body, read_body
+from ._constants import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, INTERRUPTED_SEARCH_SECONDS
+from ._exceptions import NeonError
+from ._interrupts import InterruptedCreate
+from ._lazy import FIRST_USE_IMPORTS
 from ._models import AuthDetails, Organization
 from ._operations import Operation
 from ._pacing import RateLimits
@@ -41,13 +57,14 @@ class NeonKeys(BaseClient):
             ``https://console.neon.tech/api/v2``. Plain ``http://`` only to loopback.
         timeout: seconds for each phase of a request (or an ``httpx.Timeout``; None: no limit).
         max_retries: retries after the first attempt, for failures Neon says are safe to retry.
-        backoff: waits between attempts (``Backoff.immediate()`` for tests).
+        backoff: waits between attempts (``Backoff.immediate()``: none).
         rate_limits: the limits this client paces itself by (Neon's documented ones by
             default; None turns pacing off).
         verify: TLS verification: True, a CA bundle path, an ``ssl.SSLContext``, or False.
         http_client: an ``httpx.Client`` to use instead of a new one (it is not closed here).
 
-    Use it as a context manager, or call ``close()``, to release the connection pool.
+    Use it as a context manager, or call ``close()``, to release the connection pool. One
+    client may be shared by many threads.
     """
 
     _http: httpx.Client
@@ -63,33 +80,44 @@ class NeonKeys(BaseClient):
         rate_limits: RateLimits | None = _NEON_LIMITS,
         verify: Verify = True,
         http_client: httpx.Client | None = None,
+        _shared: Shared | None = None,
     ) -> None:
         super().__init__(
             api_key,
             base_url=base_url,
             timeout=timeout,
             max_retries=max_retries,
-            backoff=backoff or Backoff(),
+            backoff=backoff,
             rate_limits=rate_limits,
+            shared=_shared,
         )
         self._owns_http = http_client is None
-        self._http = http_client or httpx.Client(**self._own_pool_options(verify, timeout))
+        self._http = http_client or httpx.Client(**pool_options(verify, timeout, self.base_url))
+        self._headers = headers_missing_from(self._http)
 
     @cached_property
     def personal_keys(self) -> PersonalKeys:
         """The caller's personal API keys."""
-        return PersonalKeys(self)
+        return PersonalKeys(self._execute)
 
     def org(self, org_id: str) -> Org:
         """An organization by id (checked against the API's id pattern, nothing is sent)."""
-        return Org(self, org_id)
+        return Org(self._execute, org_id)
 
     def whoami(self) -> AuthDetails:
-        """Which credential is calling: its kind and account (``GET /auth``)."""
-        return self._execute(ops.get_auth_details())
+        """Which credential is calling: its kind and account (``GET /auth``).
+
+        For an organization or project-scoped key, ``organization`` also names the
+        organization that owns it, when Neon says (see ``AuthDetails``).
+        """
+        return self._drive(self._whoami())
 
     def organizations(self) -> list[Organization]:
-        """The organizations the calling user belongs to (``GET /users/me/organizations``)."""
+        """The caller's organizations (``GET /users/me/organizations``).
+
+        With a personal key, the user's organizations; with an organization or
+        project-scoped key, Neon's newest service answers the one that owns the key.
+        """
         return self._execute(ops.list_organizations())
 
     def with_options(
@@ -100,9 +128,13 @@ class NeonKeys(BaseClient):
         max_retries: int | NotGiven = NOT_GIVEN,
         backoff: Backoff | NotGiven = NOT_GIVEN,
     ) -> NeonKeys:
-        """A client with some settings changed that shares this one's connection pool."""
-        clone: NeonKeys = self._clone(api_key, timeout, max_retries, backoff)
-        return clone
+        """A client with some settings changed that shares this one's connection pool.
+
+        It is built by the constructor (every setting is checked again) and shares the
+        pool (which it does not close), the pacing and the memory of delivered keys.
+        """
+        options = self._copy_options(api_key, timeout, max_retries, backoff)
+        return type(self)(http_client=self._http, **options)
 
     def close(self) -> None:
         """Close the connection pool (unless it came from ``http_client``)."""
@@ -121,24 +153,50 @@ class NeonKeys(BaseClient):
         self.close()
 
     def _execute(self, operation: Operation[T]) -> T:
-        flow = self._flow(operation)
-        reply: Any = None
-        while True:
-            try:
-                step = flow.send(reply)
-            except StopIteration as done:
-                return done.value  # type: ignore[no-any-return]
-            if isinstance(step, Send):
-                try:
-                    reply = self._http.send(step.request, follow_redirects=False)
-                except httpx.RequestError as err:
-                    reply = err
-            else:
-                self._sleep(step.seconds)
-                reply = None
+        """Perform ``operation``; see the module docstring for interruptions."""
+        if operation.orphan_search is None:
+            return self._drive(self._flow(operation))
+        progress = Progress(operation.orphan_search)
+        try:
+            return self._drive(self._flow(operation, progress))
+        except NeonError:
+            raise
+        except BaseException as interruption:
+            self._report_interruption(interruption, self._search_for(progress))
+            raise
 
-    def _sleep(self, seconds: float) -> None:
-        time.sleep(seconds)
+    def _search_for(self, progress: Progress) -> InterruptedCreate:
+        """The bounded search after an interrupted create; a second interruption skips it."""
+        try:
+            return self._drive(self._interrupted(progress))
+        except BaseException as second:  # Ctrl-C again: the user wants out
+            return self._search_skipped(progress, second)
+
+    def _drive(self, flow: Flow[T]) -> T:
+        reply: Any = None
+        try:
+            while True:
+                try:
+                    step = flow.send(reply)
+                except StopIteration as done:
+                    return done.value  # type: ignore[no-any-return]
+                reply = self._perform_step(step)
+        finally:
+            flow.close()
+
+    def _perform_step(self, step: Step) -> httpx.Response | httpx.RequestError | None:
+        if isinstance(step, Send):
+            try:
+                response = self._http.send(step.request, follow_redirects=False, stream=True)
+                try:
+                    read_body(response)  # within a bound on its decoded size
+                finally:
+                    response.close()
+            except httpx.RequestError as err:
+                return err
+            return response
+        time.sleep(step.seconds)
+        return None
 
 
 class AsyncNeonKeys(BaseClient):
@@ -161,33 +219,38 @@ class AsyncNeonKeys(BaseClient):
         rate_limits: RateLimits | None = _NEON_LIMITS,
         verify: Verify = True,
         http_client: httpx.AsyncClient | None = None,
+        _shared: Shared | None = None,
     ) -> None:
         super().__init__(
             api_key,
             base_url=base_url,
             timeout=timeout,
             max_retries=max_retries,
-            backoff=backoff or Backoff(),
+            backoff=backoff,
             rate_limits=rate_limits,
+            shared=_shared,
         )
         self._owns_http = http_client is None
-        self._http = http_client or httpx.AsyncClient(**self._own_pool_options(verify, timeout))
+        self._http = http_client or httpx.AsyncClient(
+            **pool_options(verify, timeout, self.base_url)
+        )
+        self._headers = headers_missing_from(self._http)
 
     @cached_property
     def personal_keys(self) -> AsyncPersonalKeys:
         """The caller's personal API keys."""
-        return AsyncPersonalKeys(self)
+        return AsyncPersonalKeys(self._execute)
 
     def org(self, org_id: str) -> AsyncOrg:
         """An organization by id (checked against the API's id pattern, nothing is sent)."""
-        return AsyncOrg(self, org_id)
+        return AsyncOrg(self._execute, org_id)
 
     async def whoami(self) -> AuthDetails:
-        """Which credential is calling: its kind and account (``GET /auth``)."""
-        return await self._execute(ops.get_auth_details())
+        """Which credential is calling; see ``NeonKeys.whoami``."""
+        return await self._drive(self._whoami())
 
     async def organizations(self) -> list[Organization]:
-        """The organizations the calling user belongs to (``GET /users/me/organizations``)."""
+        """The caller's organizations; see ``NeonKeys.organizations``."""
         return await self._execute(ops.list_organizations())
 
     def with_options(
@@ -198,9 +261,9 @@ class AsyncNeonKeys(BaseClient):
         max_retries: int | NotGiven = NOT_GIVEN,
         backoff: Backoff | NotGiven = NOT_GIVEN,
     ) -> AsyncNeonKeys:
-        """A client with some settings changed that shares this one's connection pool."""
-        clone: AsyncNeonKeys = self._clone(api_key, timeout, max_retries, backoff)
-        return clone
+        """A client with some settings changed; see ``NeonKeys.with_options``."""
+        options = self._copy_options(api_key, timeout, max_retries, backoff)
+        return type(self)(http_client=self._http, **options)
 
     async def aclose(self) -> None:
         """Close the connection pool (unless it came from ``http_client``)."""
@@ -219,23 +282,65 @@ class AsyncNeonKeys(BaseClient):
         await self.aclose()
 
     async def _execute(self, operation: Operation[T]) -> T:
-        flow = self._flow(operation)
-        reply: Any = None
-        while True:
+        """Perform ``operation``; see the module docstring for interruptions."""
+        if operation.orphan_search is None:
+            return await self._drive(self._flow(operation))
+        progress = Progress(operation.orphan_search)
+        try:
+            return await self._drive(self._flow(operation, progress))
+        except NeonError:
+            raise
+        except BaseException as interruption:
+            self._report_interruption(interruption, await self._search_for(progress))
+            raise
+
+    async def _search_for(self, progress: Progress) -> InterruptedCreate:
+        """The bounded search after an interrupted create, shielded from the cancellation.
+
+        The cancellation that interrupted the create stays pending (trio, anyio) or was
+        delivered once (asyncio): the search runs in a shielded scope, for at most
+        ``INTERRUPTED_SEARCH_SECONDS``. A further interruption (a second Ctrl-C, another
+        ``Task.cancel()``) skips it.
+        """
+        with FIRST_USE_IMPORTS:
+            import anyio  # noqa: PLC0415  (an httpx dependency, needed only here)
+
+        with anyio.move_on_after(INTERRUPTED_SEARCH_SECONDS, shield=True) as scope:
             try:
-                step = flow.send(reply)
-            except StopIteration as done:
-                return done.value  # type: ignore[no-any-return]
-            if isinstance(step, Send):
+                return await self._drive(self._interrupted(progress))
+            except anyio.get_cancelled_exc_class() as cancelled:
+                if scope.cancel_called:
+                    raise  # the search's own deadline: the scope absorbs it
+                return self._search_skipped(progress, cancelled)
+            except BaseException as second:  # interrupted again: get out
+                return self._search_skipped(progress, second)
+        return self._search_out_of_time(progress)
+
+    async def _drive(self, flow: Flow[T]) -> T:
+        reply: Any = None
+        try:
+            while True:
                 try:
-                    reply = await self._http.send(step.request, follow_redirects=False)
-                except httpx.RequestError as err:
-                    reply = err
-            else:
-                await self._sleep(step.seconds)
-                reply = None
+                    step = flow.send(reply)
+                except StopIteration as done:
+                    return done.value  # type: ignore[no-any-return]
+                reply = await self._perform_step(step)
+        finally:
+            flow.close()
 
-    async def _sleep(self, seconds: float) -> None:
-        import anyio  # noqa: PLC0415  (httpx depends on it; imported only when a wait happens)
+    async def _perform_step(self, step: Step) -> httpx.Response | httpx.RequestError | None:
+        if isinstance(step, Send):
+            try:
+                response = await self._http.send(step.request, follow_redirects=False, stream=True)
+                try:
+                    await aread_body(response)  # within a bound on its decoded size
+                finally:
+                    await response.aclose()
+            except httpx.RequestError as err:
+                return err
+            return response
+        with FIRST_USE_IMPORTS:
+            import anyio  # noqa: PLC0415  (httpx depends on it; imported when a wait happens)
 
-        await anyio.sleep(seconds)
+        await anyio.sleep(step.seconds)
+        return None

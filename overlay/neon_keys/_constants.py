@@ -11,6 +11,12 @@ API_KEY_ENV = "NEON_API_KEY"
 API_HOST_ENV = "NEON_API_HOST"
 """Environment variable read when no ``base_url`` is passed."""
 
+ORG_ID_ENV = "NEON_ORG_ID"
+"""Environment variable naming an organization (``neon-keys sandbox`` sets it)."""
+
+PROJECT_ID_ENV = "NEON_PROJECT_ID"
+"""Environment variable naming a project (``neon-keys sandbox`` sets it)."""
+
 DEFAULT_TIMEOUT = 30.0
 """Seconds allowed for each phase of a request (connect, write, read, pool)."""
 
@@ -41,13 +47,32 @@ RESPONSE_REQUEST_ID_HEADER = "x-neon-ret-request-id"
 ERROR_EXCERPT_LENGTH = 200
 """Characters of a non-JSON error body kept in the error message."""
 
-ORPHAN_CLOCK_SKEW = 120.0
-"""Seconds of difference allowed between this machine's clock and Neon's when looking for
-keys created since an attempt began, if Neon's answer carries no ``Date`` to go by."""
+ORPHAN_SERVER_SLACK = 2.0
+"""Seconds the orphan search reaches back before a create left, on Neon's clock.
 
-ORPHAN_SERVER_SLACK = 5.0
-"""Seconds allowed before an attempt's start on Neon's clock (``Date`` and ``created_at``
-both have a resolution of one second) when looking for the keys it may have created."""
+The moment the create left is put on Neon's clock as the listing's ``Date`` less the time
+elapsed here since then (an overestimate: it includes the listing's own round trip, so
+the moment comes out early, never late). Two whole seconds cover what remains: one for
+``created_at``, written to the second and so up to a second before the key was made, and
+one for the separate Neon machines stamping ``Date`` and ``created_at``, whose clocks
+NTP keeps within milliseconds of each other. A key made by the lost create is never left
+out; a key of the same name made more than two seconds before it is never blamed."""
+
+ORPHAN_CLOCK_SKEW = 120.0
+"""Seconds the orphan search reaches back before a create left when Neon's answer has no
+``Date``: the local clock stands in for Neon's, and two minutes cover a machine whose
+clock is not kept by NTP (a container or a laptop after sleep drifts by tens of seconds).
+Neon and the proxies before it send ``Date`` with every answer, so this is a fallback."""
+
+DELIVERED_KEYS_REMEMBERED = 1024
+"""How many of the keys it created and returned a client remembers, so that the orphan
+search never names one: far more than the creations that fit in the search's few
+seconds under Neon's rate limits (40 a second)."""
+
+INTERRUPTED_SEARCH_SECONDS = 5.0
+"""Deadline, in seconds, of the search for a key whose create was interrupted (Ctrl-C, a
+cancelled task): long enough for one listing on a slow link, short enough for a user who
+is waiting to get out."""
 
 NEON_REQUESTS_PER_MINUTE = 700
 """Neon's documented limit of requests per minute for one account."""

@@ -18,13 +18,16 @@
         ├── RateLimitError            429
         └── ServerError               5xx
 
-Messages never contain the API key or a secret.
+Messages never contain the API key or a secret: every text that comes from an answer, or
+shows a value, is redacted (``_redaction``) before it is cut short.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
+
+from ._redaction import redact
 
 if TYPE_CHECKING:
     from ._models import APIKey
@@ -47,6 +50,7 @@ __all__ = [
     "RateLimitError",
     "ServerError",
     "UnexpectedResponseError",
+    "error_class_for",
 ]
 
 
@@ -246,5 +250,7 @@ def error_class_for(status_code: int) -> type[APIError]:
 
 
 def _short_repr(value: object) -> str:
-    text = repr(value)
+    # Redacted before it is cut: an API key passed by mistake (``neon.org(token)``) must not
+    # show, not even its first characters.
+    text = redact(repr(value))
     return text if len(text) <= 40 else text[:37] + "..."

@@ -8,8 +8,21 @@ the name is first looked up.
 from __future__ import annotations
 
 import importlib
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
+
+FIRST_USE_IMPORTS = threading.RLock()
+"""Held around every import the library makes on first use, on any thread.
+
+Python's import system takes one lock per module. Two threads importing, at once, a
+package whose ``__init__`` imports its own submodules (the generated models) and one of
+those submodules each hold a lock the other wants: one fails with a deadlock error, or
+both wait for ever. A client shared by threads from its first call makes such imports
+concurrently, so they all run under this one lock, one thread at a time. Once a module
+is loaded the import finds it in ``sys.modules``; holding the lock then costs well under
+a microsecond.
+"""
 
 
 def lazy_names(
@@ -28,7 +41,8 @@ def lazy_names(
         module = module_of.get(name)
         if module is None:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
-        value = getattr(importlib.import_module(module, package), name)
+        with FIRST_USE_IMPORTS:
+            value = getattr(importlib.import_module(module, package), name)
         namespace[name] = value
         return value
 

@@ -129,31 +129,12 @@ class ProjectKey(APIKey):
         return KeyKind.PROJECT
 
 
-@dataclass(frozen=True, slots=True)
-class AuthDetails:
-    """Who is calling: the answer of ``GET /auth``.
-
-    ``auth_method`` is Neon's word for the credential (``api_key_user``, ``api_key_org``,
-    ...); ``account_id`` is the user id for a personal key, the organization id for an
-    organization or project-scoped key.
-    """
-
-    account_id: str
-    auth_method: str
-    auth_data: str | None = None
-
-    @property
-    def key_kind(self) -> KeyKind | None:
-        """``PERSONAL`` or ``ORG`` for an API key (project-scoped keys say ``ORG``), or None."""
-        return _AUTH_METHOD_KINDS.get(self.auth_method)
-
-
 _AUTH_METHOD_KINDS = {"api_key_user": KeyKind.PERSONAL, "api_key_org": KeyKind.ORG}
 
 
 @dataclass(frozen=True, slots=True)
 class Organization:
-    """An organization the calling user belongs to.
+    """An organization: one the calling user belongs to, or the one that owns the calling key.
 
     ``allow_hipaa_projects`` and ``require_mfa`` (whether members must use multi-factor
     authentication) are None when Neon's answer leaves them out.
@@ -168,3 +149,26 @@ class Organization:
     managed_by: str
     allow_hipaa_projects: bool | None = None
     require_mfa: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuthDetails:
+    """Who is calling: the answer of ``GET /auth``.
+
+    ``auth_method`` is Neon's word for the credential (``api_key_user``, ``api_key_org``,
+    ...); ``account_id`` is the user id for a personal key, the organization id for an
+    organization or project-scoped key. ``organization`` is the organization that owns
+    an organization or project-scoped key, as Neon names it (its id and name among
+    others); None for a personal key, or when Neon does not say (a service older than
+    its 2026 API description answers that call 403).
+    """
+
+    account_id: str
+    auth_method: str
+    auth_data: str | None = None
+    organization: Organization | None = None
+
+    @property
+    def key_kind(self) -> KeyKind | None:
+        """``PERSONAL`` or ``ORG`` for an API key (project-scoped keys say ``ORG``), or None."""
+        return _AUTH_METHOD_KINDS.get(self.auth_method)

@@ -6,12 +6,15 @@ Building one validates its input, so bad input fails before anything is sent.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from . import _parsing, _validation
+from ._constants import DELIVERED_KEYS_REMEMBERED, ORPHAN_CLOCK_SKEW, ORPHAN_SERVER_SLACK
 from ._exceptions import InvalidInputError
+from ._lazy import FIRST_USE_IMPORTS
 from ._models import APIKey, AuthDetails, Organization, OrgKey, PersonalKey, ProjectKey
 
 T_co = TypeVar("T_co", covariant=True)
@@ -50,9 +53,10 @@ def list_personal_keys() -> Operation[list[PersonalKey]]:
 
 def create_personal_key(name: object, project_id: object = None) -> Operation[PersonalKey]:
     """``createApiKey``; ``project_id`` must be None (a personal key has no project)."""
-    from neon_api_keys_client.models.api_key_create_request import (  # noqa: PLC0415
-        ApiKeyCreateRequest,  # imported on first use, like every generated model
-    )
+    with FIRST_USE_IMPORTS:
+        from neon_api_keys_client.models.api_key_create_request import (  # noqa: PLC0415
+            ApiKeyCreateRequest,  # imported on first use, like every generated model
+        )
 
     key_name = _validation.key_name(name)
     if project_id is not None:
@@ -98,9 +102,10 @@ def create_org_key(
     org_id: str, name: object, project_id: object | None
 ) -> Operation[OrgKey | ProjectKey]:
     """``createOrgApiKey``; with ``project_id``, a project-scoped key."""
-    from neon_api_keys_client.models.org_api_key_create_request import (  # noqa: PLC0415
-        OrgApiKeyCreateRequest,  # imported on first use, like every generated model
-    )
+    with FIRST_USE_IMPORTS:
+        from neon_api_keys_client.models.org_api_key_create_request import (  # noqa: PLC0415
+            OrgApiKeyCreateRequest,  # imported on first use, like every generated model
+        )
 
     key_name = _validation.key_name(name)
     body = OrgApiKeyCreateRequest(key_name=key_name)
@@ -151,11 +156,79 @@ def list_organizations() -> Operation[list[Organization]]:
     )
 
 
-def candidates_of(search: OrphanSearch, keys: Sequence[APIKey], since: float) -> list[APIKey]:
-    """Keys named ``search.key_name`` created at or after ``since`` (a POSIX time)."""
+class DeliveredKeys:
+    """Ids of the keys a client created and returned, the most recent ones; thread-safe.
+
+    Their secrets were delivered, so the orphan search never names them. Only keys made
+    within the search's window could be mistaken for a lost one, so a bounded memory of
+    the latest ``DELIVERED_KEYS_REMEMBERED`` is plenty.
+    """
+
+    def __init__(self, size: int = DELIVERED_KEYS_REMEMBERED) -> None:
+        self.size = size
+        self._ids: dict[int, None] = {}  # insertion-ordered: the oldest id comes first
+        self._lock = threading.Lock()
+
+    def add(self, key_id: int) -> None:
+        """Remember ``key_id``, forgetting the oldest id beyond ``size``."""
+        with self._lock:
+            self._ids[key_id] = None
+            while len(self._ids) > self.size:
+                del self._ids[next(iter(self._ids))]
+
+    def __contains__(self, key_id: object) -> bool:
+        return key_id in self._ids
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+
+def search_start(*, server_now: float | None, local_now: float, elapsed: float) -> float:
+    """The POSIX time, on Neon's clock, from which a key counts as made by a lost create.
+
+    Args:
+        server_now: Neon's clock when it answered the listing (its ``Date``), or None.
+        local_now: this machine's clock (``time.time()``), standing in without a ``Date``.
+        elapsed: seconds since the create left, measured here.
+
+    The moment the create left is ``now - elapsed``, less ``ORPHAN_SERVER_SLACK`` on
+    Neon's clock or ``ORPHAN_CLOCK_SKEW`` on the local one (see both).
+    """
+    if server_now is None:
+        return local_now - elapsed - ORPHAN_CLOCK_SKEW
+    return server_now - elapsed - ORPHAN_SERVER_SLACK
+
+
+def candidates_of(
+    search: OrphanSearch,
+    keys: Sequence[APIKey],
+    since: float,
+    delivered: DeliveredKeys | None = None,
+) -> list[APIKey]:
+    """Keys named ``search.key_name`` created at or after ``since`` (a POSIX time).
+
+    A key without ``created_at`` counts (it cannot be ruled out); one in ``delivered``
+    does not (its secret reached the caller).
+    """
     return [
         key
         for key in keys
         if key.name == search.key_name
         and (key.created_at is None or key.created_at.timestamp() >= since)
+        and (delivered is None or key.id not in delivered)
     ]
+
+
+def owning_organization(
+    details: AuthDetails, organizations: Sequence[Organization]
+) -> Organization | None:
+    """The organization an organization or project-scoped key belongs to, from the answer
+    of ``getCurrentUserOrganizations`` called with that key; None if it does not say.
+
+    Neon answers the one organization that owns such a key; the one whose id is the
+    key's ``account_id`` is taken, else the only one answered.
+    """
+    for organization in organizations:
+        if organization.id == details.account_id:
+            return organization
+    return organizations[0] if len(organizations) == 1 else None

@@ -16,21 +16,27 @@ from __future__ import annotations
 
 import math
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from . import _test_mode
 from ._constants import (
     NEON_BURST_PER_ROUTE,
     NEON_ORG_CREATE_PER_SECOND,
     NEON_REQUESTS_PER_MINUTE,
+    ORG_KEY_CREATE_OPERATION,
     PACING_ACCOUNT_BURST,
 )
+from ._rate_limits import check_rate_limits
 
-ORG_CREATE_OPERATION = "createOrgApiKey"
-
-_MAX_SLOWDOWN = 8.0
+MAX_SLOWDOWN = 8.0
 """The slowest the account rate gets after repeated 429s: an eighth of its pace."""
+
+SLOWDOWN_PER_429 = 1.5
+"""How much each 429 slows the account rate (until ``MAX_SLOWDOWN``)."""
+
+RECOVERY_PER_SUCCESS = 0.98
+"""How much each successful request takes back of the slowdown (down to none)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,9 +54,7 @@ class RateLimits:
     org_create_per_second: float = NEON_ORG_CREATE_PER_SECOND
 
     def __post_init__(self) -> None:
-        for name in ("per_minute", "burst_per_route", "org_create_per_second"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"RateLimits.{name} must be positive")
+        check_rate_limits(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,56 +143,77 @@ class _Bucket:
         self.ready_at = max(self.ready_at, at) + self.interval
 
 
+class NoPacing:
+    """The pacer of a client made with ``rate_limits=None``: it never waits."""
+
+    def reserve(self, operation_id: str) -> float:
+        """No wait, ever."""
+        return 0.0
+
+    def backoff(self, pause: float) -> bool:
+        """Nothing to pause: False, the caller waits ``pause`` itself."""
+        return False
+
+    def recovered(self) -> None:
+        """Nothing to recover."""
+
+
 class Pacer:
     """Reserves send times under ``RateLimits``; shared by every call of one client.
 
-    ``clock`` returns monotonic seconds (``time.monotonic`` unless a test supplies one).
+    Neon limits each route, and each route is one operation, so a route's bucket is kept
+    per ``operationId``. ``clock`` returns monotonic seconds: by default the library's
+    pacing clock, which the test mode (``set_testing``) holds still.
     """
 
-    def __init__(self, limits: RateLimits, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, limits: RateLimits, clock: Callable[[], float] = _test_mode.monotonic
+    ) -> None:
         self.limits = limits
         self.plan = plan(limits)
         self._clock = clock
         self._lock = threading.Lock()
         self._account = _Bucket(self.plan.account)
-        self._routes: dict[str, _Bucket] = {}
+        self._operations: dict[str, _Bucket] = {}
         self._slowdown = 1.0
 
-    def _route(self, route: str) -> _Bucket:
-        bucket = self._routes.get(route)
+    def _bucket_of(self, operation_id: str) -> _Bucket:
+        bucket = self._operations.get(operation_id)
         if bucket is None:
-            org_create = route.endswith(ORG_CREATE_OPERATION)
+            org_create = operation_id == ORG_KEY_CREATE_OPERATION
             pace = self.plan.org_create if org_create else self.plan.route
-            bucket = self._routes[route] = _Bucket(pace)
+            bucket = self._operations[operation_id] = _Bucket(pace)
         return bucket
 
-    def reserve(self, route: str) -> float:
-        """Claim the next slot for ``route``; return the seconds to wait before sending."""
+    def reserve(self, operation_id: str) -> float:
+        """Claim the next slot for the operation; return the seconds to wait before sending."""
         with self._lock:
             now = self._clock()
-            buckets = (self._account, self._route(route))
+            buckets = (self._account, self._bucket_of(operation_id))
             send_at = max(bucket.earliest(now) for bucket in buckets)
             for bucket in buckets:
                 bucket.take(send_at)
             return send_at - now
 
-    def backoff(self, pause: float) -> None:
+    def backoff(self, pause: float) -> bool:
         """Neon answered 429: hold every request for ``pause`` seconds and slow down.
 
         Every bucket starts again empty when the pause ends (one request, then its pace),
-        and slots already reserved are kept: the pause only ever delays requests.
+        and slots already reserved are kept: the pause only ever delays requests. Returns
+        True: the next reservation waits out the pause, so the caller need not.
         """
         with self._lock:
             resume = self._clock() + max(0.0, pause)
-            self._slowdown = min(self._slowdown * 1.5, _MAX_SLOWDOWN)
+            self._slowdown = min(self._slowdown * SLOWDOWN_PER_429, MAX_SLOWDOWN)
             self._account.interval = self._account.base_interval * self._slowdown
-            for bucket in (self._account, *self._routes.values()):
+            for bucket in (self._account, *self._operations.values()):
                 bucket.ready_at = max(bucket.ready_at, resume + bucket.tolerance)
+        return True
 
     def recovered(self) -> None:
         """A request succeeded: let the account rate creep back towards its pace."""
         if self._slowdown == 1.0:
             return
         with self._lock:
-            self._slowdown = max(1.0, self._slowdown * 0.98)
+            self._slowdown = max(1.0, self._slowdown * RECOVERY_PER_SUCCESS)
             self._account.interval = self._account.base_interval * self._slowdown

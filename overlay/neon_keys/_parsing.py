@@ -1,20 +1,31 @@
-"""Turning Neon's JSON into result objects, through the generated models.
+"""Reading Neon's answers: one checked reader per answer, one unchecked construction per type.
 
-The generated models are built from ``openapi.yaml`` as relaxed by ``tools/relax_spec.py``
-(the one mechanism for the live service's deviations from its spec: see
-docs/spec-deviations.md). This module converts them into the public objects
-and normalises what the generated types leave loose: ``created_by`` is a bare user id in
-create and revoke responses but an object in listings, ``last_used_from_addr`` may be empty
-or hold several comma-joined addresses, and an absent optional field is ``UNSET``.
-Any body that still does not fit raises ``_ShapeError``; the caller turns it into an
-``UnexpectedResponseError`` that names the operation.
+Each reader takes the decoded JSON of one answer and checks it field by field against the
+facts of the answer's generated model (``neon_api_keys_client.models``, generated from
+``openapi.yaml`` as relaxed by ``tools/relax_spec.py``, the one mechanism for the live
+service's deviations: see docs/spec-deviations.md): every required field is present and
+every field read has the type the model declares. A failed check raises ``ShapeError``
+naming the field and the JSON type it held, never the value, which may echo a credential.
+The checked values then go into the frozen result object through ``construct``, which sets
+its slots without checking them again, as openai-python's ``construct`` trusts data that
+was validated already. ``tests/test_parsing.py`` reads each generated model's facts
+(which fields are required, of which type) and holds its reader to them.
 
-Listings are the one place where speed matters (an account may hold thousands of keys), so
-``_listed`` reads a listed key straight from the decoded JSON when it has the shape Neon
-sends, giving the very values the generated model would; anything else takes the generated
-model's path, which decides what is an error and how it is worded. The generated package
-is imported on first use only (attrs and thirteen model modules take ~30 ms to import),
-so ``import neon_keys`` and a listing never pay for it.
+Beyond the relaxations, which are facts of the generated models, the readers tolerate on
+purpose what the live service sends and the generated types leave loose:
+
+- ``created_by`` is a bare user id in create and revoke answers and an object
+  ``{id, name, image}`` in listings; either is read in any answer, and a ``name`` or
+  ``image`` that is empty, absent or not a string reads as None;
+- ``last_used_at`` and ``last_used_from_addr`` are informative only: absent, null or
+  unreadable, they read as "never used" (None, no address); entries of the address list
+  that are not IP addresses are skipped;
+- ``project_id`` null or empty reads as "not scoped to a project";
+- ``auth_data``, ``allow_hipaa_projects`` and the fields of an error body read as absent
+  when they have another type.
+
+A date-time without an offset is taken as UTC; one that cannot be expressed in UTC (the
+year 1 east of Greenwich, say) is not a date-time the library can work with.
 """
 
 from __future__ import annotations
@@ -23,8 +34,8 @@ import datetime
 import functools
 import ipaddress
 import socket
-from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Callable, Iterator
+from typing import Any, Protocol, TypeVar
 
 from ._models import (
     APIKey,
@@ -38,93 +49,196 @@ from ._models import (
 )
 from ._secret import Secret
 
-if TYPE_CHECKING:
-    from neon_api_keys_client.models.api_key_create_response import ApiKeyCreateResponse
-    from neon_api_keys_client.models.api_key_revoke_response import ApiKeyRevokeResponse
-    from neon_api_keys_client.models.api_keys_list_response_item import (
-        ApiKeysListResponseItem,
-    )
-    from neon_api_keys_client.models.org_api_key_create_response import (
-        OrgApiKeyCreateResponse,
-    )
-    from neon_api_keys_client.models.org_api_key_revoke_response import (
-        OrgApiKeyRevokeResponse,
-    )
-    from neon_api_keys_client.models.org_api_keys_list_response_item import (
-        OrgApiKeysListResponseItem,
-    )
+__all__ = [
+    "KEY_FIELDS",
+    "ShapeError",
+    "auth_details",
+    "construct",
+    "error_fields",
+    "guarded",
+    "org_key_created",
+    "org_key_list",
+    "org_key_revoked",
+    "organizations",
+    "parse_address",
+    "parse_addresses",
+    "personal_key_created",
+    "personal_key_list",
+    "personal_key_revoked",
+]
 
-    _GeneratedKey = (
-        ApiKeysListResponseItem
-        | ApiKeyCreateResponse
-        | ApiKeyRevokeResponse
-        | OrgApiKeysListResponseItem
-        | OrgApiKeyCreateResponse
-        | OrgApiKeyRevokeResponse
-    )
-
-T = TypeVar("T")
+_T = TypeVar("_T")
+_K = TypeVar("_K", bound=APIKey)
 
 
-class _ShapeError(Exception):
-    """A response body that does not fit the expected shape (message says where)."""
+class ShapeError(Exception):
+    """An answer that does not have the shape the spec gives it.
+
+    The message is ``where: what`` (``[3].created_at: expected a date-time string, got an
+    integer``); it names JSON types, never values.
+    """
+
+    def __init__(self, where: str, problem: str) -> None:
+        self.where = where
+        self.problem = problem
+        super().__init__(f"{where}: {problem}" if where else problem)
+
+    def inside(self, outer: str) -> ShapeError:
+        """The same error, located inside ``outer`` (a field name or an ``[index]``)."""
+        if not self.where:
+            return ShapeError(outer, self.problem)
+        joint = "" if self.where.startswith("[") else "."
+        return ShapeError(f"{outer}{joint}{self.where}", self.problem)
 
 
-def guarded(parse: Callable[[Any], T], what: str) -> Callable[[Any], T]:
-    """Wrap ``parse`` so that any failure on malformed input becomes ``_ShapeError``."""
+def guarded(parse: Callable[[Any], _T], what: str) -> Callable[[Any], _T]:
+    """``parse``, with the shape errors it raises prefixed by ``what`` (the operation)."""
 
-    def parse_or_fail(data: Any) -> T:
+    def parse_or_fail(data: Any) -> _T:
         try:
             return parse(data)
-        except _ShapeError:
-            raise
-        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as err:
-            raise _ShapeError(f"{what}: {type(err).__name__}: {_describe(err)}") from None
+        except ShapeError as err:
+            raise ShapeError(what, str(err)) from None
 
     return parse_or_fail
 
 
-def _describe(err: Exception) -> str:
-    if isinstance(err, KeyError):
-        return f"missing field {err.args[0]!r}" if err.args else "missing field"
-    text = str(err)
-    return text if len(text) <= 120 else text[:117] + "..."
+class _Absent:
+    """A field missing from its object (as opposed to one that is null)."""
+
+    __slots__ = ()
 
 
-# -- scalar fields -------------------------------------------------------------------------
+_ABSENT = _Absent()
+
+_JSON_KINDS = {
+    type(None): "null",
+    bool: "a boolean",
+    int: "an integer",
+    float: "a number",
+    str: "a string",
+    list: "an array",
+    dict: "an object",
+}
 
 
-def _int_id(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise _ShapeError(f"key id must be an integer, got {type(value).__name__}")
+def _wrong(where: str, expected: str, value: object) -> ShapeError:
+    """``where`` should hold ``expected`` but holds ``value`` (named by its JSON type)."""
+    got = "nothing" if value is _ABSENT else _JSON_KINDS.get(type(value), type(value).__name__)
+    return ShapeError(where, f"expected {expected}, got {got}")
+
+
+# -- checked readers of single values ---------------------------------------------------------
+
+
+def _object(value: object, where: str = "") -> dict[str, Any]:
+    if type(value) is not dict:
+        raise _wrong(where, "an object", value)
     return value
 
 
-def _str(value: object, field: str) -> str:
-    if not isinstance(value, str):
-        raise _ShapeError(f"{field} must be a string, got {type(value).__name__}")
+def _array(value: object, where: str = "") -> list[Any]:
+    if type(value) is not list:
+        raise _wrong(where, "an array", value)
     return value
 
 
-def _aware(value: object, field: str) -> datetime.datetime:
-    if not isinstance(value, datetime.datetime):
-        raise _ShapeError(f"{field} must be a date-time, got {value!r:.40}")
-    return value if value.tzinfo is not None else value.replace(tzinfo=datetime.UTC)
+def _key_id(body: dict[str, Any]) -> int:
+    value = body.get("id", _ABSENT)
+    if type(value) is not int:  # a bool is not a key id
+        raise _wrong("id", "an integer", value)
+    return value
 
 
-def _optional_time(value: object) -> datetime.datetime | None:
-    # The generated parser hands back the raw value when a nullable date-time is unreadable;
-    # a key's last use is informative only, so an unreadable one reads as "unknown".
-    if isinstance(value, datetime.datetime):
-        return _aware(value, "last_used_at")
-    return None
+def _text(body: dict[str, Any], field: str) -> str:
+    value = body.get(field, _ABSENT)
+    if type(value) is not str:
+        raise _wrong(field, "a string", value)
+    return value
 
 
-def _optional_str(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
+def _optional_text(value: object) -> str | None:
+    return value if type(value) is str and value else None
 
 
-@functools.lru_cache(maxsize=4096)
+_fromisoformat = datetime.datetime.fromisoformat
+_UTC = datetime.UTC
+
+
+def _time(text: str) -> datetime.datetime | None:
+    """``text`` read as an ISO 8601 date-time (UTC if it names no offset), or None."""
+    try:
+        moment = _fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=_UTC)
+    if moment.tzinfo is not _UTC and moment.year in (1, 9999):
+        # Only near the ends of the calendar can the conversion to UTC overflow.
+        try:
+            moment.astimezone(_UTC)
+        except OverflowError:
+            return None
+    return moment
+
+
+def _moment(body: dict[str, Any], field: str) -> datetime.datetime:
+    value = body.get(field, _ABSENT)
+    if type(value) is not str:
+        raise _wrong(field, "a date-time string", value)
+    moment = _time(value)
+    if moment is None:
+        raise _not_a_moment(field)
+    return moment
+
+
+def _not_a_moment(field: str) -> ShapeError:
+    return ShapeError(field, "expected a date-time string, got a string that is not one")
+
+
+def _last_used_at(body: dict[str, Any]) -> datetime.datetime | None:
+    value = body.get("last_used_at")
+    return _time(value) if type(value) is str else None
+
+
+def _last_used_from(body: dict[str, Any]) -> tuple[IPAddress, ...]:
+    value = body.get("last_used_from_addr")
+    return parse_addresses(value) if type(value) is str else ()
+
+
+def _creator(value: object) -> Creator:
+    """``created_by``: a user id, or an object whose ``id`` is one."""
+    if type(value) is str:
+        return _creator_of(value, None, None)
+    if type(value) is not dict:
+        raise _wrong("created_by", "an object or a user id string", value)
+    user_id = value.get("id", _ABSENT)
+    if type(user_id) is not str:
+        raise _wrong("created_by.id", "a string", user_id)
+    return _creator_of(
+        user_id, _optional_text(value.get("name")), _optional_text(value.get("image"))
+    )
+
+
+@functools.lru_cache(maxsize=1024)  # pragma: no mutate  (a cache's size changes no result)
+def _creator_of(user_id: str, name: str | None, image: str | None) -> Creator:
+    # A listing repeats the same few creators on thousands of keys: share the objects.
+    return Creator(id=user_id, name=name, image=image)
+
+
+def _optional_creator(body: dict[str, Any]) -> Creator | None:
+    value = body.get("created_by")
+    return None if value is None else _creator(value)
+
+
+def _project_id(body: dict[str, Any]) -> str | None:
+    value = body.get("project_id")
+    if value is None or type(value) is str:
+        return value or None
+    raise _wrong("project_id", "a string", value)
+
+
+@functools.lru_cache(maxsize=4096)  # pragma: no mutate  (a cache's size changes no result)
 def parse_addresses(text: str) -> tuple[IPAddress, ...]:
     """Parse ``last_used_from_addr``: empty, one address, or several joined by commas.
 
@@ -147,13 +261,12 @@ _IPv4Address, _IPv6Address = ipaddress.IPv4Address, ipaddress.IPv6Address
 
 
 def parse_address(text: str) -> IPAddress | None:
-    """``ipaddress.ip_address(text)``, or None where that raises; several times faster.
+    """``ipaddress.ip_address(text)``, or None where that raises.
 
-    ``ipaddress`` parses in Python (4-6 us an address). The C functions ``inet_pton`` and
-    ``inet_ntop`` read and print an address in well under one; when printing the parsed
-    address gives back ``text`` exactly, ``text`` is an address in its usual written form,
-    which ``ipaddress`` reads as the same address. Any other text (upper case, leading
-    zeros, a zone such as ``%eth0``, garbage) is left to ``ipaddress`` itself.
+    The C functions ``inet_pton`` and ``inet_ntop`` read and print an address; when
+    printing the parsed address gives back ``text`` exactly, ``text`` is an address in its
+    usual written form, which ``ipaddress`` reads as the same address. Any other text (upper
+    case, leading zeros, a zone such as ``%eth0``, garbage) is left to ``ipaddress`` itself.
     """
     try:
         if ":" in text:
@@ -172,45 +285,8 @@ def parse_address(text: str) -> IPAddress | None:
         return None
 
 
-def _creator(value: object) -> Creator | None:
-    from neon_api_keys_client.types import Unset  # noqa: PLC0415  (imported on first use)
+# -- the unchecked construction --------------------------------------------------------------
 
-    if value is None or isinstance(value, Unset):
-        return None
-    if isinstance(value, str):
-        return _creator_of(value, None, None)
-    if isinstance(value, Mapping):
-        fields = (value.get("id"), value.get("name"), value.get("image"))
-    else:  # the generated ApiKeyCreatorData
-        fields = (value.id, value.name, value.image)  # type: ignore[attr-defined]
-    return _creator_of(_str(fields[0], "created_by.id"), *map(_optional_str, fields[1:]))
-
-
-@functools.lru_cache(maxsize=1024)
-def _creator_of(user_id: str, name: str | None, image: str | None) -> Creator:
-    # A listing repeats the same few creators on thousands of keys: share the objects.
-    return Creator(id=user_id, name=name, image=image)
-
-
-def _object(data: object) -> dict[str, Any]:
-    if not isinstance(data, dict):
-        raise _ShapeError(f"expected a JSON object, got {type(data).__name__}")
-    return data
-
-
-def _list(data: object) -> list[Any]:
-    if not isinstance(data, list):
-        raise _ShapeError(f"expected a JSON array, got {type(data).__name__}")
-    return data
-
-
-_fromisoformat = datetime.datetime.fromisoformat
-
-K = TypeVar("K", bound=APIKey)
-
-# A frozen dataclass's __init__ sets each field through object.__setattr__; the slots' own
-# setters do it in well under half the time, which counts when a listing builds thousands
-# of keys. The fields set below must be every field of APIKey (a test checks the list).
 KEY_FIELDS = (
     "id",
     "name",
@@ -221,6 +297,7 @@ KEY_FIELDS = (
     "revoked",
     "secret",
 )
+"""The fields of ``APIKey``, in order: ``construct`` sets each (a test checks the list)."""
 
 
 def _setter(cls: type, name: str) -> Callable[[Any, Any], None]:
@@ -245,113 +322,165 @@ _set_project_org_id = _setter(ProjectKey, "org_id")
 _set_project_id = _setter(ProjectKey, "project_id")
 
 
-def _listed(cls: type[K], item: object) -> K | None:
-    """A listed key of class ``cls`` when ``item`` has the shape Neon sends, else None.
+def construct(  # noqa: PLR0917  (the listing's loop passes them positionally)
+    cls: type[_K],
+    key_id: int,
+    name: str,
+    created_at: datetime.datetime | None,
+    created_by: Creator | None,
+    last_used_at: datetime.datetime | None,
+    last_used_from: tuple[IPAddress, ...],
+    revoked: bool,
+    secret: Secret | None,
+) -> _K:
+    """A key of class ``cls`` from values already checked; nothing is checked again.
 
-    Gives exactly the key ``_common`` makes from the generated list models: the same
-    ``fromisoformat``, the same shared ``Creator``, the same addresses, ``revoked`` False
-    and no secret (the caller sets ``org_id`` and ``project_id``). An item this does not
-    recognise (a missing or mistyped field, an unreadable ``created_at``) returns None and
-    goes through the generated model, which raises the error it deserves.
+    Equal to ``cls(id=key_id, ...)``, without the frozen dataclass's ``__init__``, which
+    sets each field through ``object.__setattr__``. Organization and project keys get
+    their ``org_id`` (and ``project_id``) from ``_in_org`` afterwards.
+    """
+    key: _K = _new(cls)
+    _set_id(key, key_id)
+    _set_name(key, name)
+    _set_created_at(key, created_at)
+    _set_created_by(key, created_by)
+    _set_last_used_at(key, last_used_at)
+    _set_last_used_from(key, last_used_from)
+    _set_revoked(key, revoked)
+    _set_secret(key, secret)
+    return key
+
+
+# -- the answers about keys ------------------------------------------------------------------
+
+
+def _listed(cls: type[_K], item: object) -> _K:
+    """A key of a listing: ``id``, ``name``, ``created_at`` and ``created_by`` required.
+
+    The same checks as the readers below, written out: a listing has thousands of keys.
     """
     if type(item) is not dict:
-        return None
+        raise _wrong("", "an object", item)
     key_id, name, created = item.get("id"), item.get("name"), item.get("created_at")
-    if type(key_id) is not int or type(name) is not str or type(created) is not str:
-        return None
+    if type(key_id) is not int:  # a bool is not a key id
+        raise _wrong("id", "an integer", item.get("id", _ABSENT))
+    if type(name) is not str:
+        raise _wrong("name", "a string", item.get("name", _ABSENT))
+    if type(created) is not str:
+        raise _wrong("created_at", "a date-time string", item.get("created_at", _ABSENT))
+    try:
+        created_at = _fromisoformat(created)
+    except ValueError:
+        raise _not_a_moment("created_at") from None
+    if created_at.tzinfo is None:
+        created_at = created_at.replace(tzinfo=_UTC)
+    elif created_at.tzinfo is not _UTC and _time(created) is None:
+        raise _not_a_moment("created_at")
     by = item.get("created_by")
-    if type(by) is dict:
-        user_id, user_name, image = by.get("id"), by.get("name"), by.get("image")
-        if type(user_id) is not str:
-            return None
-        # _optional_str, inline: this runs once for every key of a listing.
+    if type(by) is dict and type(user_id := by.get("id")) is str:
+        user_name, image = by.get("name"), by.get("image")
         creator = _creator_of(
             user_id,
             user_name if type(user_name) is str and user_name else None,
             image if type(image) is str and image else None,
         )
-    elif type(by) is str:
-        creator = _creator_of(by, None, None)
     else:
-        return None
-    try:
-        created_at = _fromisoformat(created)
-    except ValueError:
-        return None
-    if created_at.tzinfo is None:
-        created_at = created_at.replace(tzinfo=datetime.UTC)
+        creator = _creator(item.get("created_by", _ABSENT))
     used = item.get("last_used_at")
     addresses = item.get("last_used_from_addr")
-    key: K = _new(cls)
-    _set_id(key, key_id)
-    _set_name(key, name)
-    _set_created_at(key, created_at)
-    _set_created_by(key, creator)
-    _set_last_used_at(key, _time_or_none(used) if type(used) is str else None)
-    _set_last_used_from(key, parse_addresses(addresses) if type(addresses) is str else ())
-    _set_revoked(key, False)
-    _set_secret(key, None)
-    return key
+    return construct(
+        cls,
+        key_id,
+        name,
+        created_at,
+        creator,
+        _time(used) if type(used) is str else None,
+        parse_addresses(addresses) if type(addresses) is str else (),
+        False,
+        None,
+    )
 
 
-def _time_or_none(text: str) -> datetime.datetime | None:
-    # As in the generated model and _optional_time: an unreadable last use reads as unknown.
-    try:
-        moment = _fromisoformat(text)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=datetime.UTC)
+def _created(cls: type[_K], body: dict[str, Any]) -> _K:
+    """The key of a create answer: ``id``, ``key``, ``name``, ``created_at`` required."""
+    token = body.get("key", _ABSENT)
+    if type(token) is not str:
+        raise _wrong("key", "the new key's token, a string", token)
+    if not token:
+        raise ShapeError("key", "expected the new key's token, got an empty string")
+    return construct(
+        cls,
+        key_id=_key_id(body),
+        name=_text(body, "name"),
+        created_at=_moment(body, "created_at"),
+        created_by=_optional_creator(body),
+        last_used_at=None,
+        last_used_from=(),
+        revoked=False,
+        secret=Secret(token),
+    )
 
 
-def _listing_item(data: object) -> dict[str, Any]:
-    item = _object(data)
-    # Listings carry created_by as an object; tolerate a bare id as in other responses.
-    if isinstance(item.get("created_by"), str):
-        item = {**item, "created_by": {"id": item["created_by"]}}
-    return item
+def _revoked(cls: type[_K], body: dict[str, Any]) -> _K:
+    """The key of a revoke answer: ``id``, ``name``, ``revoked`` required."""
+    revoked = body.get("revoked", _ABSENT)
+    if type(revoked) is not bool:
+        raise _wrong("revoked", "a boolean", revoked)
+    return construct(
+        cls,
+        key_id=_key_id(body),
+        name=_text(body, "name"),
+        created_at=_moment(body, "created_at") if "created_at" in body else None,
+        created_by=_optional_creator(body),
+        last_used_at=_last_used_at(body),
+        last_used_from=_last_used_from(body),
+        revoked=revoked,
+        secret=None,
+    )
 
 
-# -- keys ----------------------------------------------------------------------------------
+class _KeyReader(Protocol):
+    """Reads a key of class ``cls`` from an answer's JSON object."""
+
+    def __call__(self, cls: type[_K], body: dict[str, Any], /) -> _K: ...
 
 
-def _common(model: _GeneratedKey) -> dict[str, Any]:
-    """The fields every key kind shares, read from any generated key model."""
-    from neon_api_keys_client.types import Unset  # noqa: PLC0415  (imported on first use)
-
-    last_used_at = getattr(model, "last_used_at", None)
-    addresses = getattr(model, "last_used_from_addr", "")
-    created_at = model.created_at
-    key: object = getattr(model, "key", None)
-    return {
-        "id": _int_id(model.id),
-        "name": _str(model.name, "name"),
-        "created_at": None if isinstance(created_at, Unset) else _aware(created_at, "created_at"),
-        "created_by": _creator(model.created_by),
-        "last_used_at": _optional_time(last_used_at),
-        "last_used_from": parse_addresses(addresses) if isinstance(addresses, str) else (),
-        "revoked": getattr(model, "revoked", False) is True,
-        "secret": Secret(_str(key, "key")) if key is not None else None,
-    }
-
-
-def _org_key(model: _GeneratedKey, org_id: str) -> OrgKey | ProjectKey:
-    fields = _common(model)
-    project_id = getattr(model, "project_id", None)
-    if isinstance(project_id, str) and project_id:
-        return ProjectKey(org_id=org_id, project_id=project_id, **fields)
-    return OrgKey(org_id=org_id, **fields)
+def _org_key(read: _KeyReader, body: dict[str, Any], org_id: str) -> OrgKey | ProjectKey:
+    """An organization key read by ``read``: a ``ProjectKey`` when it names a project."""
+    project_id = _project_id(body)
+    if project_id is None:
+        key = read(OrgKey, body)
+        _set_org_id(key, org_id)
+        return key
+    scoped = read(ProjectKey, body)
+    _set_project_org_id(scoped, org_id)
+    _set_project_id(scoped, project_id)
+    return scoped
 
 
 def personal_key_list(data: object) -> list[PersonalKey]:
-    """Parse the answer of ``listApiKeys``; consumes ``data`` (see ``_release``)."""
-    keys = []
-    for item in _release(_list(data)):
-        key = _listed(PersonalKey, item)
-        keys.append(_personal_key_listed(item) if key is None else key)
+    """Read the answer of ``listApiKeys``; consumes ``data`` (see ``_released``)."""
+    items, keys = _array(data), []
+    try:
+        for item in _released(items):
+            keys.append(_listed(PersonalKey, item))
+    except ShapeError as err:
+        raise err.inside(f"[{len(keys)}]") from None
     return keys
 
 
-def _release(items: list[Any]) -> Iterator[Any]:
+def org_key_list(data: object, org_id: str) -> list[OrgKey | ProjectKey]:
+    """Read the answer of ``listOrgApiKeys``; consumes ``data`` (see ``_released``)."""
+    items, keys = _array(data), []
+    try:
+        for item in _released(items):
+            keys.append(_org_key(_listed, _object(item), org_id))
+    except ShapeError as err:
+        raise err.inside(f"[{len(keys)}]") from None
+    return keys
+
+
+def _released(items: list[Any]) -> Iterator[Any]:
     """The items of a decoded listing, each dropped from the list once handed out.
 
     The decoded JSON is a temporary of the call, and a listing's thousands of dicts are
@@ -363,146 +492,78 @@ def _release(items: list[Any]) -> Iterator[Any]:
         yield item
 
 
-def _personal_key_listed(item: object) -> PersonalKey:
-    """One listed personal key, through the generated model (the reference path)."""
-    from neon_api_keys_client.models.api_keys_list_response_item import (  # noqa: PLC0415
-        ApiKeysListResponseItem,
-    )
-
-    return PersonalKey(**_common(ApiKeysListResponseItem.from_dict(_listing_item(item))))
-
-
 def personal_key_created(data: object) -> PersonalKey:
-    """Parse the answer of ``createApiKey`` (the only place the secret appears)."""
-    from neon_api_keys_client.models.api_key_create_response import (  # noqa: PLC0415
-        ApiKeyCreateResponse,
-    )
-
-    return PersonalKey(**_common(ApiKeyCreateResponse.from_dict(_object(data))))
+    """Read the answer of ``createApiKey`` (the only place the secret appears)."""
+    return _created(PersonalKey, _object(data))
 
 
 def personal_key_revoked(data: object) -> PersonalKey:
-    """Parse the answer of ``revokeApiKey``."""
-    from neon_api_keys_client.models.api_key_revoke_response import (  # noqa: PLC0415
-        ApiKeyRevokeResponse,
-    )
-
-    return PersonalKey(**_common(ApiKeyRevokeResponse.from_dict(_object(data))))
-
-
-def org_key_list(data: object, org_id: str) -> list[OrgKey | ProjectKey]:
-    """Parse the answer of ``listOrgApiKeys``; consumes ``data`` (see ``_release``)."""
-    keys: list[OrgKey | ProjectKey] = []
-    for item in _release(_list(data)):
-        project_id = item.get("project_id") if type(item) is dict else None
-        key: OrgKey | ProjectKey | None
-        if type(project_id) is str and project_id:
-            key = _listed(ProjectKey, item)
-            if key is not None:
-                _set_project_org_id(key, org_id)
-                _set_project_id(key, project_id)
-        else:
-            key = _listed(OrgKey, item)
-            if key is not None:
-                _set_org_id(key, org_id)
-        keys.append(_org_key_listed(item, org_id) if key is None else key)
-    return keys
-
-
-def _org_key_listed(item: object, org_id: str) -> OrgKey | ProjectKey:
-    """One listed organization key, through the generated model (the reference path)."""
-    from neon_api_keys_client.models.org_api_keys_list_response_item import (  # noqa: PLC0415
-        OrgApiKeysListResponseItem,
-    )
-
-    return _org_key(OrgApiKeysListResponseItem.from_dict(_listing_item(item)), org_id)
+    """Read the answer of ``revokeApiKey``."""
+    return _revoked(PersonalKey, _object(data))
 
 
 def org_key_created(data: object, org_id: str) -> OrgKey | ProjectKey:
-    """Parse the answer of ``createOrgApiKey``."""
-    from neon_api_keys_client.models.org_api_key_create_response import (  # noqa: PLC0415
-        OrgApiKeyCreateResponse,
-    )
-
-    return _org_key(OrgApiKeyCreateResponse.from_dict(_object(data)), org_id)
+    """Read the answer of ``createOrgApiKey``."""
+    return _org_key(_created, _object(data), org_id)
 
 
 def org_key_revoked(data: object, org_id: str) -> OrgKey | ProjectKey:
-    """Parse the answer of ``revokeOrgApiKey``."""
-    from neon_api_keys_client.models.org_api_key_revoke_response import (  # noqa: PLC0415
-        OrgApiKeyRevokeResponse,
-    )
-
-    return _org_key(OrgApiKeyRevokeResponse.from_dict(_object(data)), org_id)
+    """Read the answer of ``revokeOrgApiKey``."""
+    return _org_key(_revoked, _object(data), org_id)
 
 
-# -- the caller ----------------------------------------------------------------------------
+# -- the caller ------------------------------------------------------------------------------
 
 
 def auth_details(data: object) -> AuthDetails:
-    """Parse the answer of ``getAuthDetails``."""
-    from neon_api_keys_client.models.auth_details_response import (  # noqa: PLC0415
-        AuthDetailsResponse,
-    )
-
-    model = AuthDetailsResponse.from_dict(_object(data))
-    auth_data = model.auth_data
+    """Read the answer of ``getAuthDetails``."""
+    body = _object(data)
+    auth_data = body.get("auth_data")
     return AuthDetails(
-        account_id=_str(model.account_id, "account_id"),
-        auth_method=_str(model.auth_method, "auth_method"),
-        auth_data=auth_data if isinstance(auth_data, str) else None,
+        account_id=_text(body, "account_id"),
+        auth_method=_text(body, "auth_method"),
+        auth_data=auth_data if type(auth_data) is str else None,
     )
 
 
 def organizations(data: object) -> list[Organization]:
-    """Parse the answer of ``getCurrentUserOrganizations``."""
-    from neon_api_keys_client.models.organizations_response import (  # noqa: PLC0415
-        OrganizationsResponse,
-    )
-
-    model = OrganizationsResponse.from_dict(_object(data))
+    """Read the answer of ``getCurrentUserOrganizations``."""
+    listed = _array(_object(data).get("organizations", _ABSENT), "organizations")
     found = []
-    for org in model.organizations:
-        hipaa, mfa = org.allow_hipaa_projects, org.require_mfa
-        found.append(
-            Organization(
-                id=_str(org.id, "id"),
-                name=_str(org.name, "name"),
-                handle=_str(org.handle, "handle"),
-                plan=_str(org.plan, "plan"),
-                created_at=_aware(org.created_at, "created_at"),
-                updated_at=_aware(org.updated_at, "updated_at"),
-                managed_by=_str(org.managed_by, "managed_by"),
-                allow_hipaa_projects=hipaa if isinstance(hipaa, bool) else None,
-                require_mfa=mfa if isinstance(mfa, bool) else None,
-            )
-        )
+    for index, item in enumerate(listed):
+        try:
+            found.append(_organization(_object(item)))
+        except ShapeError as err:
+            raise err.inside(f"organizations[{index}]") from None
     return found
 
 
+def _organization(body: dict[str, Any]) -> Organization:
+    hipaa, mfa = body.get("allow_hipaa_projects"), body.get("require_mfa")
+    return Organization(
+        id=_text(body, "id"),
+        name=_text(body, "name"),
+        handle=_text(body, "handle"),
+        plan=_text(body, "plan"),
+        created_at=_moment(body, "created_at"),
+        updated_at=_moment(body, "updated_at"),
+        managed_by=_text(body, "managed_by"),
+        allow_hipaa_projects=hipaa if type(hipaa) is bool else None,
+        require_mfa=mfa if type(mfa) is bool else None,
+    )
+
+
 def error_fields(data: object) -> tuple[str, str, str | None]:
-    """``(code, message, request_id)`` of a ``GeneralError`` body; raises ``_ShapeError``."""
-    from neon_api_keys_client.models.general_error import GeneralError  # noqa: PLC0415
+    """``(code, message, request_id)`` of an error body (``GeneralError``).
 
-    model = GeneralError.from_dict(_object(data))
-    code = model.code if isinstance(model.code, str) else ""
-    message = model.message if isinstance(model.message, str) else ""
-    request_id = model.request_id if isinstance(model.request_id, str) else None
-    return code, message, request_id
-
-
-__all__ = [
-    "APIKey",
-    "auth_details",
-    "error_fields",
-    "guarded",
-    "org_key_created",
-    "org_key_list",
-    "org_key_revoked",
-    "organizations",
-    "parse_address",
-    "parse_addresses",
-    "personal_key_created",
-    "personal_key_list",
-    "personal_key_revoked",
-]
+    Every field is optional: a missing or mistyped ``code`` or ``message`` reads as empty,
+    a missing, empty or mistyped ``request_id`` as None. A body that is not a JSON object
+    raises ``ShapeError``.
+    """
+    body = _object(data)
+    code, message, request_id = body.get("code"), body.get("message"), body.get("request_id")
+    return (
+        code if type(code) is str else "",
+        message if type(message) is str else "",
+        request_id if type(request_id) is str and request_id else None,
+    )

@@ -1,7 +1,7 @@
 """Resource objects: ``personal_keys`` and ``org(org_id).keys``, sync and async side by side.
 
-Each method builds an ``Operation`` (which checks its input) and hands it to the client;
-the sync and async classes differ only in awaiting it.
+Each method builds an ``Operation`` (which checks its input) and has it performed (see
+``_resource``); the sync and async classes differ only in awaiting it.
 """
 
 from __future__ import annotations
@@ -15,24 +15,21 @@ from . import _operations as ops
 from ._bulk import OnOutcome, RevokeOutcome
 from ._constants import BULK_CONCURRENCY
 from ._models import OrgKey, PersonalKey, ProjectKey
+from ._resource import AsyncAPIResource, AsyncPerform, Perform, SyncAPIResource
 
 if TYPE_CHECKING:
-    from ._client import AsyncNeonKeys, NeonKeys
     from ._scope import AsyncKeyScope, KeyScope
 
 
-class PersonalKeys:
+class PersonalKeys(SyncAPIResource):
     """The calling user's personal API keys: ``neon.personal_keys``."""
 
     org_id: None = None
     """Personal keys belong to no organization (see ``KeyScope``)."""
 
-    def __init__(self, client: NeonKeys) -> None:
-        self._client = client
-
     def list(self) -> list[PersonalKey]:
         """List the caller's personal keys (never with their secrets)."""
-        return self._client._execute(ops.list_personal_keys())
+        return self._perform(ops.list_personal_keys())
 
     def create(self, name: str, *, project_id: str | None = None) -> PersonalKey:
         """Create a personal key named ``name`` (1 to 64 characters).
@@ -42,15 +39,17 @@ class PersonalKeys:
 
         The result's ``secret`` holds the token, which Neon shows only this once.
         Raises ``CreateOutcomeUnknownError`` if the answer was lost or unreadable; see its
-        ``candidates``. A call interrupted from outside once the request has left (a task
-        cancelled, ``asyncio.timeout``, Ctrl-C) cannot look for the key it may have made:
-        list the keys by name afterwards to find it.
+        ``candidates``. A call interrupted from outside once its request has left (Ctrl-C
+        or any other exception during a sync call; a cancelled task or an expired
+        ``asyncio.timeout`` in async code) looks for the key it may have made, for a few
+        seconds (a second Ctrl-C skips it), logs what it found at WARNING and re-raises the
+        interruption, on which ``neon_keys.interrupted_create(exc)`` reads the result.
         """
-        return self._client._execute(ops.create_personal_key(name, project_id))
+        return self._perform(ops.create_personal_key(name, project_id))
 
     def revoke(self, key_id: int) -> PersonalKey:
         """Revoke the personal key ``key_id``; the result has ``revoked`` True."""
-        return self._client._execute(ops.revoke_personal_key(key_id))
+        return self._perform(ops.revoke_personal_key(key_id))
 
     def revoke_many(
         self, key_ids: Iterable[int], *, on_outcome: OnOutcome | None = None
@@ -63,26 +62,23 @@ class PersonalKeys:
         return _bulk.revoke_all(key_ids, self.revoke, on_outcome)
 
 
-class AsyncPersonalKeys:
+class AsyncPersonalKeys(AsyncAPIResource):
     """The calling user's personal API keys: ``neon.personal_keys`` on ``AsyncNeonKeys``."""
 
     org_id: None = None
     """Personal keys belong to no organization (see ``AsyncKeyScope``)."""
 
-    def __init__(self, client: AsyncNeonKeys) -> None:
-        self._client = client
-
     async def list(self) -> list[PersonalKey]:
         """List the caller's personal keys (never with their secrets)."""
-        return await self._client._execute(ops.list_personal_keys())
+        return await self._perform(ops.list_personal_keys())
 
     async def create(self, name: str, *, project_id: str | None = None) -> PersonalKey:
         """Create a personal key named ``name``; see ``PersonalKeys.create``."""
-        return await self._client._execute(ops.create_personal_key(name, project_id))
+        return await self._perform(ops.create_personal_key(name, project_id))
 
     async def revoke(self, key_id: int) -> PersonalKey:
         """Revoke the personal key ``key_id``; the result has ``revoked`` True."""
-        return await self._client._execute(ops.revoke_personal_key(key_id))
+        return await self._perform(ops.revoke_personal_key(key_id))
 
     async def revoke_many(
         self,
@@ -95,16 +91,16 @@ class AsyncPersonalKeys:
         return await _bulk.arevoke_all(key_ids, self.revoke, on_outcome, concurrency)
 
 
-class OrgKeys:
+class OrgKeys(SyncAPIResource):
     """An organization's API keys, project-scoped ones included: ``neon.org(id).keys``."""
 
-    def __init__(self, client: NeonKeys, org_id: str) -> None:
-        self._client = client
+    def __init__(self, perform: Perform, org_id: str) -> None:
+        super().__init__(perform)
         self.org_id = org_id
 
     def list(self) -> list[OrgKey | ProjectKey]:
         """List the organization's keys; project-scoped ones are ``ProjectKey``."""
-        return self._client._execute(ops.list_org_keys(self.org_id))
+        return self._perform(ops.list_org_keys(self.org_id))
 
     def create(self, name: str, *, project_id: str | None = None) -> OrgKey | ProjectKey:
         """Create an organization key, or with ``project_id`` a key scoped to that project.
@@ -112,11 +108,11 @@ class OrgKeys:
         Returns an ``OrgKey``, or a ``ProjectKey`` when ``project_id`` is given; its
         ``secret`` holds the token, shown only this once.
         """
-        return self._client._execute(ops.create_org_key(self.org_id, name, project_id))
+        return self._perform(ops.create_org_key(self.org_id, name, project_id))
 
     def revoke(self, key_id: int) -> OrgKey | ProjectKey:
         """Revoke the organization or project-scoped key ``key_id``."""
-        return self._client._execute(ops.revoke_org_key(self.org_id, key_id))
+        return self._perform(ops.revoke_org_key(self.org_id, key_id))
 
     def revoke_many(
         self, key_ids: Iterable[int], *, on_outcome: OnOutcome | None = None
@@ -125,24 +121,24 @@ class OrgKeys:
         return _bulk.revoke_all(key_ids, self.revoke, on_outcome)
 
 
-class AsyncOrgKeys:
+class AsyncOrgKeys(AsyncAPIResource):
     """An organization's API keys on ``AsyncNeonKeys``: ``neon.org(id).keys``."""
 
-    def __init__(self, client: AsyncNeonKeys, org_id: str) -> None:
-        self._client = client
+    def __init__(self, perform: AsyncPerform, org_id: str) -> None:
+        super().__init__(perform)
         self.org_id = org_id
 
     async def list(self) -> list[OrgKey | ProjectKey]:
         """List the organization's keys; project-scoped ones are ``ProjectKey``."""
-        return await self._client._execute(ops.list_org_keys(self.org_id))
+        return await self._perform(ops.list_org_keys(self.org_id))
 
     async def create(self, name: str, *, project_id: str | None = None) -> OrgKey | ProjectKey:
         """Create an organization or project-scoped key; see ``OrgKeys.create``."""
-        return await self._client._execute(ops.create_org_key(self.org_id, name, project_id))
+        return await self._perform(ops.create_org_key(self.org_id, name, project_id))
 
     async def revoke(self, key_id: int) -> OrgKey | ProjectKey:
         """Revoke the organization or project-scoped key ``key_id``."""
-        return await self._client._execute(ops.revoke_org_key(self.org_id, key_id))
+        return await self._perform(ops.revoke_org_key(self.org_id, key_id))
 
     async def revoke_many(
         self,
@@ -158,9 +154,9 @@ class AsyncOrgKeys:
 class Org:
     """One organization, as reached by ``neon.org(org_id)``."""
 
-    def __init__(self, client: NeonKeys, org_id: str) -> None:
+    def __init__(self, perform: Perform, org_id: str) -> None:
         self.id = _validation.resource_id("org_id", org_id)
-        self.keys = OrgKeys(client, self.id)
+        self.keys = OrgKeys(perform, self.id)
 
     def __repr__(self) -> str:
         return f"Org({self.id!r})"
@@ -169,9 +165,9 @@ class Org:
 class AsyncOrg:
     """One organization, as reached by ``neon.org(org_id)`` on ``AsyncNeonKeys``."""
 
-    def __init__(self, client: AsyncNeonKeys, org_id: str) -> None:
+    def __init__(self, perform: AsyncPerform, org_id: str) -> None:
         self.id = _validation.resource_id("org_id", org_id)
-        self.keys = AsyncOrgKeys(client, self.id)
+        self.keys = AsyncOrgKeys(perform, self.id)
 
     def __repr__(self) -> str:
         return f"AsyncOrg({self.id!r})"

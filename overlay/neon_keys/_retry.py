@@ -81,11 +81,16 @@ class Backoff:
     max_retry_after: float = MAX_RETRY_AFTER
     jitter: bool = True
     scale: float = 1.0
-    """Multiplier applied to every wait; 0 turns waiting off, pacing included (``immediate``)."""
+    """Multiplier applied to every wait between attempts (and to the pause after a 429);
+    0 turns those waits off (``immediate``). Pacing is not a backoff: it still applies."""
 
     @classmethod
     def immediate(cls) -> Backoff:
-        """The same decisions, without waiting: for tests."""
+        """The same decisions, without waiting between attempts.
+
+        Pacing still spaces bulk work out; for tests, ``neon_keys.set_testing()`` skips
+        every wait of every client.
+        """
         return cls(scale=0.0)
 
     def delay(self, retry_number: int, retry_after: float | None = None) -> float | None:

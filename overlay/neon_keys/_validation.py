@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from ._constants import ID_PATTERN, KEY_NAME_MAX_LENGTH
 from ._exceptions import InvalidInputError
 
 _ID = re.compile(ID_PATTERN)
 
+_UNPRINTABLE = frozenset({"Cc", "Cs", "Zl", "Zp"})
+"""Unicode categories a key name may not contain: control characters (a newline, a tab,
+an escape), lone surrogates (which no UTF-8 request can carry), and the line and
+paragraph separators: each would break the one line a name takes in a listing, a log
+or a terminal."""
+
 
 def key_name(value: object) -> str:
-    """Return ``value`` if it is a valid key name: a string of 1 to 64 characters."""
+    """Return ``value`` if it is a valid key name.
+
+    A key name is a string of 1 to 64 characters, not only whitespace, without control
+    characters, line breaks or lone surrogates (each refused with the rule it breaks).
+    """
     if not isinstance(value, str):
         raise InvalidInputError("key name", f"must be a string, not {type(value).__name__}")
     if not value:
@@ -20,6 +31,15 @@ def key_name(value: object) -> str:
         raise InvalidInputError(
             "key name", f"must be at most {KEY_NAME_MAX_LENGTH} characters, got {len(value)}"
         )
+    if value.isspace():
+        raise InvalidInputError("key name", "must not be only whitespace", value)
+    for char in value:
+        category = unicodedata.category(char)
+        if category in _UNPRINTABLE:
+            kind = "a lone surrogate" if category == "Cs" else "a control character or line break"
+            raise InvalidInputError(
+                "key name", f"must not contain {kind} (U+{ord(char):04X})", value
+            )
     return value
 
 

@@ -169,7 +169,7 @@ def test_connection_refused_is_one_line_naming_the_host(neon: Neon) -> None:
     [
         ("admin", ["list", "--org", "org-nowhere-0000"], 1, "HTTP 404"),
         ("unknown", ["whoami"], 3, "HTTP 401"),
-        ("org key", ["orgs"], 1, "HTTP 403"),
+        ("org key", ["list"], 1, "HTTP 403"),
     ],
 )
 def test_api_refusals_are_one_line_without_traceback(

@@ -63,12 +63,13 @@ def test_orgs_json(neon: Neon) -> None:
     }
 
 
-def test_orgs_with_an_org_key_is_refused_by_neon(neon: Neon) -> None:
-    """An organization key may not list a user's organizations: a one-line error and exit 1."""
+def test_orgs_with_an_org_key_names_the_organization_that_owns_it(neon: Neon) -> None:
+    """With an organization key, orgs lists the one organization that owns the key."""
     token = neon.world.issue_org_key(neon.org, "deploy")
     result = neon("orgs", key=token)
-    assert result.exit_code == 1
-    assert len(lines(result.stderr)) == 1 and "403" in result.stderr
+    assert result.exit_code == 0, result.stderr
+    _header, row = lines(result.stdout)
+    assert row.split()[0] == neon.org
 
 
 def test_orgs_none(neon: Neon) -> None:

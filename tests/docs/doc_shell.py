@@ -165,10 +165,31 @@ class Shell:
         return {key.decode(): value.decode() for key, _, value in pairs}
 
     def close(self) -> None:
-        """End the shell and everything it started (background jobs included)."""
+        """End the shell and everything it started (background jobs included).
+
+        A sandbox started with ``neon-keys sandbox start`` runs in a session of its own, out
+        of the shell's group: it is found by its working folder and killed too.
+        """
         with contextlib.suppress(OSError):
             os.close(self._script)
         _kill_group(self._process)
+        _kill_sandboxes(self.cwd)
+
+
+def _kill_sandboxes(folder: Path) -> None:
+    """Kill every ``neon-keys sandbox`` process whose working folder is ``folder``."""
+    proc = Path("/proc")
+    if not proc.is_dir():  # pragma: no cover - Linux-only bookkeeping
+        return
+    for entry in proc.iterdir():
+        try:
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+            here = os.readlink(entry / "cwd") == str(folder)
+        except (OSError, ValueError):
+            continue
+        if here and b"neon_keys.cli" in command and b"sandbox" in command:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(entry.name), signal.SIGKILL)
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:

@@ -239,6 +239,21 @@ def test_uuid_user_ids_fit_even_the_strict_spec(world: World) -> None:
         validate(STRICT, response)
 
 
+@pytest.mark.parametrize("project_id", [None, PROJECT_ID])
+def test_organizations_of_an_org_or_project_key_fit_the_spec(
+    world: World, project_id: str | None
+) -> None:
+    """GET /users/me/organizations with an org or project key: 200, the owning org, spec-shaped."""
+    token = world.issue_org_key(ORG_ID, "automation", project_id=project_id)
+    recorder = Recorder()
+    with recording_client(world, recorder) as http:
+        Api(http, token).get("/users/me/organizations")
+    [response] = recorder.responses
+    assert response.status_code == 200
+    assert [org["id"] for org in response.json()["organizations"]] == [ORG_ID]
+    validate(STRICT, response)
+
+
 def test_legacy_shapes_fit_only_with_their_documented_omissions(clock: FakeClock) -> None:
     """Early-2024 shapes validate once exactly the omitted fields are optional, not before."""
     world = World.seeded(clock=clock, legacy_shapes=True)

@@ -139,13 +139,12 @@ def test_project_key_cannot_manage_org_keys(admin: Api, world: World, operation:
         ("GET", "/api_keys"),
         ("POST", "/api_keys"),
         ("DELETE", "/api_keys/100001"),
-        ("GET", "/users/me/organizations"),
     ],
 )
 def test_org_and_project_keys_are_refused_on_user_routes(
     admin: Api, world: World, project_id: str | None, method: str, path: str
 ) -> None:
-    """Organization and project keys get 403 on personal-key routes and the user's orgs."""
+    """Organization and project keys get 403 on the personal-key routes."""
     token = world.issue_org_key(ORG_ID, "k", project_id=project_id)
     response = admin.as_(token).request(method, path, json={"key_name": "x"})
     assert_general_error(response, 403)
@@ -168,3 +167,19 @@ def test_user_organizations_lists_the_callers_memberships(
     ]
     assert admin_orgs == [ORG_ID, "org-admins-only-1"]
     assert member_orgs == [ORG_ID]
+
+
+@pytest.mark.parametrize("project_id", [None, PROJECT_ID])
+def test_org_and_project_keys_see_the_one_organization_that_owns_them(
+    admin: Api, world: World, project_id: str | None
+) -> None:
+    """GET /users/me/organizations with an org or project key answers its owning org only."""
+    other = world.add_org("org-other-2", admins=[world.seed.admin_id])
+    world.add_project(other, "other-project-2")
+    token = world.issue_org_key(other, "k", project_id="other-project-2" if project_id else None)
+    response = admin.as_(token).get("/users/me/organizations")
+    assert response.status_code == 200
+    assert [org["id"] for org in response.json()["organizations"]] == [other]
+    seeded = admin.as_(world.issue_org_key(ORG_ID, "s", project_id=project_id))
+    [org] = seeded.get("/users/me/organizations").json()["organizations"]
+    assert (org["id"], org["name"]) == (ORG_ID, "Cool Breeze")

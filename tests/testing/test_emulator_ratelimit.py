@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from emulator_helpers import ORG_ID, Api, assert_general_error
+from neon_keys import RateLimits
+from neon_keys._constants import (
+    NEON_BURST_PER_ROUTE,
+    NEON_ORG_CREATE_PER_SECOND,
+    NEON_REQUESTS_PER_MINUTE,
+)
 from neon_keys.testing import FakeClock, ServerRateLimits, World
 
 NEON = ServerRateLimits()
@@ -101,3 +109,21 @@ def test_limits_can_be_set_at_construction_and_turned_off(clock: FakeClock) -> N
     assert world.rate_limits == ServerRateLimits(per_minute=1)
     world.rate_limits = None
     assert world.rate_limits is None
+
+
+@pytest.mark.parametrize("limits_class", [ServerRateLimits, RateLimits])
+@pytest.mark.parametrize("bad", [0, -1, math.nan, math.inf, True, "10"])
+@pytest.mark.parametrize("field", ["per_minute", "burst_per_route", "org_create_per_second"])
+def test_server_and_client_limits_refuse_the_same_values(
+    limits_class: type[ServerRateLimits | RateLimits], bad: object, field: str
+) -> None:
+    """The emulator's and the client's limit settings refuse the same unusable values alike."""
+    with pytest.raises(ValueError, match=f"{limits_class.__name__}.{field} must be a positive"):
+        limits_class(**{field: bad})  # type: ignore[arg-type]
+
+
+def test_server_and_client_defaults_are_neons_documented_limits() -> None:
+    """Both settings default to the one set of figures in neon_keys._constants."""
+    figures = (NEON_REQUESTS_PER_MINUTE, NEON_BURST_PER_ROUTE, NEON_ORG_CREATE_PER_SECOND)
+    for limits in (ServerRateLimits(), RateLimits()):
+        assert (limits.per_minute, limits.burst_per_route, limits.org_create_per_second) == figures

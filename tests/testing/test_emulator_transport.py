@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -40,6 +42,71 @@ def test_sync_transport_thread_starts_on_use_and_stops_on_close(world: World) ->
         http.get("auth", headers=_auth(world))
         assert len(set(threading.enumerate()) - before) == 1
     assert set(threading.enumerate()) == before
+
+
+def test_many_threads_share_one_sync_client(world: World) -> None:
+    """Sixteen threads sending on one client all get their own answers, in any order."""
+    transport = EmulatorTransport(world)
+    created: list[int] = []
+    failures: list[BaseException] = []
+    start = threading.Barrier(16)
+
+    def work(number: int) -> None:
+        try:
+            start.wait(timeout=10)
+            for round_ in range(5):
+                name = f"t{number}-{round_}"
+                response = http.post("api_keys", json={"key_name": name}, headers=_auth(world))
+                assert response.json()["name"] == name
+                created.append(response.json()["id"])
+        except BaseException as err:  # reported below, in the test's thread
+            failures.append(err)
+
+    with httpx.Client(transport=transport, base_url=transport.base_url, timeout=10) as http:
+        threads = [threading.Thread(target=work, args=(n,)) for n in range(16)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+    assert failures == []
+    assert len(set(created)) == 80
+    assert world.log.count("createApiKey", status=200) == 80
+
+
+def test_close_cancels_a_request_in_flight_with_a_transport_error(world: World) -> None:
+    """close() while a request is held ends it at once with httpx.ReadError, not a hang."""
+    world.faults.inject("getAuthDetails", Fault.delay(60))
+    transport = EmulatorTransport(world)
+    http = httpx.Client(transport=transport, base_url=transport.base_url, timeout=120)
+    outcome: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            http.get("auth", headers=_auth(world))
+        except BaseException as err:  # reported below, in the test's thread
+            outcome.append(err)
+
+    caller = threading.Thread(target=call)
+    caller.start()
+    assert _wait_for(lambda: world.log.in_flight == 1)
+    transport.close()
+    caller.join(timeout=10)
+    assert not caller.is_alive()
+    [error] = outcome
+    assert isinstance(error, httpx.ReadError) and "closed" in str(error)
+    transport.close()  # a second close does nothing
+    assert http.get("auth", headers=_auth(world)).status_code == 200  # a new portal
+    http.close()
+
+
+def _wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
+    """Poll ``condition`` until it holds, for at most ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
 
 
 @pytest.mark.anyio

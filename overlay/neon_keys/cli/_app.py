@@ -535,25 +535,8 @@ def orgs(session: Session) -> None:
         emit("You belong to no organization.", err=True)
 
 
-# -- sandbox ---------------------------------------------------------------------------------
+# -- sandbox (its own module, which uses the option machinery above) ---------------------------
 
+from ._sandbox import sandbox  # noqa: E402
 
-@cli.command()
-@click.option(
-    "--port",
-    type=click.IntRange(0, 65535),
-    default=0,
-    help="Port on 127.0.0.1 (default: any free port).",
-)
-@global_options(api=False)
-@pass_session
-def sandbox(session: Session, /, *, port: int) -> None:
-    """Serve the Neon emulator locally and print its settings.
-
-    Prints NEON_API_HOST, NEON_API_KEY (a personal key of an organization admin),
-    NEON_ORG_ID and NEON_PROJECT_ID (dotenv lines, or one JSON object with --output json),
-    then serves until interrupted (Ctrl-C).
-    """
-    from ._sandbox import serve  # noqa: PLC0415  (needs the [sandbox] extra)
-
-    serve(port, as_json=session.json)
+cli.add_command(sandbox)

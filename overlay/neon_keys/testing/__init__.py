@@ -14,8 +14,10 @@ The pieces:
 
 - ``World``: users, organizations, projects and keys in memory, configured from Python
   (``add_user``, ``add_org``, ``add_project``, ``issue_personal_key``, ``issue_org_key``),
-  with a ``Clock`` (``FakeClock`` in tests), optional ``ServerRateLimits``, planned
-  ``faults`` (``Fault``) and a request ``log``.
+  with a ``Clock`` (``FakeClock`` in tests; ``OffsetClock``, real time that
+  ``world.advance_clock`` moves forward), optional ``ServerRateLimits``, planned
+  ``faults`` (``Fault``) and a request ``log``. Its records live in a ``Store``
+  (``world.store``), which the app and its handlers use.
 - ``EmulatorApp`` / ``create_app``: the ASGI app serving a world under ``/api/v2``; its
   docstring lists the request steps and the deliberate departures from ``openapi.yaml``.
 - ``EmulatorServer``: the app on a loopback port, in a background thread.
@@ -35,41 +37,48 @@ from typing import TYPE_CHECKING
 
 from .._lazy import lazy_names
 
+# The names of _HOMES, for type checkers (``import X as X`` marks a re-export).
 if TYPE_CHECKING:
-    from ._app import EmulatorApp, create_app
-    from ._clock import Clock, FakeClock, SystemClock
-    from ._faults import ConnectionDropped, ConnectionReset, Fault, Faults, InjectedFault
-    from ._log import RequestLog, RequestRecord
-    from ._ratelimit import ServerRateLimits
-    from ._server import EmulatorServer
-    from ._transport import AsyncEmulatorTransport, EmulatorTransport
-    from ._world import KeyInfo, Seed, World
-
-__all__ = [
-    "AsyncEmulatorTransport",
-    "Clock",
-    "ConnectionDropped",
-    "ConnectionReset",
-    "EmulatorApp",
-    "EmulatorServer",
-    "EmulatorTransport",
-    "FakeClock",
-    "Fault",
-    "Faults",
-    "InjectedFault",
-    "KeyInfo",
-    "RequestLog",
-    "RequestRecord",
-    "Seed",
-    "ServerRateLimits",
-    "SystemClock",
-    "World",
-    "create_app",
-]
+    from ._app import (  # noqa: I001
+        EmulatorApp as EmulatorApp,
+        create_app as create_app,
+    )
+    from ._clock import (
+        Clock as Clock,
+        FakeClock as FakeClock,
+        OffsetClock as OffsetClock,
+        SystemClock as SystemClock,
+    )
+    from ._faults import (
+        ConnectionDropped as ConnectionDropped,
+        ConnectionReset as ConnectionReset,
+        Fault as Fault,
+        Faults as Faults,
+        InjectedFault as InjectedFault,
+    )
+    from ._log import (
+        RequestLog as RequestLog,
+        RequestRecord as RequestRecord,
+    )
+    from ._ratelimit import (
+        ServerRateLimits as ServerRateLimits,
+    )
+    from ._server import (
+        EmulatorServer as EmulatorServer,
+    )
+    from ._transport import (
+        AsyncEmulatorTransport as AsyncEmulatorTransport,
+        EmulatorTransport as EmulatorTransport,
+    )
+    from ._world import (
+        KeyInfo as KeyInfo,
+        Seed as Seed,
+        World as World,
+    )
 
 _HOMES = {
     "._app": ("EmulatorApp", "create_app"),
-    "._clock": ("Clock", "FakeClock", "SystemClock"),
+    "._clock": ("Clock", "FakeClock", "OffsetClock", "SystemClock"),
     "._faults": ("ConnectionDropped", "ConnectionReset", "Fault", "Faults", "InjectedFault"),
     "._log": ("RequestLog", "RequestRecord"),
     "._ratelimit": ("ServerRateLimits",),
@@ -77,4 +86,5 @@ _HOMES = {
     "._transport": ("AsyncEmulatorTransport", "EmulatorTransport"),
     "._world": ("KeyInfo", "Seed", "World"),
 }
+__all__ = sorted(name for names in _HOMES.values() for name in names)  # noqa: PLE0605
 __getattr__, __dir__ = lazy_names(__name__, globals(), _HOMES)

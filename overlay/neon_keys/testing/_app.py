@@ -9,13 +9,19 @@ the connection after the state has changed.
 A request goes through these steps; the first that answers ends it:
 
 1. a path or method outside the eight operations: 404 or 405;
-2. an injected fault that strikes before acting (``committed=False``);
+2. an injected fault that strikes before acting (``Fault.before``: a fault that is not
+   ``committed``);
 3. authentication (``Authorization: Bearer <token>``): 401 for a missing, unknown or
    revoked key, or a project key whose project left the organization. A key that passes
    counts as used (``last_used_at``, ``last_used_from_addr``), whatever follows;
 4. the rate limits, if the world has any: 429 with ``Retry-After``;
 5. the operation itself (see ``_handlers``): 400, 403, 404 or success;
-6. an injected fault that strikes after acting (``committed=True``).
+6. an injected fault that strikes after acting (``Fault.after``: a ``committed`` fault),
+   or the response as it is.
+
+Steps 3 to 5 run in one transaction of the world's ``Store``, which the app and the
+handlers use through its public methods; the app reaches the connection only through the
+``Exchange`` it hands a fault.
 
 Every response is JSON (``application/json; charset=utf-8``) unless a fault says otherwise
 and carries ``x-neon-ret-request-id``: the request's ``X-Request-ID`` when it sent a sane
@@ -39,15 +45,17 @@ Everything else validates against the spec (``tests/testing/test_emulator_confor
 from __future__ import annotations
 
 import email.utils
-import json
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, NoReturn
 
+from .._constants import ENDPOINTS, REQUEST_ID_HEADER
 from ._extras import missing_extra
 from ._faults import RESET_HOOK, ConnectionDropped, ConnectionReset, Fault
-from ._handlers import HANDLERS, Call, Refused, Reply
-from ._log import RequestRecord
+from ._handlers import HANDLERS, Call, Refused
+from ._log import RequestLog, RequestRecord
+from ._responses import JSON_CONTENT_TYPE, Response, error_response, json_response
+from ._store import Store
 from ._world import World
 
 try:
@@ -56,7 +64,15 @@ try:
 except ImportError as _err:  # pragma: no cover - depends on the environment
     raise missing_extra(_err) from _err
 
-__all__ = ["BASE_PATH", "JSON_CONTENT_TYPE", "EmulatorApp", "create_app"]
+__all__ = [
+    "BASE_PATH",
+    "JSON_CONTENT_TYPE",
+    "EmulatorApp",
+    "Receive",
+    "Scope",
+    "Send",
+    "create_app",
+]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -66,23 +82,18 @@ Send = Callable[[Message], Awaitable[None]]
 BASE_PATH = "/api/v2"
 """Where the operations live, as on ``https://console.neon.tech/api/v2``."""
 
-JSON_CONTENT_TYPE = "application/json; charset=utf-8"
-"""The ``Content-Type`` of every regular response."""
-
-REQUEST_ID_HEADER = "x-request-id"
-RESPONSE_REQUEST_ID_HEADER = "x-neon-ret-request-id"
 MAX_REQUEST_ID_LENGTH = 200
 MAX_BODY_BYTES = 1 << 20
+_REQUEST_ID_HEADER = REQUEST_ID_HEADER.lower().encode("latin-1")
 _RESET_GRACE = 5.0  # seconds to wait for the server to see a connection it reset go away
 
-_PATHS: tuple[tuple[str, dict[str, str]], ...] = (
-    ("/api_keys", {"GET": "listApiKeys", "POST": "createApiKey"}),
-    ("/api_keys/{key_id}", {"DELETE": "revokeApiKey"}),
-    ("/organizations/{org_id}/api_keys", {"GET": "listOrgApiKeys", "POST": "createOrgApiKey"}),
-    ("/organizations/{org_id}/api_keys/{key_id}", {"DELETE": "revokeOrgApiKey"}),
-    ("/auth", {"GET": "getAuthDetails"}),
-    ("/users/me/organizations", {"GET": "getCurrentUserOrganizations"}),
-)
+
+def _operations_by_path() -> dict[str, dict[str, str]]:
+    """``ENDPOINTS`` grouped by path template: ``{path: {method: operation id}}``."""
+    paths: dict[str, dict[str, str]] = {}
+    for operation_id, method, path in ENDPOINTS:
+        paths.setdefault(path, {})[method] = operation_id
+    return paths
 
 
 def create_app(world: World | None = None, *, base_path: str = BASE_PATH) -> EmulatorApp:
@@ -106,7 +117,8 @@ class EmulatorApp:
         self.world = world if world is not None else World.seeded()
         self.base_path = "/" + base_path.strip("/") if base_path.strip("/") else ""
         routes = [
-            Route(path, endpoint=_Operations(self, operations)) for path, operations in _PATHS
+            Route(path, endpoint=_Operations(self._serve, operations))
+            for path, operations in _operations_by_path().items()
         ]
         inner = Router(routes=routes, redirect_slashes=False, default=self._unknown_path)
         mounted = [Mount(self.base_path, app=inner)] if self.base_path else routes
@@ -124,25 +136,19 @@ class EmulatorApp:
     async def _unknown_path(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
-        await self._refuse(scope, send, None, Refused(404, f"no such path: {scope['path']}"))
+        await self._refuse(scope, send, Refused(404, f"no such path: {scope['path']}"))
 
     async def _refuse(
-        self,
-        scope: Scope,
-        send: Send,
-        operation_id: str | None,
-        refusal: Refused,
-        headers: dict[str, str] | None = None,
+        self, scope: Scope, send: Send, refusal: Refused, headers: dict[str, str] | None = None
     ) -> None:
+        """Answer a request outside the eight operations (logged without an operation id)."""
         request_id = _request_id(scope)
-        body = _error_body(refusal, request_id)
+        response = _refusal(refusal, request_id, headers)
         # Logged before it is answered: a client that has its answer finds it in the log.
         self.world.log.append(
-            RequestRecord(
-                scope["method"], scope["path"], operation_id, refusal.status, False, request_id
-            )
+            RequestRecord(scope["method"], scope["path"], None, response.status, False, request_id)
         )
-        await _send(send, refusal.status, _headers(body, request_id, headers), body)
+        await _send(send, response)
 
     async def _serve(
         self, scope: Scope, receive: Receive, send: Send, operations: dict[str, str]
@@ -152,150 +158,175 @@ class EmulatorApp:
         if operation_id is None:
             allow = ", ".join(operations)
             refusal = Refused(405, f"method {scope['method']} not allowed; use {allow}")
-            await self._refuse(scope, send, None, refusal, {"allow": allow})
+            await self._refuse(scope, send, refusal, {"allow": allow})
             return
         world = self.world
-        request_id = _request_id(scope)
         body = await _read_body(receive)
-        # Filled in as the request goes; logged however it ends (a drop, a cancellation).
-        outcome: dict[str, Any] = {"fault": world.faults.take(operation_id)}
-        logged = False
-
-        def log() -> None:
-            """Append the request's record, once."""
-            nonlocal logged
-            if not logged:
-                logged = True
-                world.log.append(
-                    RequestRecord(
-                        scope["method"],
-                        scope["path"],
-                        operation_id,
-                        request_id=request_id,
-                        **outcome,
-                    )
-                )
-
-        async def send_logged(message: Message) -> None:
-            # The record goes in before the response starts to leave (with an empty body, its
-            # start is all of it), so a client that has its answer finds the request logged.
-            if message["type"] == "http.response.start":
-                fault: Fault | None = outcome["fault"]
-                if fault is None or fault.kind != "disconnect":
-                    outcome["status"] = message["status"]  # a cut response has none
-                log()
-            await send(message)
-
-        world.log._begin()
-        try:
-            await self._run(
-                world,
-                scope,
-                receive,
-                send_logged,
-                operation_id=operation_id,
-                body=body,
-                request_id=request_id,
-                outcome=outcome,
-                log=log,
-            )
-        finally:
+        exchange = _Exchange(
+            scope,
+            receive,
+            send,
+            world.log,
+            operation_id=operation_id,
+            fault=world.faults.take(operation_id),
+        )
+        with world.log.serving():
             try:
-                log()
+                await _run(world.store, exchange, body)
             finally:
-                world.log._end()
-
-    async def _run(
-        self,
-        world: World,
-        scope: Scope,
-        receive: Receive,
-        send: Send,
-        *,
-        operation_id: str,
-        body: bytes | None,
-        request_id: str,
-        outcome: dict[str, Any],
-        log: Callable[[], None],
-    ) -> None:
-        fault: Fault | None = outcome["fault"]
-        if fault is not None and not fault.committed:
-            if fault.kind == "reset":
-                await _reset(scope, receive, log)
-                return
-            if fault.kind != "delay":
-                await _strike(fault, send, request_id)
-                return
-            await _hold(fault.seconds, receive)
-        if body is None:
-            refusal = Refused(413, "request body too large")
-            status, content, extra, changed = _failure(refusal, request_id)
-        else:
-            status, content, extra, changed = _process(world, scope, operation_id, body, request_id)
-        outcome["changed"] = changed
-        outcome["rate_limited"] = status == 429
-        headers = _headers(content, request_id, extra)
-        if fault is not None and fault.kind == "reset":
-            await _reset(scope, receive, log)
-        elif fault is not None and fault.committed:
-            await _strike_after(
-                fault,
-                send,
-                receive,
-                request_id=request_id,
-                status=status,
-                headers=headers,
-                content=content,
-            )
-        else:
-            await _send(send, status, headers, content)
+                exchange.log()  # however it ended: a drop, a reset, a cancellation
 
 
 class _Operations:
     """The ASGI endpoint of one path: hands its requests to the app. Strictly private."""
 
-    def __init__(self, app: EmulatorApp, operations: dict[str, str]) -> None:
-        self.app = app
+    def __init__(
+        self,
+        serve: Callable[[Scope, Receive, Send, dict[str, str]], Awaitable[None]],
+        operations: dict[str, str],
+    ) -> None:
+        self.serve = serve
         self.operations = operations
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self.app._serve(scope, receive, send, self.operations)
+        await self.serve(scope, receive, send, self.operations)
+
+
+class _Exchange:
+    """One request of an operation, and what a fault may do to its connection.
+
+    It records the outcome (status, change, rate limiting) and appends it to the log once,
+    before the response starts to leave, so a client that has its answer finds the request
+    logged. Strictly private.
+    """
+
+    def __init__(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        log: RequestLog,
+        *,
+        operation_id: str,
+        fault: Fault | None,
+    ) -> None:
+        self.scope = scope
+        self.receive = receive
+        self.transmit = send
+        self.journal = log
+        self.operation_id = operation_id
+        self.fault = fault
+        self.request_id = _request_id(scope)
+        self.status: int | None = None
+        self.changed = False
+        self.rate_limited = False
+        self.logged = False
+
+    def log(self) -> None:
+        """Append the request's record, once."""
+        if self.logged:
+            return
+        self.logged = True
+        self.journal.append(
+            RequestRecord(
+                self.scope["method"],
+                self.scope["path"],
+                self.operation_id,
+                status=self.status,
+                changed=self.changed,
+                request_id=self.request_id,
+                fault=self.fault,
+                rate_limited=self.rate_limited,
+            )
+        )
+
+    async def send(self, response: Response) -> None:
+        """Send a whole response."""
+        self.status = response.status
+        self.log()
+        await _send(self.transmit, response)
+
+    async def drop(self, response: Response) -> NoReturn:
+        """Announce the whole body, send half of it, and break the connection."""
+        self.log()  # a cut response has no status
+        half = Response(response.status, response.headers, response.body[: len(response.body) // 2])
+        await _send(self.transmit, half, more=True)
+        raise ConnectionDropped("connection dropped by the Neon emulator (an injected fault)")
+
+    async def reset(self) -> None:
+        """Abort the connection before any response: a TCP reset on a socket, else raise.
+
+        The request is logged first, so the log is complete by the time the client sees the
+        reset. ``EmulatorServer`` hands each request a hook that aborts its connection
+        (``RESET_HOOK`` in the request's ``state``); after using it, wait for the server to
+        notice the connection is gone, so that it does not try to answer for the app. In
+        process there is no connection: raise ``ConnectionReset``, the transport error the
+        client would see.
+        """
+        self.log()
+        abort = (self.scope.get("state") or {}).get(RESET_HOOK)
+        if abort is None:
+            raise ConnectionReset("connection reset by the Neon emulator (an injected fault)")
+        abort()
+        with anyio.move_on_after(_RESET_GRACE):
+            while (await self.receive())["type"] != "http.disconnect":
+                pass
+
+    async def hold(self, seconds: float) -> bool:
+        """Wait ``seconds``, or until the client goes away; False if it went away."""
+        with anyio.move_on_after(seconds):
+            while (await self.receive())["type"] != "http.disconnect":
+                pass
+            return False
+        return True
 
 
 # -- one request ---------------------------------------------------------------------------
 
 
-def _process(
-    world: World, scope: Scope, operation_id: str, body: bytes, request_id: str
-) -> tuple[int, bytes, dict[str, str], bool]:
-    """Authenticate, rate-limit and run the operation; (status, body, headers, changed)."""
-    with world._lock:
+async def _run(store: Store, exchange: _Exchange, body: bytes | None) -> None:
+    """Let the fault strike first, carry the request out, then deliver the answer."""
+    fault = exchange.fault
+    if fault is not None and await fault.before(exchange):
+        return
+    if body is None:
+        response = _refusal(Refused(413, "request body too large"), exchange.request_id)
+    else:
+        response = _process(store, exchange, body)
+    exchange.rate_limited = response.status == 429
+    if fault is None:
+        await exchange.send(response)
+    else:
+        await fault.after(exchange, response)
+
+
+def _process(store: Store, exchange: _Exchange, body: bytes) -> Response:
+    """Authenticate, rate-limit and run the operation, as one transaction of the store."""
+    scope, request_id = exchange.scope, exchange.request_id
+    operation_id = exchange.operation_id
+    with store.transaction():
         try:
-            caller = world._authenticate(_bearer_token(scope))
+            caller = store.authenticate(_bearer_token(scope))
             if caller is None:
                 raise Refused(401, "authentication failed: unknown or revoked API key")
             client = scope.get("client")
-            world._touch(caller, client[0] if client else None)
+            store.touch(caller, client[0] if client else None)
             params: dict[str, str] = dict(scope.get("path_params", {}))
-            limiter = world._limiter
-            if limiter is not None:
-                wait = limiter.acquire(
-                    caller.owner, operation_id, params.get("org_id"), world.clock.monotonic()
-                )
-                if wait is not None:
-                    refusal = Refused(429, f"rate limit exceeded; retry in {wait} s")
-                    return _failure(refusal, request_id, {"retry-after": str(wait)})
-            reply: Reply = HANDLERS[operation_id](world, Call(caller, params, body))
+            wait = store.admit(caller.owner, operation_id, params.get("org_id"))
+            if wait is not None:
+                refusal = Refused(429, f"rate limit exceeded; retry in {wait} s")
+                return _refusal(refusal, request_id, {"retry-after": str(wait)})
+            reply = HANDLERS[operation_id](store, Call(caller, params, body))
         except Refused as refusal:
-            return _failure(refusal, request_id)
-    content = json.dumps(reply.payload, ensure_ascii=False, separators=(",", ":")).encode()
-    return reply.status, content, dict(reply.headers), reply.changed
+            return _refusal(refusal, request_id)
+    exchange.changed = reply.changed
+    return json_response(reply.status, reply.payload, request_id, reply.headers)
 
 
-def _failure(
-    refusal: Refused, request_id: str, headers: dict[str, str] | None = None
-) -> tuple[int, bytes, dict[str, str], bool]:
-    return refusal.status, _error_body(refusal, request_id), dict(headers or {}), False
+def _refusal(refusal: Refused, request_id: str, headers: dict[str, str] | None = None) -> Response:
+    return error_response(
+        refusal.status, refusal.message, request_id, code=refusal.code, headers=headers
+    )
 
 
 def _bearer_token(scope: Scope) -> str:
@@ -312,7 +343,7 @@ def _bearer_token(scope: Scope) -> str:
 def _request_id(scope: Scope) -> str:
     """The client's ``X-Request-ID`` if it is sane, else a new uuid4."""
     for name, value in scope["headers"]:
-        if name == b"x-request-id":
+        if name == _REQUEST_ID_HEADER:
             text: str = value.decode("latin-1").strip()
             if 0 < len(text) <= MAX_REQUEST_ID_LENGTH and text.isascii() and text.isprintable():
                 return text
@@ -337,23 +368,6 @@ async def _read_body(receive: Receive) -> bytes | None:
     return b"".join(chunks) if size <= MAX_BODY_BYTES else None
 
 
-def _error_body(refusal: Refused, request_id: str) -> bytes:
-    body = {"code": refusal.code, "message": refusal.message, "request_id": request_id}
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-
-
-def _headers(
-    body: bytes, request_id: str, extra: dict[str, str] | None = None
-) -> list[tuple[str, str]]:
-    headers = [
-        ("content-type", JSON_CONTENT_TYPE),
-        ("content-length", str(len(body))),
-        (RESPONSE_REQUEST_ID_HEADER, request_id),
-    ]
-    headers.extend((name.lower(), value) for name, value in (extra or {}).items())
-    return headers
-
-
 def _dated(send: Send, world: World) -> Send:
     """``send``, with a ``Date`` header from the world's clock on every response.
 
@@ -370,101 +384,7 @@ def _dated(send: Send, world: World) -> Send:
     return send_dated
 
 
-async def _send(
-    send: Send, status: int, headers: list[tuple[str, str]], body: bytes, *, more: bool = False
-) -> None:
-    raw = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers]
-    await send({"type": "http.response.start", "status": status, "headers": raw})
-    await send({"type": "http.response.body", "body": body, "more_body": more})
-
-
-def _set(headers: list[tuple[str, str]], name: str, value: str) -> list[tuple[str, str]]:
-    return [(key, value if key == name else old) for key, old in headers]
-
-
-# -- faults ----------------------------------------------------------------------------------
-
-
-async def _strike(fault: Fault, send: Send, request_id: str) -> None:
-    """Apply a fault in place of the operation (a drop raises)."""
-    if fault.kind == "response":
-        body, headers = _fault_response(fault, request_id)
-        await _send(send, fault.status_code, headers, body)
-        return
-    # A disconnect before acting: what the client half-receives does not matter.
-    body = _error_body(Refused(502, "Bad Gateway"), request_id)
-    await _drop(send, 502, _headers(body, request_id), body)
-
-
-async def _strike_after(
-    fault: Fault,
-    send: Send,
-    receive: Receive,
-    *,
-    request_id: str,
-    status: int,
-    headers: list[tuple[str, str]],
-    content: bytes,
-) -> None:
-    """Apply a fault to the real response of an operation that has run."""
-    if fault.kind == "response":
-        body, replaced = _fault_response(fault, request_id)
-        await _send(send, fault.status_code, replaced, body)
-        return
-    if fault.kind == "delay":
-        if not await _hold(fault.seconds, receive):
-            return  # the client has gone: nothing to send to
-    elif fault.kind == "disconnect":
-        await _drop(send, status, headers, content)
-    elif fault.kind == "truncated_body":
-        content = content[: len(content) // 2]
-        headers = _set(headers, "content-length", str(len(content)))
-    elif fault.kind == "content_type":
-        headers = _set(headers, "content-type", fault.media_type)
-    await _send(send, status, headers, content)
-
-
-def _fault_response(fault: Fault, request_id: str) -> tuple[bytes, list[tuple[str, str]]]:
-    if fault.body is None:
-        body = _error_body(Refused(fault.status_code, fault.message, fault.code), request_id)
-    else:
-        body = fault.body
-    headers = _set(
-        _headers(body, request_id, dict(fault.headers)), "content-type", fault.media_type
-    )
-    return body, headers
-
-
-async def _drop(send: Send, status: int, headers: list[tuple[str, str]], body: bytes) -> NoReturn:
-    """Announce the whole body, send half of it, and break the connection."""
-    await _send(send, status, headers, body[: len(body) // 2], more=True)
-    raise ConnectionDropped("connection dropped by the Neon emulator (an injected fault)")
-
-
-async def _reset(scope: Scope, receive: Receive, log: Callable[[], None]) -> None:
-    """Abort the connection before any response: a TCP reset on a socket, else raise.
-
-    The request is logged first, so the log is complete by the time the client sees the
-    reset. ``EmulatorServer`` hands each request a hook that aborts its connection
-    (``RESET_HOOK`` in the request's ``state``); after using it, wait for the server to
-    notice the connection is gone, so that it does not try to answer for the app. In
-    process there is no connection: raise ``ConnectionReset``, the transport error the
-    client would see.
-    """
-    log()
-    abort = (scope.get("state") or {}).get(RESET_HOOK)
-    if abort is None:
-        raise ConnectionReset("connection reset by the Neon emulator (an injected fault)")
-    abort()
-    with anyio.move_on_after(_RESET_GRACE):
-        while (await receive())["type"] != "http.disconnect":
-            pass
-
-
-async def _hold(seconds: float, receive: Receive) -> bool:
-    """Wait ``seconds``, or until the client goes away; False if it went away."""
-    with anyio.move_on_after(seconds):
-        while (await receive())["type"] != "http.disconnect":
-            pass
-        return False
-    return True
+async def _send(send: Send, response: Response, *, more: bool = False) -> None:
+    raw = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in response.headers]
+    await send({"type": "http.response.start", "status": response.status, "headers": raw})
+    await send({"type": "http.response.body", "body": response.body, "more_body": more})

@@ -1,18 +1,25 @@
-"""Clocks for the emulator: the system's, and a fake one that tests move by hand.
+"""Clocks for the emulator: the system's, the system's moved forward, and a fake one.
 
 The emulator reads time in two ways: wall-clock time for the timestamps it reports
-(``created_at``, ``last_used_at``), and monotonic seconds for its rate limits. A ``Clock``
-supplies both, so a test can make a minute pass without waiting for it.
+(``created_at``, ``last_used_at``, the ``Date`` header), and monotonic seconds for its rate
+limits. A ``Clock`` supplies both, so a test can make a minute (or 120 days) pass without
+waiting for it:
+
+- ``SystemClock``: the real time;
+- ``OffsetClock``: the real time plus whatever ``advance`` added: time flows, and jumps
+  forward when asked (``neon-keys sandbox`` runs on one: ``neon-keys sandbox advance 120d``);
+- ``FakeClock``: a time that stands still until ``advance`` moves it.
 """
 
 from __future__ import annotations
 
 import datetime
+import math
 import threading
 import time
 from typing import Protocol, runtime_checkable
 
-__all__ = ["Clock", "FakeClock", "SystemClock"]
+__all__ = ["Clock", "FakeClock", "MovableClock", "OffsetClock", "SystemClock"]
 
 _DEFAULT_START = datetime.datetime(2025, 1, 1, tzinfo=datetime.UTC)
 
@@ -30,6 +37,15 @@ class Clock(Protocol):
         ...
 
 
+@runtime_checkable
+class MovableClock(Clock, Protocol):
+    """A clock that ``advance`` moves forward (``FakeClock``, ``OffsetClock``)."""
+
+    def advance(self, seconds: float) -> None:
+        """Move time forward by ``seconds`` (not negative)."""
+        ...
+
+
 class SystemClock:
     """The real time: ``datetime.now(UTC)`` and ``time.monotonic()``."""
 
@@ -43,6 +59,42 @@ class SystemClock:
 
     def __repr__(self) -> str:
         return "SystemClock()"
+
+
+class OffsetClock:
+    """The real time, moved forward by every ``advance`` so far; safe to share between threads.
+
+    Time flows as on the system clock; ``advance(seconds)`` makes that many seconds pass at
+    once, for ``now`` (timestamps) and ``monotonic`` (rate limits) alike.
+    """
+
+    def __init__(self) -> None:
+        self._offset = 0.0
+        self._lock = threading.Lock()
+
+    @property
+    def offset(self) -> float:
+        """Seconds added by ``advance`` so far."""
+        with self._lock:
+            return self._offset
+
+    def now(self) -> datetime.datetime:
+        """The current UTC time plus the offset."""
+        return datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=self.offset)
+
+    def monotonic(self) -> float:
+        """``time.monotonic()`` plus the offset."""
+        return time.monotonic() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        """Move time forward by ``seconds`` (a finite number, not negative)."""
+        _check_step(seconds)
+        with self._lock:
+            _check_reachable(datetime.datetime.now(datetime.UTC), self._offset + seconds)
+            self._offset += seconds
+
+    def __repr__(self) -> str:
+        return f"OffsetClock(offset={self.offset:g}s)"
 
 
 class FakeClock:
@@ -72,11 +124,27 @@ class FakeClock:
             return self._elapsed
 
     def advance(self, seconds: float) -> None:
-        """Move time forward by ``seconds`` (which must not be negative)."""
-        if seconds < 0:
-            raise ValueError("a clock cannot go back")
+        """Move time forward by ``seconds`` (a finite number, not negative)."""
+        _check_step(seconds)
         with self._lock:
+            _check_reachable(self._start, self._elapsed + seconds)
             self._elapsed += seconds
 
     def __repr__(self) -> str:
         return f"FakeClock(now={self.now().isoformat()!r})"
+
+
+def _check_step(seconds: float) -> None:
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+        raise TypeError(f"a clock advances by a number of seconds, not {seconds!r}")
+    if seconds < 0:
+        raise ValueError("a clock cannot go back")
+    if not math.isfinite(seconds):
+        raise ValueError(f"a clock advances by a finite number of seconds, not {seconds!r}")
+
+
+def _check_reachable(start: datetime.datetime, seconds: float) -> None:
+    try:
+        start + datetime.timedelta(seconds=seconds)
+    except OverflowError:
+        raise ValueError(f"a clock cannot go {seconds:g} s past {start:%Y-%m-%d}") from None

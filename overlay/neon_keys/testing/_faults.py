@@ -10,7 +10,9 @@ A fault applies to the next ``times`` requests of that operation (``"*"``: of an
 eight operations; ``times=None``: until ``clear``). Rules are tried in the order they were
 injected and the first one with uses left wins.
 
-Every fault says whether the server *acts* before it strikes (``committed``):
+Each kind of fault is a small type that knows when it strikes: before the request is
+carried out (``before``), or on the response of a request that was (``after``). Every
+fault says whether the server *acts* before it strikes (``committed``):
 
 - ``committed=False`` (the default for replacement responses, disconnects and resets): the fault
   sits in front of the service, like a failing proxy. The request is not authenticated,
@@ -47,38 +49,35 @@ from __future__ import annotations
 import http
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import NoReturn, Protocol
 
 import httpx
 
+from .._constants import OPERATION_IDS
+from ._responses import JSON_CONTENT_TYPE, Response, error_response
+
 __all__ = [
     "ANY_OPERATION",
-    "OPERATION_IDS",
+    "FAULT_NAMES",
     "RESET_HOOK",
     "ConnectionDropped",
     "ConnectionReset",
+    "ContentTypeFault",
+    "DelayFault",
+    "DisconnectFault",
+    "Exchange",
     "Fault",
     "Faults",
     "InjectedFault",
+    "ResetFault",
+    "ResponseFault",
+    "TruncatedBodyFault",
+    "build_fault",
 ]
 
 ANY_OPERATION = "*"
 """The operation id that makes a fault apply to every operation."""
-
-OPERATION_IDS = frozenset(
-    {
-        "listApiKeys",
-        "createApiKey",
-        "revokeApiKey",
-        "listOrgApiKeys",
-        "createOrgApiKey",
-        "revokeOrgApiKey",
-        "getAuthDetails",
-        "getCurrentUserOrganizations",
-    }
-)
-"""The operations the emulator serves, by ``operationId``."""
 
 
 class ConnectionDropped(httpx.RemoteProtocolError):
@@ -107,8 +106,6 @@ RESET_HOOK = "neon_keys.testing.reset"
 ``Fault.reset`` raises ``ConnectionReset`` instead.
 """
 
-FaultKind = Literal["response", "disconnect", "reset", "delay", "truncated_body", "content_type"]
-
 _PROXY_PAGE = (
     "<html>\r\n<head><title>{status} Bad Gateway</title></head>\r\n<body>\r\n"
     "<center><h1>{status} Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n"
@@ -117,32 +114,43 @@ _PROXY_PAGE = (
 _HTML = "text/html; charset=utf-8"
 
 
-@dataclass(frozen=True, slots=True)
+class Exchange(Protocol):
+    """What a fault can do to the request it strikes (the app provides it)."""
+
+    @property
+    def request_id(self) -> str:
+        """The id of the request, as its response carries it."""
+        ...
+
+    async def send(self, response: Response) -> None:
+        """Send a whole response."""
+        ...
+
+    async def drop(self, response: Response) -> NoReturn:
+        """Announce ``response``, send half of its body, then break the connection."""
+        ...
+
+    async def reset(self) -> None:
+        """Abort the connection before any byte of a response."""
+        ...
+
+    async def hold(self, seconds: float) -> bool:
+        """Wait ``seconds``, or until the client goes away; False if it went away."""
+        ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Fault:
     """One way for a request to go wrong; build it with the class methods, not directly.
 
+    Each kind is a subclass that knows when it strikes: ``before`` the request is carried
+    out (it may answer in its place), or ``after``, on the response of a request that was.
+
     Attributes:
-        kind: what happens (see the module docstring).
         committed: whether the server carries out the request before the fault strikes.
-        status_code: the status of a replacement response (``kind == "response"``).
-        body: the replacement body; None for a ``GeneralError`` carrying ``message``/``code``
-            and the request id.
-        message: the ``GeneralError`` message, when ``body`` is None.
-        code: the ``GeneralError`` code, when ``body`` is None.
-        media_type: the ``Content-Type`` of a replacement, or the one ``content_type`` sets.
-        headers: extra response headers (``Retry-After`` ...).
-        seconds: how long ``delay`` holds the response.
     """
 
-    kind: FaultKind
     committed: bool = False
-    status_code: int = 0
-    body: bytes | None = None
-    message: str = ""
-    code: str = ""
-    media_type: str = ""
-    headers: tuple[tuple[str, str], ...] = ()
-    seconds: float = 0.0
 
     @classmethod
     def status(
@@ -164,13 +172,11 @@ class Fault:
             committed: carry the request out first (a 500 after the key was created).
         """
         _check_status(status_code)
-        return cls(
-            "response",
+        return ResponseFault(
             committed=committed,
             status_code=status_code,
             message=message if message is not None else _reason(status_code),
             code=code,
-            media_type="application/json; charset=utf-8",
             headers=_pairs(headers),
         )
 
@@ -203,7 +209,7 @@ class Fault:
         status_code: int,
         body: bytes | str,
         *,
-        media_type: str = "application/json; charset=utf-8",
+        media_type: str = JSON_CONTENT_TYPE,
         headers: Mapping[str, str] | None = None,
         committed: bool = False,
     ) -> Fault:
@@ -217,8 +223,7 @@ class Fault:
             committed: carry the request out first.
         """
         _check_status(status_code)
-        return cls(
-            "response",
+        return ResponseFault(
             committed=committed,
             status_code=status_code,
             body=body.encode() if isinstance(body, str) else bytes(body),
@@ -233,12 +238,12 @@ class Fault:
         Args:
             committed: carry the request out first (see ``lost_response``).
         """
-        return cls("disconnect", committed=committed)
+        return DisconnectFault(committed=committed)
 
     @classmethod
     def lost_response(cls) -> Fault:
         """Carry the request out, then break the connection: it happened, the client can't know."""
-        return cls("disconnect", committed=True)
+        return DisconnectFault(committed=True)
 
     @classmethod
     def reset(cls, *, committed: bool = False) -> Fault:
@@ -248,7 +253,7 @@ class Fault:
             committed: carry the request out first: the key is created or revoked, and the
                 client hears nothing but the reset.
         """
-        return cls("reset", committed=committed)
+        return ResetFault(committed=committed)
 
     @classmethod
     def delay(cls, seconds: float, *, committed: bool = True) -> Fault:
@@ -259,31 +264,183 @@ class Fault:
             committed: True (default): act first, then wait, so a client that gives up
                 has still caused the change; False: wait, then act.
         """
-        if not seconds >= 0:
-            raise ValueError("a delay must not be negative")
-        return cls("delay", committed=committed, seconds=float(seconds))
+        if isinstance(seconds, bool) or not 0 <= seconds < float("inf"):
+            raise ValueError(f"a delay must be a finite, non-negative number, not {seconds!r}")
+        return DelayFault(committed=committed, seconds=float(seconds))
 
     @classmethod
     def truncated_body(cls) -> Fault:
         """Send the real response with only the first half of its body (request carried out)."""
-        return cls("truncated_body", committed=True)
+        return TruncatedBodyFault()
 
     @classmethod
     def content_type(cls, value: str = "text/plain; charset=utf-8") -> Fault:
         """Send the real response labelled with another ``Content-Type`` (request carried out)."""
-        return cls("content_type", committed=True, media_type=value)
+        return ContentTypeFault(media_type=value)
+
+    async def before(self, exchange: Exchange) -> bool:
+        """Strike before the request is carried out; True when the request ends here.
+
+        The base fault does nothing here; kinds that strike first override it.
+        """
+        return False
+
+    async def after(self, exchange: Exchange, response: Response) -> None:
+        """Deliver ``response``, the answer of the request carried out, as this fault has it.
+
+        Runs only when ``before`` let the request through. The base fault sends it as it is.
+        """
+        await exchange.send(response)
+
+    @property
+    def _when(self) -> str:
+        return "after acting" if self.committed else "before acting"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResponseFault(Fault):
+    """Answer with another response (``Fault.status``, ``Fault.html``, ``Fault.response``).
+
+    Attributes:
+        status_code: the status of the replacement.
+        body: the replacement body; None for a ``GeneralError`` carrying ``message``,
+            ``code`` and the request id.
+        message: the ``GeneralError`` message, when ``body`` is None.
+        code: the ``GeneralError`` code, when ``body`` is None.
+        media_type: the replacement's ``Content-Type``.
+        headers: extra response headers (``Retry-After`` ...).
+    """
+
+    status_code: int
+    body: bytes | None = None
+    message: str = ""
+    code: str = ""
+    media_type: str = JSON_CONTENT_TYPE
+    headers: tuple[tuple[str, str], ...] = field(default=())
+
+    def replacement(self, request_id: str) -> Response:
+        """The response sent in place of the real one."""
+        extra = dict(self.headers)
+        if self.body is None:
+            error = error_response(
+                self.status_code, self.message, request_id, code=self.code, headers=extra
+            )
+            return error.with_header("content-type", self.media_type)
+        response = Response.build(
+            self.status_code, self.body, request_id, media_type=self.media_type, headers=extra
+        )
+        return response.with_header("content-type", self.media_type)
+
+    async def before(self, exchange: Exchange) -> bool:
+        """Answer in place of the service, unless committed."""
+        if self.committed:
+            return False
+        await exchange.send(self.replacement(exchange.request_id))
+        return True
+
+    async def after(self, exchange: Exchange, response: Response) -> None:
+        """Answer in place of the real response of the request carried out."""
+        await exchange.send(self.replacement(exchange.request_id))
 
     def __str__(self) -> str:
-        when = "after acting" if self.committed else "before acting"
-        if self.kind == "response":
-            return f"response {self.status_code} {when}"
-        if self.kind == "delay":
-            return f"delay {self.seconds:g}s {when}"
-        if self.kind == "content_type":
-            return f"content-type {self.media_type!r}"
-        if self.kind == "reset":
-            return f"connection reset {when}"
-        return f"{self.kind.replace('_', ' ')} {when}"
+        return f"response {self.status_code} {self._when}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DisconnectFault(Fault):
+    """Send the status, headers and half the body, then break the connection."""
+
+    async def before(self, exchange: Exchange) -> bool:
+        """Break a proxy's 502 half way, unless committed; what the client gets does not matter."""
+        if self.committed:
+            return False
+        await exchange.drop(error_response(502, "Bad Gateway", exchange.request_id))
+
+    async def after(self, exchange: Exchange, response: Response) -> None:
+        """Break the real response half way."""
+        await exchange.drop(response)
+
+    def __str__(self) -> str:
+        return f"disconnect {self._when}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResetFault(Fault):
+    """Abort the connection before any byte of a response."""
+
+    async def before(self, exchange: Exchange) -> bool:
+        """Reset at once, unless committed."""
+        if self.committed:
+            return False
+        await exchange.reset()
+        return True
+
+    async def after(self, exchange: Exchange, response: Response) -> None:
+        """Reset instead of answering the request carried out."""
+        await exchange.reset()
+
+    def __str__(self) -> str:
+        return f"connection reset {self._when}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DelayFault(Fault):
+    """Hold the request (``committed=False``) or its response (``committed=True``) back.
+
+    Attributes:
+        seconds: how long, in real seconds.
+    """
+
+    committed: bool = True
+    seconds: float
+
+    async def before(self, exchange: Exchange) -> bool:
+        """Wait first when not committed; the request goes on either way."""
+        if not self.committed:
+            await exchange.hold(self.seconds)
+        return False
+
+    async def after(self, exchange: Exchange, response: Response) -> None:
+        """Wait (when committed), then answer, unless the client has gone."""
+        if self.committed and not await exchange.hold(self.seconds):
+            return  # the client has gone: nothing to send to
+        await exchange.send(response)
+
+    def __str__(self) -> str:
+        return f"delay {self.seconds:g}s {self._when}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TruncatedBodyFault(Fault):
+    """Send the real response with the first half of its body (and a matching length)."""
+
+    committed: bool = True
+
+    async def after(self, exchange: Exchange, response: Response) -> None:
+        """Cut the body in half."""
+        await exchange.send(response.with_body(response.body[: len(response.body) // 2]))
+
+    def __str__(self) -> str:
+        return f"truncated body {self._when}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ContentTypeFault(Fault):
+    """Send the real response under another ``Content-Type``.
+
+    Attributes:
+        media_type: the ``Content-Type`` it is sent with.
+    """
+
+    committed: bool = True
+    media_type: str
+
+    async def after(self, exchange: Exchange, response: Response) -> None:
+        """Relabel the body."""
+        await exchange.send(response.with_header("content-type", self.media_type))
+
+    def __str__(self) -> str:
+        return f"content-type {self.media_type!r}"
 
 
 class InjectedFault:
@@ -367,6 +524,86 @@ class Faults:
 
     def __repr__(self) -> str:
         return f"<Faults pending={self.pending!r}>"
+
+
+FAULT_NAMES = (
+    "status",
+    "html",
+    "disconnect",
+    "lost-response",
+    "reset",
+    "delay",
+    "truncated-body",
+    "content-type",
+)
+"""The kinds of fault by name, as ``neon-keys sandbox fault`` takes them."""
+
+_OPTIONS_OF = {
+    "status": {"status", "committed"},
+    "html": {"status", "committed"},
+    "disconnect": {"committed"},
+    "lost-response": set(),
+    "reset": {"committed"},
+    "delay": {"seconds", "committed"},
+    "truncated-body": set(),
+    "content-type": {"content_type"},
+}
+
+
+def build_fault(
+    name: str,
+    *,
+    status: int | None = None,
+    seconds: float | None = None,
+    committed: bool | None = None,
+    content_type: str | None = None,
+) -> Fault:
+    """The fault a name in ``FAULT_NAMES`` and its options describe; ``ValueError`` otherwise.
+
+    Args:
+        name: the kind, e.g. ``"lost-response"`` (see ``FAULT_NAMES``).
+        status: the status of ``status`` (default 500) or ``html`` (default 502).
+        seconds: how long ``delay`` holds the response (required for ``delay``).
+        committed: whether the request is carried out first; None for the kind's default.
+        content_type: the ``Content-Type`` of ``content-type`` (default text/plain).
+
+    An option the kind does not take is refused, so that nothing given is silently ignored.
+    """
+    allowed = _OPTIONS_OF.get(name)
+    if allowed is None:
+        raise ValueError(f"unknown fault {name!r}; use one of {', '.join(FAULT_NAMES)}")
+    given = {
+        option
+        for option, value in (
+            ("status", status),
+            ("seconds", seconds),
+            ("committed", committed),
+            ("content_type", content_type),
+        )
+        if value is not None
+    }
+    extra = sorted(given - allowed)
+    if extra:
+        taken = f"takes only {', '.join(sorted(allowed))}" if allowed else "takes no option"
+        raise ValueError(f"the {name} fault {taken}, not {', '.join(extra)}")
+    first = bool(committed)  # the kinds that may strike first do so by default
+    if name == "status":
+        return Fault.status(500 if status is None else status, committed=first)
+    if name == "html":
+        return Fault.html(502 if status is None else status, committed=first)
+    if name == "disconnect":
+        return Fault.disconnect(committed=first)
+    if name == "lost-response":
+        return Fault.lost_response()
+    if name == "reset":
+        return Fault.reset(committed=first)
+    if name == "delay":
+        if seconds is None:
+            raise ValueError("the delay fault needs seconds")
+        return Fault.delay(seconds, committed=True if committed is None else committed)
+    if name == "truncated-body":
+        return Fault.truncated_body()
+    return Fault.content_type("text/plain; charset=utf-8" if content_type is None else content_type)
 
 
 def _check_status(status_code: int) -> None:

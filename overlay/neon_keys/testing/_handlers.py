@@ -1,8 +1,8 @@
 """The eight operations: input checks, permissions, state changes and response shapes.
 
-Each handler takes the world and an authenticated ``Call`` and returns a ``Reply`` or
-raises ``Refused`` (which the app turns into a ``GeneralError``). Handlers run with the
-world's lock held and never wait on anything.
+Each handler takes the world's ``Store`` and an authenticated ``Call`` and returns a
+``Reply`` or raises ``Refused`` (which the app turns into a ``GeneralError``). Handlers run
+inside one transaction of the store and never wait on anything.
 
 Permissions (the emulator's rules; where Neon does not document a case, the choice is
 marked *decided*):
@@ -13,7 +13,7 @@ operation                              personal    org key            project ke
 list/create/revoke personal keys       own keys    403 (*decided*)    403 (*decided*)
 list/create/revoke an org's keys       admin only  its own org only   403
 getAuthDetails                         yes         yes                yes
-getCurrentUserOrganizations            yes         403 (*decided*)    403 (*decided*)
+getCurrentUserOrganizations            its orgs    the owning org     the owning org
 =====================================  ==========  =================  ==============
 
 - A personal key acts as its user: a plain member of the organization gets 403 on all
@@ -29,6 +29,9 @@ getCurrentUserOrganizations            yes         403 (*decided*)    403 (*deci
   of that organization (else 404). An org key may create project keys of its organization.
 - The creator (``created_by``) of a key created with an organization key is the user who
   created that organization key (*decided*).
+- ``getCurrentUserOrganizations`` with an organization or project-scoped key (which belongs
+  to no user) answers the single organization that owns the key, as Neon's 2026 API
+  description documents; with a personal key, the organizations the user belongs to.
 
 Input checks answer 400: a body that is not a JSON object, a ``key_name`` that is
 missing, not a string, empty or longer than 64 characters, an ``org_id`` or ``project_id``
@@ -44,11 +47,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._world import ID_PATTERN, KeyKindName, World, _Key, _Org
+from .._constants import ID_PATTERN, KEY_NAME_MAX_LENGTH
+from ._store import ID_FORMAT, KeyKindName, KeyRecord, OrgRecord, Store
 
 __all__ = ["HANDLERS", "Call", "Refused", "Reply"]
 
-KEY_NAME_MAX_LENGTH = 64
 _KEY_ID = re.compile(r"-?[0-9]{1,19}")
 _INT64_MAX = 2**63 - 1
 
@@ -67,7 +70,7 @@ class Refused(Exception):
 class Call:
     """One authenticated request, as the handlers need it. Strictly private."""
 
-    caller: _Key
+    caller: KeyRecord
     params: dict[str, str]
     body: bytes
 
@@ -82,89 +85,98 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-Handler = Callable[[World, Call], Reply]
+Handler = Callable[[Store, Call], Reply]
 
 
 # -- personal keys -----------------------------------------------------------------------
 
 
-def list_api_keys(world: World, call: Call) -> Reply:
+def list_api_keys(store: Store, call: Call) -> Reply:
     """GET /api_keys: the caller's live personal keys, oldest first."""
     user_id = _personal_caller(call)
-    return Reply([_listed(world, key) for key in world._live_personal_keys(user_id)])
+    return Reply([_listed(store, key) for key in store.live_keys(user_id, personal=True)])
 
 
-def create_api_key(world: World, call: Call) -> Reply:
+def create_api_key(store: Store, call: Call) -> Reply:
     """POST /api_keys: a new personal key for the caller, with its token."""
     user_id = _personal_caller(call)
     body = _json_object(call.body)
     name = _key_name(body)
-    key, token = world._create_key("personal", name, user_id, None, user_id)
-    return Reply(_created(world, key, token), changed=True)
+    key, token = store.create_key("personal", name, user_id, None, user_id)
+    return Reply(_created(store, key, token), changed=True)
 
 
-def revoke_api_key(world: World, call: Call) -> Reply:
+def revoke_api_key(store: Store, call: Call) -> Reply:
     """DELETE /api_keys/{key_id}: revoke one of the caller's personal keys."""
     user_id = _personal_caller(call)
     key_id = _key_id(call.params["key_id"])
-    key = world._live_key(key_id)
-    if key is None or key.kind != "personal" or key.owner != user_id:
+    key = store.live_key(key_id)
+    if key is None or not key.personal or key.owner != user_id:
         raise Refused(404, f"API key {key_id} not found")
-    world._revoke_key(key)
-    return Reply(_revoked(world, key), changed=True)
+    store.revoke_key(key)
+    return Reply(_revoked(store, key), changed=True)
 
 
 # -- organization keys ---------------------------------------------------------------------
 
 
-def list_org_api_keys(world: World, call: Call) -> Reply:
+def list_org_api_keys(store: Store, call: Call) -> Reply:
     """GET /organizations/{org_id}/api_keys: the organization's live keys, oldest first."""
-    org = _managed_org(world, call)
-    return Reply([_listed(world, key) for key in world._live_org_keys(org.id)])
+    org = _managed_org(store, call)
+    return Reply([_listed(store, key) for key in store.live_keys(org.id, personal=False)])
 
 
-def create_org_api_key(world: World, call: Call) -> Reply:
+def create_org_api_key(store: Store, call: Call) -> Reply:
     """POST /organizations/{org_id}/api_keys: a new org key, or project key with project_id."""
-    org = _managed_org(world, call)
+    org = _managed_org(store, call)
     body = _json_object(call.body)
     name = _key_name(body)
     project_id = body.get("project_id")
     if project_id is not None:
-        if not isinstance(project_id, str) or ID_PATTERN.fullmatch(project_id) is None:
-            raise Refused(400, "project_id must match ^[a-z0-9-]{1,60}$")
+        if not isinstance(project_id, str) or ID_FORMAT.fullmatch(project_id) is None:
+            raise Refused(400, f"project_id must match {ID_PATTERN}")
         if project_id not in org.projects:
             raise Refused(404, f"project {project_id} not found in organization {org.id}")
-    creator = call.caller.owner if call.caller.kind == "personal" else call.caller.created_by
+    creator = call.caller.owner if call.caller.personal else call.caller.created_by
     kind: KeyKindName = "project" if project_id is not None else "org"
-    key, token = world._create_key(kind, name, org.id, project_id, creator)
-    return Reply(_created(world, key, token), changed=True)
+    key, token = store.create_key(kind, name, org.id, project_id, creator)
+    return Reply(_created(store, key, token), changed=True)
 
 
-def revoke_org_api_key(world: World, call: Call) -> Reply:
+def revoke_org_api_key(store: Store, call: Call) -> Reply:
     """DELETE /organizations/{org_id}/api_keys/{key_id}: revoke one of the org's keys."""
-    org = _managed_org(world, call)
+    org = _managed_org(store, call)
     key_id = _key_id(call.params["key_id"])
-    key = world._live_key(key_id)
-    if key is None or key.kind == "personal" or key.owner != org.id:
+    key = store.live_key(key_id)
+    if key is None or key.personal or key.owner != org.id:
         raise Refused(404, f"API key {key_id} not found")
-    world._revoke_key(key)
-    return Reply(_revoked(world, key), changed=True)
+    store.revoke_key(key)
+    return Reply(_revoked(store, key), changed=True)
 
 
 # -- who is calling --------------------------------------------------------------------------
 
 
-def get_auth_details(world: World, call: Call) -> Reply:
+def get_auth_details(store: Store, call: Call) -> Reply:
     """GET /auth: the caller's account and kind of credential."""
     caller = call.caller
-    method = "api_key_user" if caller.kind == "personal" else "api_key_org"
+    method = "api_key_user" if caller.personal else "api_key_org"
     return Reply({"account_id": caller.owner, "auth_method": method})
 
 
-def get_current_user_organizations(world: World, call: Call) -> Reply:
-    """GET /users/me/organizations: the organizations the calling user belongs to."""
-    user_id = _personal_caller(call)
-    return Reply({"organizations": [_organization(org) for org in world._orgs_of(user_id)]})
+def get_current_user_organizations(store: Store, call: Call) -> Reply:
+    """GET /users/me/organizations: the caller's organizations.
+
+    A personal key answers the organizations its user belongs to; an organization or
+    project-scoped key, which belongs to no user, the one organization that owns it.
+    """
+    caller = call.caller
+    if caller.personal:
+        orgs = store.orgs_of(caller.owner)
+    else:
+        owner = store.org(caller.owner)
+        orgs = [owner] if owner is not None else []
+    return Reply({"organizations": [_organization(org) for org in orgs]})
 
 
 HANDLERS: dict[str, Handler] = {
@@ -184,18 +196,18 @@ HANDLERS: dict[str, Handler] = {
 
 
 def _personal_caller(call: Call) -> str:
-    if call.caller.kind != "personal":
+    if not call.caller.personal:
         raise Refused(403, "this operation needs a personal API key, not an organization API key")
     return call.caller.owner
 
 
-def _managed_org(world: World, call: Call) -> _Org:
+def _managed_org(store: Store, call: Call) -> OrgRecord:
     org_id = call.params["org_id"]
-    if ID_PATTERN.fullmatch(org_id) is None:
-        raise Refused(400, "org_id must match ^[a-z0-9-]{1,60}$")
+    if ID_FORMAT.fullmatch(org_id) is None:
+        raise Refused(400, f"org_id must match {ID_PATTERN}")
     caller = call.caller
-    org = world._find_org(org_id)
-    if caller.kind == "personal":
+    org = store.org(org_id)
+    if caller.personal:
         role = org.roles.get(caller.owner) if org is not None else None
         if org is None or role is None:
             raise Refused(404, f"organization {org_id} not found")
@@ -250,8 +262,8 @@ def _key_id(raw: str) -> int:
 # -- response shapes -------------------------------------------------------------------------
 
 
-def _listed(world: World, key: _Key) -> dict[str, Any]:
-    user = world._find_user(key.created_by)
+def _listed(store: Store, key: KeyRecord) -> dict[str, Any]:
+    user = store.user(key.created_by)
     item: dict[str, Any] = {
         "id": key.id,
         "name": key.name,
@@ -269,23 +281,23 @@ def _listed(world: World, key: _Key) -> dict[str, Any]:
     return item
 
 
-def _created(world: World, key: _Key, token: str) -> dict[str, Any]:
+def _created(store: Store, key: KeyRecord, token: str) -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": key.id,
         "key": token,
         "name": key.name,
         "created_at": key.created_at,
     }
-    if not world.legacy_shapes:
+    if not store.legacy_shapes:
         body["created_by"] = key.created_by
     if key.project_id is not None:
         body["project_id"] = key.project_id
     return body
 
 
-def _revoked(world: World, key: _Key) -> dict[str, Any]:
+def _revoked(store: Store, key: KeyRecord) -> dict[str, Any]:
     body: dict[str, Any] = {"id": key.id, "name": key.name}
-    if not world.legacy_shapes:
+    if not store.legacy_shapes:
         body["created_at"] = key.created_at
         body["created_by"] = key.created_by
     body["last_used_at"] = key.last_used_at
@@ -296,7 +308,7 @@ def _revoked(world: World, key: _Key) -> dict[str, Any]:
     return body
 
 
-def _organization(org: _Org) -> dict[str, Any]:
+def _organization(org: OrgRecord) -> dict[str, Any]:
     return {
         "id": org.id,
         "name": org.name,

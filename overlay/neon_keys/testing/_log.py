@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from ._faults import Fault
@@ -56,15 +57,20 @@ class RequestLog:
         with self._lock:
             self._records.append(record)
 
-    def _begin(self) -> None:
-        """The app started serving a request (it calls ``_end`` when done). Strictly private."""
+    @contextmanager
+    def serving(self) -> Iterator[None]:
+        """Count a request as in flight while the block runs (the app serves each in one).
+
+        ``in_flight`` and ``settle`` see it until the block ends, however it ends.
+        """
         with self._lock:
             self._open += 1
-
-    def _end(self) -> None:
-        with self._lock:
-            self._open -= 1
-            self._lock.notify_all()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._open -= 1
+                self._lock.notify_all()
 
     @property
     def in_flight(self) -> int:

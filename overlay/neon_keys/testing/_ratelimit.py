@@ -1,8 +1,9 @@
 """Neon's documented rate limits, enforced with token buckets.
 
-Neon allows 700 requests per minute per account, bursts of up to 40 requests per second on
-one route, and 10 organization-key creations per second; beyond that it answers 429. The
-emulator keeps one token bucket per limit:
+Neon documents a limit of requests per minute per account, bursts of requests per second on
+one route, and organization-key creations per second (the figures are in
+``neon_keys._constants``, which the client's pacing reads too); beyond them it answers 429.
+The emulator keeps one token bucket per limit:
 
 - per account (the user of a personal key, the organization of an organization key):
   ``per_minute`` tokens, refilled at ``per_minute / 60`` a second;
@@ -19,9 +20,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-__all__ = ["RateLimiter", "ServerRateLimits"]
+from .._constants import (
+    NEON_BURST_PER_ROUTE,
+    NEON_ORG_CREATE_PER_SECOND,
+    NEON_REQUESTS_PER_MINUTE,
+    ORG_KEY_CREATE_OPERATION,
+)
+from .._rate_limits import check_rate_limits
 
-ORG_CREATE_OPERATION = "createOrgApiKey"
+__all__ = ["RateLimiter", "ServerRateLimits"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,19 +42,17 @@ class ServerRateLimits:
         org_create_per_second: organization-key creations per second in one organization.
     """
 
-    per_minute: float = 700
-    burst_per_route: float = 40
-    org_create_per_second: float = 10
+    per_minute: float = NEON_REQUESTS_PER_MINUTE
+    burst_per_route: float = NEON_BURST_PER_ROUTE
+    org_create_per_second: float = NEON_ORG_CREATE_PER_SECOND
 
     def __post_init__(self) -> None:
-        for name in ("per_minute", "burst_per_route", "org_create_per_second"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"ServerRateLimits.{name} must be positive")
+        check_rate_limits(self)
 
     def scaled(self, factor: float) -> ServerRateLimits:
         """The same limits multiplied by ``factor`` (0.1: ten times stricter)."""
-        if not factor > 0:
-            raise ValueError("the scale factor must be positive")
+        if isinstance(factor, bool) or not 0 < factor < math.inf:
+            raise ValueError(f"the scale factor must be a positive, finite number, not {factor!r}")
         return ServerRateLimits(
             per_minute=self.per_minute * factor,
             burst_per_route=self.burst_per_route * factor,
@@ -116,7 +121,7 @@ class RateLimiter:
                 now,
             ),
         ]
-        if operation_id == ORG_CREATE_OPERATION and org_id is not None:
+        if operation_id == ORG_KEY_CREATE_OPERATION and org_id is not None:
             buckets.append(
                 self._bucket(
                     ("org-create", org_id),

@@ -11,13 +11,15 @@ Both wrap ``httpx.ASGITransport`` and add what it leaves out: they enforce the r
 read timeout (``httpx.ReadTimeout``, so ``Fault.delay`` works in process) and keep a broken
 connection a transport error (``ConnectionDropped`` is an ``httpx.RemoteProtocolError``).
 ``httpx.ASGITransport`` serves async clients only; ``EmulatorTransport`` serves sync ones
-by running the app on an event loop in a daemon thread of its own, started on first use
-and stopped by ``close()`` (which ``httpx.Client.close`` calls).
+through an anyio blocking portal (an event loop in a daemon thread of its own), started on
+first use and stopped by ``close()`` (which ``httpx.Client.close`` calls). Several threads
+may share one sync transport: the portal runs their requests side by side.
 """
 
 from __future__ import annotations
 
-import asyncio
+import concurrent.futures
+import contextlib
 import threading
 from typing import Any, cast
 
@@ -28,6 +30,7 @@ from ._world import World
 
 try:
     import anyio
+    from anyio.from_thread import BlockingPortal, start_blocking_portal
 except ImportError as _err:  # pragma: no cover - anyio comes with httpx
     from ._extras import missing_extra
 
@@ -86,6 +89,10 @@ class AsyncEmulatorTransport(httpx.AsyncBaseTransport):
 class EmulatorTransport(httpx.BaseTransport):
     """Serves an ``httpx.Client`` (sync) from the emulator in process.
 
+    Requests run on an anyio blocking portal (an event loop in a daemon thread), started on
+    first use; ``close()`` stops it, cancelling requests still in flight (their callers get
+    ``httpx.ReadError``). A transport used again after ``close()`` starts a new portal.
+
     Args:
         target: the app, or a world to serve with a new app; default ``World.seeded()``.
         client: the (address, port) requests seem to come from.
@@ -100,8 +107,8 @@ class EmulatorTransport(httpx.BaseTransport):
         self._inner = AsyncEmulatorTransport(target, client=client)
         self.app = self._inner.app
         self._lock = threading.Lock()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
+        self._portal: BlockingPortal | None = None
+        self._stack = contextlib.ExitStack()
 
     @property
     def world(self) -> World:
@@ -122,8 +129,16 @@ class EmulatorTransport(httpx.BaseTransport):
             content=request.read(),
             extensions=request.extensions,
         )
-        future = asyncio.run_coroutine_threadsafe(self._round_trip(copy), self._running_loop())
-        status, headers, content = future.result()
+        try:
+            status, headers, content = self._running_portal().call(self._round_trip, copy)
+        except (concurrent.futures.CancelledError, RuntimeError) as err:
+            # Cancelled by close(), or the portal stopped between lookup and call.
+            if isinstance(err, RuntimeError) and "not running" not in str(err):
+                raise
+            raise httpx.ReadError(
+                "the emulator transport was closed while the request was in flight",
+                request=request,
+            ) from None
         return httpx.Response(status, headers=headers, content=content, request=request)
 
     async def _round_trip(
@@ -133,25 +148,21 @@ class EmulatorTransport(httpx.BaseTransport):
         content = await response.aread()
         return response.status_code, response.headers.raw, content
 
-    def _running_loop(self) -> asyncio.AbstractEventLoop:
+    def _running_portal(self) -> BlockingPortal:
         with self._lock:
-            if self._loop is None:
-                loop = asyncio.new_event_loop()
-                thread = threading.Thread(
-                    target=loop.run_forever, name="neon-emulator-transport", daemon=True
+            if self._portal is None:
+                self._portal = self._stack.enter_context(
+                    start_blocking_portal(name="neon-emulator-transport")
                 )
-                thread.start()
-                self._loop, self._thread = loop, thread
-            return self._loop
+            return self._portal
 
     def close(self) -> None:
-        """Stop the event loop thread, if one was started."""
+        """Stop the portal, if one was started, cancelling the requests still in flight."""
         with self._lock:
-            loop, thread = self._loop, self._thread
-            self._loop = self._thread = None
-        if loop is None or thread is None:
+            portal, self._portal = self._portal, None
+            stack, self._stack = self._stack, contextlib.ExitStack()
+        if portal is None:
             return
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout=5)
-        if not thread.is_alive():
-            loop.close()
+        with contextlib.suppress(RuntimeError):  # it has stopped already
+            portal.call(portal.stop, True)
+        stack.close()
