@@ -21,8 +21,8 @@ purpose what the live service sends and the generated types leave loose:
   unreadable, they read as "never used" (None, no address); entries of the address list
   that are not IP addresses are skipped;
 - ``project_id`` null or empty reads as "not scoped to a project";
-- ``auth_data``, ``allow_hipaa_projects`` and the fields of an error body read as absent
-  when they have another type.
+- ``auth_data``, ``allow_hipaa_projects``, ``require_mfa`` and the fields of an error body
+  read as absent when they have another type.
 
 A date-time without an offset is taken as UTC; one that cannot be expressed in UTC (the
 year 1 east of Greenwich, say) is not a date-time the library can work with.
