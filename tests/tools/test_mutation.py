@@ -130,6 +130,22 @@ def test_tests_are_chosen_by_line_fastest_first() -> None:
     assert coverage.tests_for("m.py", [2]) == ["t::fast", "t::other", "t::slow"]
 
 
+def test_a_parameter_id_holding_a_double_colon_selects_the_whole_test() -> None:
+    """pytest cannot select ``test[http://[::1]:9]`` by name: its whole test runs instead."""
+    ids = ["t.py::test_url[http://[::1]:9]", "t.py::test_url[http://a]", "t.py::test_x[1]"]
+    coverage = Coverage(
+        durations=dict.fromkeys(ids, 0.1),
+        lines={nodeid: {"m.py": {5}} for nodeid in ids},
+        import_lines={},
+        modules=[],
+    )
+    assert coverage.tests_for("m.py", [5]) == [
+        "t.py::test_url",
+        "t.py::test_url[http://a]",
+        "t.py::test_x[1]",
+    ]
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A small project: a package whose tests kill one mutant, miss others, and can hang."""
