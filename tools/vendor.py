@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 MARKER = "VENDORED.txt"
 IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo")
 # Core dependencies needed only by the command line, not by ``import neon_keys``.
-CLI_ONLY = frozenset({"click"})
+CLI_ONLY = frozenset({"click", "python-dotenv"})
 EXTRA_USES = {"sandbox": "neon_keys.testing: the emulator and the pytest plugin"}
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from cli_support import DAY, Neon, lines
@@ -55,6 +56,7 @@ def test_json_report(neon: Neon, scene: dict[str, int]) -> None:
     assert result.exit_code == 0
     report = json.loads(result.stdout)
     assert report["org_id"] is None and report["unused_days"] == 90 and report["checked"] == 5
+    assert report["min_age"] == "1d"
     by_id = {f["id"]: f for f in report["findings"]}
     assert [r["code"] for r in by_id[scene["old_dup"]]["findings"]] == [
         "unused",
@@ -128,19 +130,26 @@ def test_revoke_asks_on_a_terminal(
     monkeypatch.setattr(_revoking, "stdin_is_terminal", lambda: True)
     result = neon("audit", "--revoke", input="n\n")
     assert result.exit_code == 1
-    assert f"Revoke the 3 flagged keys ({scene['stale']}" in result.stderr
+    assert "About to revoke 3 keys of your personal keys:" in result.stderr
+    assert f"  {scene['stale']}  stale\n  {scene['old_dup']}  dup\n  {scene['never']}  never\n" in (
+        result.stderr
+    )
+    assert "Revoke them? This cannot be undone." in result.stderr
     assert neon.world.log.count("revokeApiKey") == 0
 
 
-def _many_unused(neon: Neon) -> None:
+def _many_unused(neon: Neon, clock: FakeClock) -> None:
     for number in range(12):
         neon.world.issue_personal_key(neon.world.seed.admin_id, f"unused-{number}")
+    clock.advance(2 * DAY)
 
 
-def test_many_revocations_draw_a_progress_bar(neon: Neon, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_many_revocations_draw_a_progress_bar(
+    neon: Neon, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Above ten flagged keys a bar is drawn on a terminal's stderr; stdout keeps the outcomes."""
     monkeypatch.setattr(_revoking, "stderr_is_terminal", lambda: True)
-    _many_unused(neon)
+    _many_unused(neon, clock)
     result = neon("audit", "--revoke", "--yes")
     assert result.exit_code == 0
     assert "Revoking" in result.stderr
@@ -148,19 +157,21 @@ def test_many_revocations_draw_a_progress_bar(neon: Neon, monkeypatch: pytest.Mo
     assert sum(row.endswith("revoked") for row in lines(result.stdout)) == 12
 
 
-def test_no_progress_bar_off_a_terminal(neon: Neon) -> None:
+def test_no_progress_bar_off_a_terminal(neon: Neon, clock: FakeClock) -> None:
     """In a log or a pipe (CI), no progress bar is drawn; each key's outcome is still reported."""
-    _many_unused(neon)
+    _many_unused(neon, clock)
     result = neon("audit", "--revoke", "--yes")
     assert result.exit_code == 0
     assert "Revoking" not in result.stderr
     assert sum(row.endswith("revoked") for row in lines(result.stdout)) == 12
 
 
-def test_no_progress_bar_with_json_output(neon: Neon, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_progress_bar_with_json_output(
+    neon: Neon, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """With --output json, even on a terminal, stderr gets no bar and stdout is one JSON report."""
     monkeypatch.setattr(_revoking, "stderr_is_terminal", lambda: True)
-    _many_unused(neon)
+    _many_unused(neon, clock)
     result = neon("-o", "json", "audit", "--revoke", "--yes")
     assert result.exit_code == 0
     assert "Revoking" not in result.stderr
@@ -168,10 +179,11 @@ def test_no_progress_bar_with_json_output(neon: Neon, monkeypatch: pytest.Monkey
     assert [f["revocation"]["outcome"] for f in report["findings"]] == ["revoked"] * 12
 
 
-def test_org_audit_covers_project_keys_and_scopes_duplicates(neon: Neon) -> None:
+def test_org_audit_covers_project_keys_and_scopes_duplicates(neon: Neon, clock: FakeClock) -> None:
     """Org keys of the same name in different scopes are not duplicates; the table has projects."""
     neon.world.issue_org_key(neon.org, "ci")
     neon.world.issue_org_key(neon.org, "ci", project_id=neon.project)
+    clock.advance(2 * DAY)
     result = neon("-o", "json", "audit", "--org", neon.org)
     report = json.loads(result.stdout)
     assert report["org_id"] == neon.org
@@ -179,3 +191,51 @@ def test_org_audit_covers_project_keys_and_scopes_duplicates(neon: Neon) -> None
     assert codes == [["never_used"], ["never_used"]]
     table = neon("audit", "--org", neon.org).stdout
     assert "PROJECT" in table and neon.project in table
+
+
+# -- keys too young to judge ----------------------------------------------------------------
+
+
+def test_a_key_minted_a_minute_ago_is_not_a_finding(neon: Neon, clock: FakeClock) -> None:
+    """A pipeline's fresh, unused key is neither flagged nor revoked by audit --revoke --yes."""
+    neon.world.issue_personal_key(neon.world.seed.admin_id, "old-unused")
+    clock.advance(3 * DAY)
+    fresh = neon.world.issue_personal_key(neon.world.seed.admin_id, "pipeline")
+    fresh_id = neon.world.key_for_token(fresh).id  # type: ignore[union-attr]
+    clock.advance(60)
+    result = neon("audit", "--revoke", "--yes")
+    assert result.exit_code == 0, result.stderr
+    assert "pipeline" not in result.stdout and "old-unused" in result.stdout
+    assert not neon.world.key(fresh_id).revoked
+    assert "1 of 3 keys flagged" in result.stderr
+
+
+@pytest.mark.parametrize(("min_age", "flagged"), [("0s", True), ("30s", True), ("2m", False)])
+def test_min_age_sets_the_bound(neon: Neon, clock: FakeClock, min_age: str, flagged: bool) -> None:
+    """--min-age takes a duration; a never-used key of exactly that age or older is flagged."""
+    neon.world.issue_personal_key(neon.world.seed.admin_id, "fresh")
+    clock.advance(60)
+    report = json.loads(neon("-o", "json", "audit", "--min-age", min_age).stdout)
+    assert report["min_age"] == min_age
+    assert ("fresh" in [f["name"] for f in report["findings"]]) is flagged
+
+
+@pytest.mark.parametrize("bad", ["1 day", "-1d", "1.5h", "1w", "", "1d1d"])
+def test_a_bad_min_age_is_refused_before_any_request(neon: Neon, bad: str) -> None:
+    """--min-age that is not a duration exits 2 naming the grammar, and nothing is sent."""
+    result = neon("audit", "--min-age", bad)
+    assert result.exit_code == 2
+    assert "such as 90s, 15m, 1h30m or 7d" in result.stderr
+    assert len(neon.world.log) == 0
+
+
+def test_the_audit_table_of_docs_cli_is_what_this_scene_prints(
+    neon: Neon, scene: dict[str, int]
+) -> None:
+    """docs/cli.md's 120-day audit table, which no sandbox session can make, is this output."""
+    page = (Path(__file__).resolve().parents[2] / "docs" / "cli.md").read_text(encoding="utf-8")
+    block = page.split('needs keys unused for 120 days (a moved clock)"\n', 1)[1]
+    shown = block.split("```", 1)[0].splitlines()
+    assert shown[0] == "$ neon-keys audit"
+    result = neon("audit")
+    assert (result.stdout + result.stderr).splitlines() == shown[1:]

@@ -369,10 +369,20 @@ def test_folder_gone_after_the_check_uses_the_last_resort(
     assert f"neon-keys revoke {key_id}" in result.stderr
 
 
-@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux)")
-def test_github_env_that_cannot_be_written_uses_the_last_resort(neon: Neon) -> None:
+def test_github_env_that_cannot_be_written_uses_the_last_resort(
+    neon: Neon, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A $GITHUB_ENV that fails on write (a full disk) gets the last resort, with a masking note."""
-    result = neon("create", "ci", "--github-env", env={"GITHUB_ENV": "/dev/full"})
+    real_write = os.write
+
+    def disk_full(fd: int, data: bytes | memoryview) -> int:
+        if bytes(data).startswith(b"NEON_API_KEY="):
+            raise OSError(28, "No space left on device")
+        return real_write(fd, data)
+
+    monkeypatch.setattr(_sinks.os, "write", disk_full)
+    env_file = tmp_path / "github_env"
+    result = neon("create", "ci", "--github-env", env={"GITHUB_ENV": str(env_file)})
     assert result.exit_code == 1
     (mask,) = result.stdout.splitlines()
     token = mask.removeprefix("::add-mask::")

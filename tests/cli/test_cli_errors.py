@@ -8,13 +8,16 @@ import socket
 import pytest
 from cli_support import Neon, lines
 from click.testing import CliRunner
-from neon_keys.cli import ExitCode, _app, cli
+from neon_keys import APITimeoutError
+from neon_keys.cli import ExitCode, _identity, cli
+from neon_keys.cli._errors import describe
+from neon_keys.cli._session import Session
 from neon_keys.testing import Fault
 
 
 def test_exit_codes_are_stable() -> None:
     """The documented exit codes keep their values."""
-    assert [int(code) for code in ExitCode] == [0, 1, 2, 3]
+    assert [int(code) for code in ExitCode] == [0, 1, 2, 3, 130, 143]
 
 
 def test_missing_api_key_exits_3_without_a_request(neon: Neon) -> None:
@@ -111,7 +114,7 @@ def test_unexpected_errors_are_one_line(neon: Neon, monkeypatch: pytest.MonkeyPa
     def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("oops")
 
-    monkeypatch.setattr(_app, "auth_record", broken)
+    monkeypatch.setattr(_identity, "auth_record", broken)
     result = neon("whoami")
     assert result.exit_code == 1
     assert lines(result.stderr) == [
@@ -134,16 +137,6 @@ def test_version_names_the_spec() -> None:
     assert result.stdout == (
         f"neon-keys {__version__} (Neon API spec {SPEC_RELEASE}, sha256 {SPEC_SHA256[:12]})\n"
     )
-
-
-def test_version_without_spec_identity(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Without spec constants, --version still works and says they are unknown."""
-    from neon_keys import _spec
-
-    monkeypatch.delattr(_spec, "SPEC_RELEASE")
-    monkeypatch.delattr(_spec, "SPEC_SHA256")
-    result = CliRunner().invoke(cli, ["--version"])
-    assert "Neon API spec unknown, sha256 unknown" in result.stdout
 
 
 def _dead_port() -> int:
@@ -199,3 +192,99 @@ def test_an_option_after_the_command_wins(neon: Neon) -> None:
     """Given on both sides, the option after the command is the one used."""
     result = neon("-o", "table", "list", "--output", "json")
     assert json.loads(result.stdout)[0]["name"] == "seed-admin"
+
+
+# -- messages that help ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "how", [["--timeout", "0.2"], ["whoami", "--timeout", "0.2"], ["env"]], ids=str
+)
+def test_a_read_timeout_says_how_long_it_waited(neon: Neon, how: list[str]) -> None:
+    """A slow Neon gives 'timed out after N s waiting for Neon', not 'cannot reach'."""
+    neon.world.faults.inject("getAuthDetails", Fault.delay(1.0, committed=False), times=None)
+    env = {"NEON_API_TIMEOUT": "0.2"} if how == ["env"] else {}
+    args = ["whoami"] if how == ["env"] else how if how[0] == "whoami" else [*how, "whoami"]
+    result = neon(*args, env=env)
+    assert result.exit_code == 1
+    (line,) = lines(result.stderr)
+    assert line.startswith("Error: GET /auth: timed out after 0.2 s waiting for Neon to answer")
+    assert line.endswith(
+        f"; 3 attempts to {neon.server.base_url}; "
+        "wait longer with --timeout SECONDS or NEON_API_TIMEOUT"
+    )
+    assert "cannot reach" not in line
+    neon.world.log.settle()
+    assert neon.world.log.count("getAuthDetails") == 3
+
+
+def test_the_timeout_reaches_the_client() -> None:
+    """--timeout sets the client's timeout; without it, the library's default of 30 s."""
+    session = Session(api_key="napi_" + "k" * 60, timeout=2.5)
+    assert session.client().timeout == 2.5
+    assert Session(api_key="napi_" + "k" * 60).client().timeout == 30.0
+
+
+def test_a_timeout_names_where_how_often_and_how_to_wait_longer() -> None:
+    """Any timeout keeps the library's words and adds the API root, the attempts and advice."""
+    error = APITimeoutError(
+        "GET /auth: could not connect to console.neon.tech: timed out after 30 s",
+        method="GET",
+        path="/auth",
+        request_sent=False,
+    )
+    error.attempts = 1
+    text = describe(error, api_host="https://console.neon.tech/api/v2")
+    assert text == (
+        "GET /auth: could not connect to console.neon.tech: timed out after 30 s; 1 attempt "
+        "to https://console.neon.tech/api/v2; wait longer with --timeout SECONDS or "
+        "NEON_API_TIMEOUT"
+    )
+
+
+@pytest.mark.parametrize("bad", ["0", "-1", "inf", "nan", "abc", ""])
+def test_a_bad_timeout_is_refused_before_any_request(neon: Neon, bad: str) -> None:
+    """--timeout must be a positive, finite number of seconds; else exit 2, nothing sent."""
+    result = neon("--timeout", bad, "whoami")
+    assert result.exit_code == 2
+    assert "seconds" in result.stderr
+    assert len(neon.world.log) == 0
+
+
+def test_a_root_without_api_v2_is_hinted_at_on_404(neon: Neon) -> None:
+    """A 404 from an API root that lacks /api/v2 says so, and names Neon's root."""
+    root = neon.server.base_url.removesuffix("/api/v2")
+    result = neon("--api-host", root, "whoami")
+    assert result.exit_code == 1
+    (line,) = lines(result.stderr)
+    assert "HTTP 404" in line
+    assert f"the API root {root} does not end in /api/v2" in line
+    assert "https://console.neon.tech/api/v2" in line
+
+
+def test_a_404_under_the_right_root_has_no_hint(neon: Neon) -> None:
+    """A 404 for a missing organization, under a root that ends in /api/v2, says nothing more."""
+    result = neon("list", "--org", "org-nowhere-0000")
+    assert result.exit_code == 1
+    assert "does not end in /api/v2" not in result.stderr
+
+
+@pytest.mark.parametrize("project", [False, True])
+def test_an_org_key_on_personal_keys_is_told_about_org(neon: Neon, project: bool) -> None:
+    """403 on personal keys with an organization (or project) key names --org and the org."""
+    token = neon.world.issue_org_key(
+        neon.org, "automation", project_id=neon.project if project else None
+    )
+    result = neon("list", key=token)
+    assert result.exit_code == 1
+    (line,) = lines(result.stderr)
+    assert "HTTP 403" in line
+    assert f"the API key is a key of organization {neon.org}" in line
+    assert f"pass --org {neon.org}" in line
+
+
+def test_a_403_for_a_personal_key_has_no_org_hint(neon: Neon) -> None:
+    """A member refused on an organization's keys gets the 403 alone."""
+    result = neon("list", "--org", neon.org, key=neon.world.seed.member_token)
+    assert result.exit_code == 1
+    assert "--org" not in result.stderr.split("HTTP 403", 1)[1]

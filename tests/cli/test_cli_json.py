@@ -34,14 +34,16 @@ def test_every_api_command_prints_its_documented_json(neon: Neon, tmp_path: Path
         "verified",
         "old_revoked",
         "error",
+        "interrupted",
     ]
     assert list(rotated["new"]) == KEY_FIELDS
 
+    neon.world.clock.advance(60)  # the new key was used (verified) a minute before this call
     revoked = _json(neon, "revoke", str(rotated["new"]["id"]), "--yes")
     assert [list(record) for record in revoked] == [["id", "name", "outcome", "ok", "error"]]
 
     audit = _json(neon, "audit", "--org", neon.org)
-    assert list(audit) == ["org_id", "unused_days", "checked", "findings"]
+    assert list(audit) == ["org_id", "unused_days", "min_age", "checked", "findings"]
 
     assert list(_json(neon, "whoami")) == ["key_kind", "account_id", "auth_method", "auth_data"]
     (org,) = _json(neon, "orgs")

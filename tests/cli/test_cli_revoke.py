@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 
 import pytest
 from cli_support import Neon, lines
-from neon_keys.cli import _revoking
+from click.testing import Result
+from neon_keys import AuthDetails, PersonalKey
+from neon_keys.cli import _caller, _revoking
 from neon_keys.testing import Fault
 
 
@@ -35,8 +38,9 @@ def test_reports_each_id_and_fails_on_a_missing_one(neon: Neon) -> None:
     assert neon.world.key(first).revoked and neon.world.key(second).revoked
     rows = lines(result.stdout)[1:]
     assert [row.split()[0] for row in rows] == [str(first), "999999", str(second)]
-    assert "failed: not found" in rows[1]
-    assert "1 of 3 keys not revoked" in result.stderr
+    assert rows[1].split(None, 2)[2] == "already gone (not found)"
+    assert "1 of 3 keys not revoked (already gone: not found in this scope" in result.stderr
+    assert "--missing-ok" in result.stderr
 
 
 def test_missing_ok_treats_not_found_as_success(neon: Neon) -> None:
@@ -44,7 +48,7 @@ def test_missing_ok_treats_not_found_as_success(neon: Neon) -> None:
     (key_id,) = _personal(neon, "a")
     result = neon("revoke", str(key_id), "999999", "--yes", "--missing-ok")
     assert result.exit_code == 0
-    assert "not found (ok)" in result.stdout
+    assert lines(result.stdout)[2].split(None, 2)[2] == "already gone"
 
 
 def test_json_output_has_one_record_per_id(neon: Neon) -> None:
@@ -90,7 +94,9 @@ def test_asks_on_a_terminal_and_revokes_on_yes(neon: Neon, monkeypatch: pytest.M
     (key_id,) = _personal(neon, "a")
     result = neon("revoke", str(key_id), input="y\n")
     assert result.exit_code == 0
-    assert f"Revoke personal key {key_id}?" in result.stderr
+    assert f"About to revoke 1 key of your personal keys:\n  {key_id}  a\nRevoke it?" in (
+        result.stderr
+    )
     assert neon.world.key(key_id).revoked
 
 
@@ -161,3 +167,185 @@ def test_many_ids_draw_a_progress_bar_on_a_terminal(
     assert result.exit_code == 0
     assert "Revoking" in result.stderr
     assert [row.split()[-1] for row in lines(result.stdout)[1:]] == ["revoked"] * 11
+
+
+def test_the_prompt_names_every_key(neon: Neon, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The question lists each id with its name, and says which ids are not in the scope."""
+    monkeypatch.setattr(_revoking, "stdin_is_terminal", lambda: True)
+    first, second = _personal(neon, "deploy", "preview")
+    result = neon("revoke", str(first), "77", str(second), input="n\n")
+    assert result.exit_code == 1
+    assert (
+        "About to revoke 3 keys of your personal keys:\n"
+        f"  {first}  deploy\n"
+        "  77      (not among your personal keys)\n"
+        f"  {second}  preview\n"
+        "Revoke them? This cannot be undone."
+    ) in result.stderr
+    assert neon.world.log.count("revokeApiKey") == 0
+
+
+def test_org_prompt_names_the_organization(neon: Neon, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With --org, the question says whose keys they are."""
+    monkeypatch.setattr(_revoking, "stdin_is_terminal", lambda: True)
+    neon.world.issue_org_key(neon.org, "deploy")
+    (key_id,) = neon.org_ids()
+    result = neon("revoke", str(key_id), "--org", neon.org, input="n\n")
+    assert f"About to revoke 1 key of organization {neon.org}'s keys:\n  {key_id}  deploy" in (
+        result.stderr
+    )
+
+
+def test_the_calling_key_needs_including_self(neon: Neon) -> None:
+    """Without --including-self, revoking the calling key exits 2 and revokes nothing."""
+    (other,) = _personal(neon, "other")
+    own = neon.world.seed.admin_key_id
+    result = neon("revoke", str(other), str(own), "--yes")
+    assert result.exit_code == 2, result.stderr
+    assert f'key {own} "seed-admin" may be the key making this call' in result.stderr
+    assert "--including-self" in result.stderr and "no key was revoked" in result.stderr
+    assert neon.world.log.count("revokeApiKey") == 0
+    assert not neon.world.key(own).revoked and not neon.world.key(other).revoked
+
+
+def test_including_self_revokes_the_calling_key(neon: Neon) -> None:
+    """With --including-self the calling key is revoked like any other."""
+    own = neon.world.seed.admin_key_id
+    result = neon("revoke", str(own), "--yes", "--including-self")
+    assert result.exit_code == 0, result.stderr
+    assert neon.world.key(own).revoked
+
+
+def test_the_prompt_warns_about_the_calling_key(
+    neon: Neon, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a terminal, --including-self still asks, and the calling key's line says what happens."""
+    monkeypatch.setattr(_revoking, "stdin_is_terminal", lambda: True)
+    own = neon.world.seed.admin_key_id
+    result = neon("revoke", str(own), "--including-self", input="n\n")
+    assert f"  {own}  seed-admin  <- may be the key making this call: it will stop working" in (
+        result.stderr
+    )
+    assert not neon.world.key(own).revoked
+
+
+def test_an_org_key_is_the_caller_only_in_its_own_organization(neon: Neon) -> None:
+    """An org key revoking itself needs --including-self; a personal key revoking it does not."""
+    token = neon.world.issue_org_key(neon.org, "automation")
+    (own,) = neon.org_ids()
+    result = neon("revoke", str(own), "--org", neon.org, "--yes", key=token)
+    assert result.exit_code == 2 and "may be the key making this call" in result.stderr
+    neon.world.issue_org_key(neon.org, "spare")
+    spare = neon.org_ids()[-1]
+    result = neon("revoke", str(spare), "--org", neon.org, "--yes")
+    assert result.exit_code == 0, result.stderr
+
+
+def test_table_and_json_speak_one_vocabulary(neon: Neon) -> None:
+    """Each result word of the table is the JSON outcome of the same id, spaces for underscores."""
+
+    def run(*output: str) -> Result:
+        first, second = _personal(neon, "a", "b")[-2:]
+        neon.world.faults.inject("revokeApiKey", Fault.status(500, message="boom"))
+        return neon(*output, "revoke", str(first), "999999", str(second), "--yes")
+
+    words = [row.split(None, 2)[2] for row in lines(run().stdout)[1:]]
+    outcomes = [record["outcome"] for record in json.loads(run("-o", "json").stdout)]
+    assert outcomes == ["failed", "already_gone", "revoked"]
+    assert [w.split(":")[0].split(" (")[0] for w in words] == [
+        o.replace("_", " ") for o in outcomes
+    ]
+
+
+def test_a_key_used_seconds_before_the_call_is_not_taken_for_it(neon: Neon) -> None:
+    """A pipeline's temporary key, used and then revoked a few seconds later, needs no flag."""
+    token = neon.world.issue_personal_key(neon.world.seed.admin_id, "tmp")
+    neon.use(token)
+    neon.world.clock.advance(3)
+    key_id = neon.world.key_for_token(token).id  # type: ignore[union-attr]
+    result = neon("revoke", str(key_id), "--yes")
+    assert result.exit_code == 0, result.stderr
+    assert neon.world.key(key_id).revoked
+
+
+_T = datetime.datetime(2025, 6, 1, 12, 0, 0, 900_000, tzinfo=datetime.UTC)
+
+
+def _used(key_id: int, seconds_ago: float | None) -> PersonalKey:
+    used = None if seconds_ago is None else _T - datetime.timedelta(seconds=seconds_ago)
+    return PersonalKey(id=key_id, name="k", created_at=_T, created_by=None, last_used_at=used)
+
+
+@pytest.mark.parametrize(
+    ("caller", "scope_org", "ages", "expected"),
+    [
+        (AuthDetails("user_1", "api_key_user"), None, [0, 2, None], {1}),
+        (AuthDetails("user_1", "api_key_user"), None, [0, 0.5, 0.95], {1, 2}),
+        (AuthDetails("user_1", "api_key_user"), None, [0, 1], {1}),
+        (AuthDetails("user_1", "api_key_user"), None, [5, 0, 9], {2}),
+        (AuthDetails("user_1", "api_key_user"), "org-a", [0, 2], set()),
+        (AuthDetails("org-a", "api_key_org"), "org-a", [3, 0], {2}),
+        (AuthDetails("org-a", "api_key_org"), "org-b", [3, 0], set()),
+        (AuthDetails("org-a", "api_key_org"), None, [0], set()),
+        (AuthDetails("user_1", "oauth"), None, [0], set()),
+        (AuthDetails("user_1", "api_key_user"), None, [None, None], set()),
+    ],
+)
+def test_which_keys_may_be_the_caller(
+    caller: AuthDetails,
+    scope_org: str | None,
+    ages: list[float | None],
+    expected: set[int],
+) -> None:
+    """Only keys of the caller's own scope, used in the second of the newest use, may be it."""
+    listing = [_used(number, age) for number, age in enumerate(ages, start=1)]
+    assert _caller.calling_keys(caller, scope_org, listing) == expected
+
+
+def test_a_tie_with_the_caller_is_broken_a_second_later(
+    neon: Neon, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A key used in the same second as the caller is told apart by waiting a second."""
+    token = neon.world.issue_personal_key(neon.world.seed.admin_id, "tmp")
+    neon.use(token)  # same (fake) second as the calling key's next uses
+    key_id = neon.world.key_for_token(token).id  # type: ignore[union-attr]
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        neon.world.clock.advance(seconds)
+
+    monkeypatch.setattr(_caller.time, "sleep", sleep)
+    result = neon("revoke", str(key_id), "--yes")
+    assert result.exit_code == 0, result.stderr
+    assert waits == [1.1] and neon.world.key(key_id).revoked
+    # Twice each for the command (the first use of tmp was the test's own GET /auth).
+    assert neon.world.log.count("listApiKeys") == 2 and neon.world.log.count("getAuthDetails") == 3
+
+
+def test_a_tie_that_stays_is_refused(neon: Neon, monkeypatch: pytest.MonkeyPatch) -> None:
+    """If the other key is used again meanwhile too, it stays in doubt: --including-self needed."""
+    token = neon.world.issue_personal_key(neon.world.seed.admin_id, "busy")
+    neon.use(token)
+    key_id = neon.world.key_for_token(token).id  # type: ignore[union-attr]
+
+    def sleep(seconds: float) -> None:
+        neon.world.clock.advance(seconds)
+        neon.use(token)  # someone else's job uses it in that second as well
+
+    monkeypatch.setattr(_caller.time, "sleep", sleep)
+    result = neon("revoke", str(key_id), "--yes")
+    assert result.exit_code == 2
+    assert f'key {key_id} "busy" may be the key making this call' in result.stderr
+    assert not neon.world.key(key_id).revoked
+
+
+def test_no_wait_without_a_tie(neon: Neon, monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the caller stands alone, or the tie involves no key to revoke, nothing waits."""
+    waits: list[float] = []
+    monkeypatch.setattr(_caller.time, "sleep", waits.append)
+    (other,) = _personal(neon, "other")
+    token = neon.world.issue_personal_key(neon.world.seed.admin_id, "busy")
+    neon.use(token)
+    assert neon("revoke", str(other), "--yes").exit_code == 0
+    assert waits == []

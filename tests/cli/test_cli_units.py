@@ -54,29 +54,6 @@ def test_key_record_has_a_stable_field_order() -> None:
     assert list(record) == KEY_FIELDS
 
 
-@pytest.mark.parametrize(
-    ("before", "after"),
-    [
-        ("", "K=v\n"),
-        ("A=1\n", "A=1\nK=v\n"),
-        ("A=1", "A=1\nK=v\n"),
-        ("K=old\n", "K=v\n"),
-        ("  K = old\r\n", "K=v\r\n"),
-        ("export K=old\nB=2\n", "export K=v\nB=2\n"),
-        ("K=1\nB=2\nK=3\n", "K=v\nB=2\n"),
-        ("KEY=1\nK_2=2\n# K=3\n", "KEY=1\nK_2=2\n# K=3\nK=v\n"),
-    ],
-)
-def test_dotenv_line_editing(before: str, after: str) -> None:
-    """One assignment of the variable is set; every other line is kept as it was."""
-    assert _sinks.set_dotenv_line(before, "K", "v") == after
-
-
-def test_dotenv_quotes_unusual_values() -> None:
-    """A value with spaces or quotes is written double-quoted and escaped."""
-    assert _sinks.set_dotenv_line("", "K", 'a "b"') == 'K="a \\"b\\""\n'
-
-
 def test_write_private_never_overwrites_without_replace(tmp_path: Path) -> None:
     """Without replace, a file that appeared meanwhile is kept and no temporary file is left."""
     target = tmp_path / "k"
@@ -108,7 +85,7 @@ def test_audit_rules() -> None:
         _key(3, "never"),
         _key(4, "dup", used_days_ago=5),
         _key(5, "dup", used_days_ago=2),
-        _key(6, "dup", created_days_ago=0),
+        _key(6, "dup", created_days_ago=3),
     ]
     flagged = {
         f.key.id: [x.rule.value for x in f.findings]
@@ -120,6 +97,47 @@ def test_audit_rules() -> None:
         4: ["duplicate_name"],
         6: ["never_used", "duplicate_name"],
     }
+
+
+def _age(hours: float) -> datetime.datetime:
+    return NOW - datetime.timedelta(hours=hours)
+
+
+@pytest.mark.parametrize(
+    ("created_hours_ago", "min_age", "flagged"),
+    [
+        (0.0, datetime.timedelta(days=1), False),
+        (23.99, datetime.timedelta(days=1), False),
+        (24.0, datetime.timedelta(days=1), True),
+        (30.0, datetime.timedelta(days=1), True),
+        (0.5, datetime.timedelta(minutes=20), True),
+        (0.5, datetime.timedelta(hours=1), False),
+        (0.0, datetime.timedelta(0), True),
+    ],
+)
+def test_keys_younger_than_the_minimum_age_are_never_findings(
+    created_hours_ago: float, min_age: datetime.timedelta, flagged: bool
+) -> None:
+    """A never-used key is flagged only once it is at least min_age old (the boundary counts)."""
+    key = PersonalKey(id=1, name="n", created_at=_age(created_hours_ago), created_by=None)
+    found = _audit.audit([key], unused_days=90, now=NOW, min_age=min_age)
+    assert bool(found) is flagged
+
+
+def test_a_young_duplicate_is_not_flagged_but_still_weighs() -> None:
+    """The new half of a rotation is never flagged; the old key it replaces is, once it is used."""
+    old = _key(1, "ci", used_days_ago=2, created_days_ago=30)
+    new = PersonalKey(id=2, name="ci", created_at=_age(1), created_by=None, last_used_at=_age(0.5))
+    (finding,) = _audit.audit([old, new], unused_days=90, now=NOW)
+    assert finding.key.id == 1
+    assert [f.rule.value for f in finding.findings] == ["duplicate_name"]
+    assert "key 2 is the one kept" in finding.findings[0].message
+
+
+def test_a_key_of_unknown_age_is_not_flagged() -> None:
+    """A key whose creation time Neon did not give counts as young: never flagged."""
+    key = PersonalKey(id=1, name="n", created_at=None, created_by=None)
+    assert _audit.audit([key], unused_days=90, now=NOW) == []
 
 
 def test_duplicates_without_use_keep_the_newest() -> None:
@@ -139,7 +157,18 @@ def test_duplicates_are_per_scope() -> None:
     assert _audit.audit(keys, unused_days=90, now=NOW) == []
 
 
-def test_never_used_age_wording() -> None:
-    """A key created today says so rather than "0 days"."""
-    (finding,) = _audit.audit([_key(1, "n", created_days_ago=0)], unused_days=90, now=NOW)
-    assert finding.findings[0].message == "never used (created less than a day ago)"
+@pytest.mark.parametrize(
+    ("min_age", "created_hours_ago", "wording"),
+    [
+        (datetime.timedelta(hours=1), 2, "never used (created less than a day ago)"),
+        (datetime.timedelta(days=1), 24, "never used (created 1 day ago)"),
+        (datetime.timedelta(days=1), 24 * 40, "never used (created 40 days ago)"),
+    ],
+)
+def test_never_used_age_wording(
+    min_age: datetime.timedelta, created_hours_ago: int, wording: str
+) -> None:
+    """The age of a never-used key reads as people say it, not "0 days"."""
+    key = PersonalKey(id=1, name="n", created_at=_age(created_hours_ago), created_by=None)
+    (finding,) = _audit.audit([key], unused_days=90, now=NOW, min_age=min_age)
+    assert finding.findings[0].message == wording

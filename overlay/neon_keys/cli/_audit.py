@@ -1,4 +1,4 @@
-"""The audit rules: which keys deserve attention, and why.
+"""``neon-keys audit``: which keys deserve attention, and why; optionally revoke them.
 
 A key is flagged when it
 
@@ -7,6 +7,11 @@ A key is flagged when it
 - shares its name with another key of the same scope (same kind and project) and is not the
   one of them used most recently, or created last if none was used (``duplicate_name``): of
   a group of duplicates one key, the likeliest to be the live one, is never flagged for it.
+
+A key younger than ``--min-age`` (default a day) is flagged for neither of the first and
+third: a pipeline may have minted it a minute ago and not used it yet, or a rotation may be
+putting it in place of an older one. A key whose creation time Neon did not give counts as
+young. Young keys still count when the duplicates of a name are weighed.
 """
 
 from __future__ import annotations
@@ -18,14 +23,45 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ._output import NEVER, NONE, fmt_time, key_record, render_table
-from ._revoking import outcome_record, succeeded
+import click
+
+from neon_keys._durations import format_duration
+
+from ._caller import find_calling_keys, refuse_self
+from ._errors import CliError, ExitCode, Interruption
+from ._options import global_options, pass_session
+from ._output import (
+    NEVER,
+    NONE,
+    emit,
+    emit_json,
+    emit_json_report,
+    emit_report,
+    fmt_time,
+    key_record,
+    plural,
+    project_of,
+    render_table,
+)
+from ._params import DURATION, ORG_ID
+from ._revoking import (
+    Revocation,
+    confirm,
+    key_names,
+    progress_wanted,
+    require_confirmation_possible,
+    revoke_all,
+)
+from ._session import Session
+from ._signals import GUARD
 
 if TYPE_CHECKING:
-    from neon_keys._bulk import RevokeOutcome
     from neon_keys._models import APIKey
 
 _EPOCH = datetime.datetime.min.replace(tzinfo=datetime.UTC)
+
+DEFAULT_MIN_AGE = datetime.timedelta(days=1)
+"""Keys younger than this are not findings (``--min-age``)."""
 
 
 class Rule(enum.StrEnum):
@@ -57,20 +93,29 @@ def is_unused(key: APIKey, days: int, now: datetime.datetime) -> bool:
     return key.last_used_at is None or key.last_used_at < now - datetime.timedelta(days=days)
 
 
-def audit(keys: Sequence[APIKey], *, unused_days: int, now: datetime.datetime) -> list[Flagged]:
-    """The flagged keys among ``keys``, in the order given."""
+def audit(
+    keys: Sequence[APIKey],
+    *,
+    unused_days: int,
+    now: datetime.datetime,
+    min_age: datetime.timedelta = DEFAULT_MIN_AGE,
+) -> list[Flagged]:
+    """The flagged keys among ``keys``, in the order given (see the module docstring)."""
     duplicates = _duplicates(keys)
     flagged = []
     for key in keys:
         if key.revoked:
             continue
         findings = []
+        # Unused and duplicate keys are judged only once they had time to be used.
+        settled = key.created_at is not None and now - key.created_at >= min_age
         if key.last_used_at is None:
-            age = f" (created {_days(now - key.created_at)} ago)" if key.created_at else ""
-            findings.append(Finding(Rule.NEVER_USED, f"never used{age}"))
+            if settled and key.created_at is not None:
+                age = _days(now - key.created_at)
+                findings.append(Finding(Rule.NEVER_USED, f"never used (created {age} ago)"))
         elif is_unused(key, unused_days, now):
             findings.append(Finding(Rule.UNUSED, f"last used {_days(now - key.last_used_at)} ago"))
-        if key.id in duplicates:
+        if settled and key.id in duplicates:
             findings.append(Finding(Rule.DUPLICATE_NAME, duplicates[key.id]))
         if findings:
             flagged.append(Flagged(key, tuple(findings)))
@@ -82,7 +127,7 @@ def _duplicates(keys: Sequence[APIKey]) -> dict[int, str]:
     groups: dict[tuple[str, str | None, str], list[APIKey]] = defaultdict(list)
     for key in keys:
         if not key.revoked:
-            groups[(key.kind.value, getattr(key, "project_id", None), key.name)].append(key)
+            groups[(key.kind.value, project_of(key), key.name)].append(key)
     messages = {}
     for group in groups.values():
         if len(group) < 2:
@@ -120,36 +165,40 @@ def flagged_record(item: Flagged) -> dict[str, Any]:
 
 def report_record(
     flagged: Sequence[Flagged],
-    outcomes: dict[int, RevokeOutcome[Any]],
+    revocation: Revocation | None,
     *,
     org_id: str | None,
     unused_days: int,
+    min_age: datetime.timedelta,
     checked: int,
 ) -> dict[str, Any]:
     """The audit as JSON; each finding has the outcome of its revocation (or None)."""
+    outcomes = {item.key_id: item for item in revocation.settled} if revocation else {}
     findings = []
     for item in flagged:
         record = flagged_record(item)
         outcome = outcomes.get(item.key.id)
-        record["revocation"] = outcome_record(outcome, missing_ok=True) if outcome else None
+        record["revocation"] = (
+            revocation.record(outcome, missing_ok=True) if revocation and outcome else None
+        )
         findings.append(record)
     return {
         "org_id": org_id,
         "unused_days": unused_days,
+        "min_age": format_duration(min_age),
         "checked": checked,
         "findings": findings,
     }
 
 
-def still_active(
-    flagged: Sequence[Flagged], outcomes: dict[int, RevokeOutcome[Any]]
-) -> list[Flagged]:
-    """The flagged keys that were not revoked (``outcomes`` by key id)."""
-    return [
-        item
-        for item in flagged
-        if (outcome := outcomes.get(item.key.id)) is None or not succeeded(outcome, missing_ok=True)
-    ]
+def still_active(flagged: Sequence[Flagged], revocation: Revocation | None) -> list[Flagged]:
+    """The flagged keys that were not revoked."""
+    gone = {
+        item.key_id
+        for item in (revocation.settled if revocation else ())
+        if item.ok(missing_ok=True)
+    }
+    return [item for item in flagged if item.key.id not in gone]
 
 
 def flagged_table(items: Sequence[Flagged], *, org: bool) -> str:
@@ -160,10 +209,119 @@ def flagged_table(items: Sequence[Flagged], *, org: bool) -> str:
             str(item.key.id),
             item.key.name,
             item.key.kind.value,
-            *([getattr(item.key, "project_id", None) or NONE] if org else []),
+            *([project_of(item.key) or NONE] if org else []),
             fmt_time(item.key.last_used_at, NEVER),
             "; ".join(f.message for f in item.findings),
         ]
         for item in items
     ]
     return render_table(headers, rows)
+
+
+# -- the command -----------------------------------------------------------------------------
+
+
+@click.command("audit")
+@click.option(
+    "--org", type=ORG_ID, metavar="ORG", help="Audit this organization's keys instead of yours."
+)
+@click.option(
+    "--unused-days",
+    type=click.IntRange(min=1),
+    default=90,
+    show_default=True,
+    metavar="N",
+    help="Flag keys last used more than N days ago.",
+)
+@click.option(
+    "--min-age",
+    type=DURATION,
+    default="1d",
+    show_default=True,
+    metavar="DURATION",
+    help="Never flag keys younger than this (90s, 12h, 7d): a new key may not be used yet.",
+)
+@click.option("--revoke", "do_revoke", is_flag=True, help="Revoke the flagged keys (asks first).")
+@click.option("--yes", "-y", is_flag=True, help="With --revoke: do not ask for confirmation.")
+@click.option(
+    "--including-self",
+    is_flag=True,
+    help="With --revoke: allow revoking the key this command calls with.",
+)
+@click.option(
+    "--fail-on-findings",
+    is_flag=True,
+    help="Exit 1 if a flagged key is still active (for CI).",
+)
+@global_options()
+@pass_session
+def audit_keys(
+    session: Session,
+    /,
+    *,
+    org: str | None,
+    unused_days: int,
+    min_age: datetime.timedelta,
+    do_revoke: bool,
+    yes: bool,
+    including_self: bool,
+    fail_on_findings: bool,
+) -> None:
+    """Flag never-used, stale and duplicate keys; optionally revoke them.
+
+    Keys younger than --min-age are never flagged.
+    """
+    for flag, given in (("--yes", yes), ("--including-self", including_self)):
+        if given and not do_revoke:
+            raise click.UsageError(f"{flag} only applies with --revoke")
+    if do_revoke:
+        require_confirmation_possible(yes, "audit --revoke")
+    keys = session.scope(org)
+    listing = keys.list()
+    flagged = audit(listing, unused_days=unused_days, now=session.clock(), min_age=min_age)
+    if not session.json:
+        if flagged:
+            emit(flagged_table(flagged, org=org is not None))
+        emit(f"{len(flagged)} of {plural(len(listing), 'key')} flagged.", err=True)
+
+    def report(revocation: Revocation) -> CliError | None:
+        if session.json:
+            return emit_json_report(record(revocation))
+        return emit_report(revocation.table(missing_ok=True))
+
+    def record(revocation: Revocation | None) -> dict[str, Any]:
+        return report_record(
+            flagged,
+            revocation,
+            org_id=org,
+            unused_days=unused_days,
+            min_age=min_age,
+            checked=len(listing),
+        )
+
+    revocation = None
+    if do_revoke and flagged:
+        ids = [item.key.id for item in flagged]
+        names = key_names(listing)
+        calling = find_calling_keys(keys, listing, ids, whoami=session.client().whoami)
+        if not including_self:
+            refuse_self(ids, calling, names)
+        scope = f"organization {org}'s keys" if org else "your personal keys"
+        confirm(ids, names=names, scope=scope, calling=calling, yes=yes)
+        with GUARD.hold():
+            progress = progress_wanted(json=session.json)
+            revocation = revoke_all(keys, ids, names=names, progress=progress)
+            output_failure = report(revocation)
+            signum = revocation.signum if revocation.signum is not None else GUARD.pending
+            if signum is not None:
+                raise Interruption(signum, revocation.interruption_report(org))
+        if output_failure is not None:
+            raise output_failure
+    elif session.json:
+        emit_json(record(None))
+    if revocation is not None and revocation.exit_code(missing_ok=True):
+        raise CliError(
+            "some flagged keys could not be revoked", revocation.exit_code(missing_ok=True)
+        )
+    if fail_on_findings and (active := still_active(flagged, revocation)):
+        raise CliError(f"{plural(len(active), 'flagged key')} still active", ExitCode.FAILURE)

@@ -4,24 +4,40 @@
 | ---- | ------------------------------------------------------------------------------ |
 | 0    | success                                                                        |
 | 1    | failure: an API or network error, a partial failure, audit findings with      |
-|      | ``--fail-on-findings``, a declined confirmation                               |
+|      | ``--fail-on-findings``, a declined confirmation, output that could not be     |
+|      | written                                                                       |
 | 2    | usage error or invalid input; refused before any request was sent             |
 | 3    | authentication failure: no API key, or Neon answered 401 (unknown or revoked) |
+| 130  | interrupted by SIGINT (Ctrl-C), after saying what exists                      |
+| 143  | interrupted by SIGTERM, after saying what exists                              |
 """
 
 from __future__ import annotations
 
 import enum
+import sys
+from typing import IO, Any
 
 import click
 
+from neon_keys._constants import API_HOST_ENV, API_KEY_ENV
 from neon_keys._exceptions import (
     APIConnectionError,
+    APITimeoutError,
     AuthenticationError,
     ConfigurationError,
     InvalidInputError,
     NeonError,
+    NotFoundError,
 )
+
+from ._signals import exit_code, signal_name
+
+API_TIMEOUT_ENV = "NEON_API_TIMEOUT"
+"""Environment variable of ``--timeout`` (the CLI's only; the library takes ``timeout=``)."""
+
+API_ROOT_SUFFIX = "/api/v2"
+"""How the path of Neon's API root ends."""
 
 
 class ExitCode(enum.IntEnum):
@@ -35,6 +51,10 @@ class ExitCode(enum.IntEnum):
     """Bad usage or invalid input; nothing was sent."""
     AUTH = 3
     """No API key, or Neon refused it (401)."""
+    INTERRUPTED = 130
+    """Stopped by SIGINT (Ctrl-C), after saying what exists (128 + 2, as shells expect)."""
+    TERMINATED = 143
+    """Stopped by SIGTERM, after saying what exists (128 + 15, as shells expect)."""
 
 
 class CliError(click.ClickException):
@@ -44,6 +64,25 @@ class CliError(click.ClickException):
         super().__init__(message)
         # click reads the exit code from the exception; its class-level default is 1.
         self.exit_code = int(exit_code)  # type: ignore[misc]
+
+
+class Interruption(click.ClickException):
+    """A command stopped by a signal: ``Interrupted by SIGINT: <what exists>``, exit 128 + n.
+
+    ``report`` says what the command did and what exists now (empty: nothing to say); it
+    is the exception's ``message``.
+    """
+
+    def __init__(self, signum: int, report: str = "") -> None:
+        self.signum = signum
+        super().__init__(report)
+        self.exit_code = exit_code(signum)  # type: ignore[misc]
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        """Print the report (``message``, scrubbed of secrets by then) on stderr."""
+        text = f"Interrupted by {signal_name(self.signum)}"
+        text += f": {self.message}" if self.message else "."
+        click.echo(text, file=file or sys.stderr)
 
 
 def exit_code_for(error: BaseException) -> ExitCode:
@@ -63,14 +102,30 @@ def one_line(error: BaseException | None) -> str:
 def describe(error: NeonError, *, api_host: str | None = None) -> str:
     """A one-line description of a library error, with advice for the common ones.
 
-    ``api_host``: the API root the client used, named when Neon could not be reached.
+    ``api_host``: the API root the client used, named when Neon could not be reached, did
+    not answer in time, or answered 404 from an unusual root.
     """
     text = one_line(error)
     if isinstance(error, AuthenticationError):
-        return f"Neon refused the API key: {text}; check --api-key or NEON_API_KEY"
+        return f"Neon refused the API key: {text}; check --api-key or {API_KEY_ENV}"
+    if isinstance(error, APITimeoutError):
+        # The library's message names the phase and its limit ("timed out after 30 s
+        # waiting for Neon to answer"); say where, how often, and how to wait longer.
+        tries = f"{error.attempts} attempts" if error.attempts > 1 else "1 attempt"
+        where = f" to {api_host}" if api_host else ""
+        return f"{text}; {tries}{where}; wait longer with --timeout SECONDS or {API_TIMEOUT_ENV}"
     if isinstance(error, APIConnectionError) and api_host:
         return (
             f"cannot reach the Neon API at {api_host}: {text}; "
-            "check the network, or --api-host / NEON_API_HOST"
+            f"check the network, or --api-host / {API_HOST_ENV}"
+        )
+    if isinstance(error, NotFoundError) and api_host and not _is_api_root(api_host):
+        return (
+            f"{text}; the API root {api_host} does not end in {API_ROOT_SUFFIX}: "
+            f"Neon's is https://console.neon.tech{API_ROOT_SUFFIX} (--api-host / {API_HOST_ENV})"
         )
     return text
+
+
+def _is_api_root(url: str) -> bool:
+    return url.rstrip("/").endswith(API_ROOT_SUFFIX)

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import datetime
 import json
+import shlex
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-import click
+from neon_keys._models import OrgKey, ProjectKey
+
+from ._streams import StdoutUnwritable, write_stderr, write_stdout
 
 if TYPE_CHECKING:
     from neon_keys._models import APIKey, AuthDetails, Creator, Organization
@@ -62,16 +65,47 @@ def plural(count: int, noun: str) -> str:
 
 
 def emit(text: str, *, err: bool = False) -> None:
-    """Print ``text`` and a newline to stdout (or stderr)."""
-    click.echo(text, err=err)
+    """Print ``text`` and a newline to stdout (or stderr).
+
+    A stdout that cannot be written (closed, a broken pipe, a full disk) raises
+    ``StdoutUnwritable``; stderr failures are ignored (there is nowhere left to say so).
+    """
+    if err:
+        write_stderr(text)
+    else:
+        write_stdout(text)
 
 
 def emit_json(data: Any, *, err: bool = False) -> None:
-    """Print ``data`` as indented JSON to stdout (or stderr)."""
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False), err=err)
+    """Print ``data`` as indented JSON to stdout (or stderr); see ``emit``."""
+    emit(json.dumps(data, indent=2, ensure_ascii=False), err=err)
+
+
+def emit_report(text: str, *, err: bool = False) -> StdoutUnwritable | None:
+    """Print what a command that changed keys did; if stdout fails, on stderr instead.
+
+    Returns the failure (None if stdout took it): the caller ends with it (exit 1) once it
+    has said everything else.
+    """
+    try:
+        emit(text, err=err)
+    except StdoutUnwritable as failure:
+        write_stderr(text)
+        return StdoutUnwritable(failure.reason, report_on_stderr=True)
+    return None
+
+
+def emit_json_report(data: Any, *, err: bool = False) -> StdoutUnwritable | None:
+    """``emit_report`` for a JSON document."""
+    return emit_report(json.dumps(data, indent=2, ensure_ascii=False), err=err)
 
 
 # -- records ---------------------------------------------------------------------------------
+
+
+def project_of(key: APIKey) -> str | None:
+    """The project a key is scoped to (None but for a ``ProjectKey``)."""
+    return key.project_id if isinstance(key, ProjectKey) else None
 
 
 def creator_record(creator: Creator | None) -> dict[str, Any] | None:
@@ -87,8 +121,8 @@ def key_record(key: APIKey) -> dict[str, Any]:
         "id": key.id,
         "name": key.name,
         "kind": key.kind.value,
-        "org_id": getattr(key, "org_id", None),
-        "project_id": getattr(key, "project_id", None),
+        "org_id": key.org_id if isinstance(key, OrgKey | ProjectKey) else None,
+        "project_id": project_of(key),
         "created_at": iso_time(key.created_at),
         "created_by": creator_record(key.created_by),
         "last_used_at": iso_time(key.last_used_at),
@@ -153,7 +187,7 @@ def creator_cell(creator: Creator | None) -> str:
 def key_label(key: APIKey) -> str:
     """``personal key 12 "ci"``, ``project key 12 "ci" (project p-1)``: for messages."""
     text = f'{key.kind.value} key {key.id} "{clean(key.name)}"'
-    project = getattr(key, "project_id", None)
+    project = project_of(key)
     return f"{text} (project {project})" if project else text
 
 
@@ -163,7 +197,7 @@ ORG_KEY_HEADERS = ("id", "name", "kind", "project", *KEY_HEADERS[3:])
 
 def key_row(key: APIKey, *, org: bool) -> list[str]:
     """The cells of a key's row under ``KEY_HEADERS`` (``ORG_KEY_HEADERS`` when ``org``)."""
-    scope = [getattr(key, "project_id", None) or NONE] if org else []
+    scope = [project_of(key) or NONE] if org else []
     return [
         str(key.id),
         key.name,
@@ -180,3 +214,15 @@ def keys_table(keys: Sequence[APIKey], *, org: bool) -> str:
     """A table of keys, with a project column for an organization's keys."""
     headers = ORG_KEY_HEADERS if org else KEY_HEADERS
     return render_table(headers, [key_row(key, org=org) for key in keys])
+
+
+def revoke_command(key_ids: Sequence[int | str], org_id: str | None) -> str:
+    """The command that revokes ``key_ids`` (``neon-keys revoke 12 13 --org ORG``)."""
+    org = f" --org {org_id}" if org_id else ""
+    return f"neon-keys revoke {' '.join(map(str, key_ids))}{org}"
+
+
+def list_command(name: str, org_id: str | None) -> str:
+    """The command that lists the keys named ``name`` (quoted for a POSIX shell)."""
+    org = f" --org {org_id}" if org_id else ""
+    return f"neon-keys list --name {shlex.quote(clean(name))}{org}"

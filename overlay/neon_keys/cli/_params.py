@@ -6,12 +6,14 @@ library's own (``neon_keys._validation``), so the CLI and the library agree on e
 
 from __future__ import annotations
 
+import datetime
 import re
 from typing import Any
 
 import click
 
 from neon_keys import _validation
+from neon_keys._durations import parse_duration
 from neon_keys._exceptions import InvalidInputError
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -67,6 +69,17 @@ class KeyNameType(_Checked):
         return _validation.key_name(value)
 
 
+class DurationType(_Checked):
+    """A duration such as ``90s``, ``12h``, ``1h30m`` or ``7d`` (``neon_keys._durations``)."""
+
+    name = "duration"
+
+    def check(self, value: str) -> datetime.timedelta:
+        if isinstance(value, datetime.timedelta):
+            return value
+        return parse_duration(value, field="duration")
+
+
 class EnvNameType(click.ParamType):  # type: ignore[type-arg]
     """An environment variable name (letters, digits, underscores; not starting with a digit)."""
 
@@ -82,4 +95,5 @@ KEY_ID = KeyIdType()
 ORG_ID = ResourceIdType("org_id")
 PROJECT_ID = ResourceIdType("project_id")
 KEY_NAME = KeyNameType()
+DURATION = DurationType()
 ENV_NAME = EnvNameType()

@@ -41,8 +41,8 @@ from neon_keys._constants import (
     PROJECT_ID_ENV,
 )
 
-from ._app import global_options
 from ._errors import CliError, ExitCode
+from ._options import global_options
 from ._sandbox_controls import SandboxControls
 from ._sandbox_process import (
     Readiness,
@@ -301,7 +301,7 @@ def start(session: Session, /, *, port: int, env_file: str | None, timeout: floa
     show_default=True,
     help="Seconds to wait for the server to be gone.",
 )
-@global_options()
+@global_options(timeout=False)
 @pass_session
 def stop(session: Session, /, *, env_file: str | None, timeout: float) -> None:
     """Stop a running sandbox and wait until it is gone."""

@@ -21,7 +21,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from ._errors import CliError, ExitCode
-from ._sinks import write_private
+from ._files import write_private
 
 if TYPE_CHECKING:
     import subprocess

@@ -7,15 +7,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from neon_keys._constants import API_HOST_ENV, API_KEY_ENV
 from neon_keys._exceptions import ConfigurationError
 
 from ._errors import CliError, ExitCode
 
 if TYPE_CHECKING:
     from neon_keys._client import NeonKeys
-
-API_KEY_ENV = "NEON_API_KEY"
-API_HOST_ENV = "NEON_API_HOST"
+    from neon_keys._scope import KeyScope
 
 
 def utc_now() -> datetime.datetime:
@@ -27,6 +26,8 @@ def utc_now() -> datetime.datetime:
 class Session:
     """Global options of one run and the ``NeonKeys`` client they configure. Strictly private.
 
+    ``timeout`` is in seconds per phase of a request (None: the library's default), from
+    ``--timeout`` or ``NEON_API_TIMEOUT``.
     ``client_options`` (extra ``NeonKeys`` arguments: ``backoff``, ``http_client``, ...) and
     ``clock`` (the current time, for audits) are seams for tests.
     """
@@ -35,6 +36,7 @@ class Session:
     api_host: str | None = None
     output: str = "table"
     verbose: bool = False
+    timeout: float | None = None
     client_options: dict[str, Any] = field(default_factory=dict)
     clock: Callable[[], datetime.datetime] = utc_now
     _client: NeonKeys | None = field(default=None, repr=False)
@@ -64,16 +66,20 @@ class Session:
                 ExitCode.AUTH,
             )
         self.remember_secret(api_key)
+        options = dict(self.client_options)
+        if self.timeout is not None:
+            options["timeout"] = self.timeout
         try:
-            self._client = NeonKeys(
-                api_key=api_key,
-                base_url=self.api_host or None,
-                **self.client_options,
-            )
+            self._client = NeonKeys(api_key=api_key, base_url=self.api_host or None, **options)
         except ConfigurationError as err:
             message = f"{self.redact(str(err))} (--api-host / {API_HOST_ENV})"
             raise CliError(message, ExitCode.USAGE) from None
         return self._client
+
+    def scope(self, org_id: str | None) -> KeyScope:
+        """The keys a command works on: ``org(org_id).keys``, or the personal keys."""
+        neon = self.client()
+        return neon.org(org_id).keys if org_id else neon.personal_keys
 
     def close(self) -> None:
         """Release the client's connection pool, if a client was built."""

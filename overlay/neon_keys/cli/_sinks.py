@@ -2,40 +2,57 @@
 
 - stdout (the default): the bare token and a newline, so ``KEY=$(neon-keys create ci)`` works;
 - ``--save FILE``: a new file, written atomically with mode 0600 from the start;
-- ``--dotenv FILE --var NAME``: one ``NAME=value`` line added to or replaced in a dotenv file;
-- ``--github-env [--var NAME]``: ``::add-mask::`` on stdout, then ``NAME=value`` appended to
-  the file named by ``$GITHUB_ENV`` (GitHub Actions).
+- ``--dotenv FILE --var NAME``: one ``NAME=value`` assignment added to or replaced in a dotenv
+  file, as python-dotenv reads it;
+- ``--github-env [--var NAME]``: ``::add-mask::`` on stdout, then ``NAME=value`` appended on
+  a line of its own to the file named by ``$GITHUB_ENV`` (GitHub Actions).
 
-Every sink is checked (``check``) before the key is created, so a refusal costs nothing. If
+Every sink is checked (``check``) before the key is created, so a refusal costs nothing: a
+path that is empty, ``-``, a folder, in a folder that does not exist or cannot be written, a
+dotenv file that is not UTF-8 or whose owner could not be kept, a closed stdout... If
 delivery fails afterwards, ``last_resort`` prints the secret once on stderr: the only path on
 which a secret may reach stderr.
 """
 
 from __future__ import annotations
 
-import contextlib
+import errno
 import os
-import re
 import stat
 import sys
-import tempfile
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypedDict, TypeVar
 
 import click
 
-from ._errors import CliError, ExitCode
+from neon_keys._constants import API_KEY_ENV
+
+from ._errors import CliError, ExitCode, one_line
+from ._files import PRIVATE_MODE, FolderRefused, folder_of, probe_folder, write_all, write_private
 from ._params import ENV_NAME
+from ._streams import StdoutUnwritable, write_stderr, write_stdout
 
 GITHUB_ENV = "GITHUB_ENV"
-DEFAULT_VAR = "NEON_API_KEY"
-PRIVATE_MODE = 0o600
+DEFAULT_VAR = API_KEY_ENV
+
+_PLACEHOLDER = "napi_" + "0" * 64
+"""A token of Neon's shape, for rehearsing a dotenv edit before the key exists."""
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+class SinkOptions(TypedDict):
+    """The sink options of ``create`` and ``rotate``, as click passes them."""
+
+    save: str | None
+    force: bool
+    dotenv: str | None
+    var: str | None
+    github_env: bool
+
+
 class Sink:
-    """A destination for one secret. Subclasses set ``target`` and implement ``deliver``."""
+    """A destination for one secret. Subclasses set ``target`` and implement ``_write``."""
 
     target = "stdout"
     """Where the secret goes, for messages: ``stdout``, ``keys/ci.token``, ..."""
@@ -45,14 +62,23 @@ class Sink:
     def check(self) -> None:
         """Refuse, before anything is created, what ``deliver`` could not do (``CliError``)."""
 
+    def deliver(self, secret: str) -> None:
+        """Put ``secret`` in its place; raises ``OSError`` or ``ValueError`` on failure.
+
+        A secret that is empty or holds a line break or another control character is
+        refused by every sink: each writes it on a line of its own.
+        """
+        if not secret or not secret.isprintable():
+            raise ValueError("the secret is empty or holds a line break or control character")
+        self._write(secret)
+
+    def _write(self, secret: str) -> None:
+        raise NotImplementedError
+
     @property
     def last_resort_note(self) -> str:
         """A remark for the last-resort advice about this sink, or an empty string."""
         return ""
-
-    def deliver(self, secret: str) -> None:
-        """Put ``secret`` in its place; raises ``OSError`` (or ``ValueError``) on failure."""
-        raise NotImplementedError
 
     @property
     def done(self) -> str:
@@ -65,9 +91,14 @@ class StdoutSink(Sink):
 
     uses_stdout = True
 
-    def deliver(self, secret: str) -> None:
-        click.echo(secret)
-        sys.stdout.flush()
+    def check(self) -> None:
+        _check_stdout("the secret")
+
+    def _write(self, secret: str) -> None:
+        try:
+            write_stdout(secret)
+        except StdoutUnwritable as failure:
+            raise failure.reason from None
 
     @property
     def done(self) -> str:
@@ -83,12 +114,9 @@ class FileSink(Sink):
         self.force = force
 
     def check(self) -> None:
-        _check_directory(self.path)
-        if os.path.isdir(self.path):
-            raise _refusal(f"{self.path} is a directory")
-        try:
-            existing = os.lstat(self.path)
-        except FileNotFoundError:
+        existing = _check_path(self.path, "--save", dash="to print it on stdout, leave out --save")
+        _probe(folder_of(self.path))
+        if existing is None:
             return
         # --force replaces a file or a symlink (never what a link points to); a device, a
         # FIFO or a socket is no place for a token, and replacing it could break the system.
@@ -97,7 +125,7 @@ class FileSink(Sink):
         if not self.force:
             raise _refusal(f"{self.path} already exists; pass --force to replace it")
 
-    def deliver(self, secret: str) -> None:
+    def _write(self, secret: str) -> None:
         write_private(self.path, secret + "\n", replace=self.force)
 
     @property
@@ -106,41 +134,75 @@ class FileSink(Sink):
 
 
 class DotenvSink(Sink):
-    """One ``NAME=value`` line in a dotenv file; the other lines are kept."""
+    """One ``NAME=value`` assignment in a dotenv file; everything else is kept."""
 
     def __init__(self, path: str, var: str) -> None:
-        # Edit the file a symlink points to, rather than replacing the link.
-        self.path = os.path.realpath(path)
         self.target = path
+        # Edit the file a symlink points to, rather than replacing the link.
+        self.path = os.path.realpath(path) if path and "\0" not in path else path
         self.var = var
 
     def check(self) -> None:
-        _check_directory(self.path)
-        if os.path.exists(self.path):
-            if not os.path.isfile(self.path):
-                raise _refusal(f"{self.target} is not a regular file")
-            if not os.access(self.path, os.R_OK | os.W_OK):
-                raise _refusal(f"{self.target} is not readable and writable")
-            mode = stat.S_IMODE(os.stat(self.path).st_mode)
-            if mode & 0o077:
-                # Its mode is kept (other programs may rely on it), but say what it means.
-                click.echo(
-                    f"Warning: {self.target} is readable or writable by others (mode "
-                    f"{mode:04o}); the secret will be stored there. Consider: chmod 600 "
-                    f"{self.target}",
-                    err=True,
-                )
-
-    def deliver(self, secret: str) -> None:
         try:
-            with open(self.path, encoding="utf-8", newline="") as existing:
-                text = existing.read()
-            mode = stat.S_IMODE(os.stat(self.path).st_mode)
-            replace = True
+            from ._dotenv import set_variable  # noqa: PLC0415  (only --dotenv needs python-dotenv)
+        except ImportError as err:
+            raise _refusal(
+                f"--dotenv needs python-dotenv: pip install 'python-dotenv>=1.0,<2' ({err})"
+            ) from None
+        _check_path(self.target, "--dotenv", dash="name a file")
+        _probe(folder_of(self.path))
+        if not os.path.exists(self.path):
+            return
+        if not stat.S_ISREG(os.stat(self.path).st_mode):
+            raise _refusal(f"{self.target} is not a regular file")
+        try:
+            text, state = self._read()
+            with open(self.path, "r+b"):
+                pass  # can it be written? (the edit replaces it; this asks the system first)
+            set_variable(text, self.var, _PLACEHOLDER)
+        except (OSError, ValueError) as err:
+            raise _refusal(f"cannot edit {self.target}: {_reason(err)}") from None
+        if not _can_give(state.st_uid, state.st_gid):
+            raise _refusal(
+                f"{self.target} belongs to another user or group (uid {state.st_uid}, "
+                f"gid {state.st_gid}), which rewriting it would not keep; edit it as its owner"
+            )
+        mode = stat.S_IMODE(state.st_mode)
+        if mode & 0o077:
+            # Its mode is kept (other programs may rely on it), but say what it means.
+            write_stderr(
+                f"Warning: {self.target} is readable or writable by others (mode "
+                f"{mode:04o}); the secret will be stored there. Consider: chmod 600 "
+                f"{self.target}"
+            )
+
+    def _read(self) -> tuple[str, os.stat_result]:
+        """The file's text (UTF-8, ``ValueError`` otherwise) and its status."""
+        with open(self.path, "rb") as existing:
+            state = os.fstat(existing.fileno())
+            data = existing.read()
+        try:
+            return data.decode("utf-8"), state
+        except UnicodeDecodeError as err:
+            raise ValueError(
+                f"it is not UTF-8 text (byte 0x{data[err.start]:02x} at offset {err.start})"
+            ) from None
+
+    def _write(self, secret: str) -> None:
+        from ._dotenv import set_variable  # noqa: PLC0415
+
+        try:
+            text, state = self._read()
         except FileNotFoundError:
-            text, mode, replace = "", PRIVATE_MODE, False
-        updated = set_dotenv_line(text, self.var, secret)
-        write_private(self.path, updated, replace=replace, mode=mode)
+            write_private(self.path, set_variable("", self.var, secret), replace=False)
+            return
+        write_private(
+            self.path,
+            set_variable(text, self.var, secret),
+            replace=True,
+            mode=stat.S_IMODE(state.st_mode),
+            owner=(state.st_uid, state.st_gid),
+        )
 
     @property
     def done(self) -> str:
@@ -156,25 +218,39 @@ class GitHubEnvSink(Sink):
         self.var = var
         self.path = os.environ.get(GITHUB_ENV, "")
         self.target = f"${GITHUB_ENV} ({self.path})"
+        self.masked = False
 
     def check(self) -> None:
         if not self.path:
             raise _refusal(f"--github-env needs ${GITHUB_ENV}, which is not set (not in Actions?)")
-        _check_directory(self.path)
-        if os.path.isdir(self.path):
-            raise _refusal(f"${GITHUB_ENV} ({self.path}) is a directory")
-        if os.path.exists(self.path) and not os.access(self.path, os.W_OK):
-            raise _refusal(f"${GITHUB_ENV} file {self.path} is not writable")
+        _check_path(self.path, f"${GITHUB_ENV}", dash="name a file")
+        if not os.path.exists(self.path):
+            _probe(folder_of(os.path.realpath(self.path)))
+        elif not stat.S_ISREG(os.stat(self.path).st_mode):
+            raise _refusal(f"${GITHUB_ENV} ({self.path}) is not a regular file")
+        else:
+            try:
+                with open(self.path, "ab"):
+                    pass
+            except OSError as err:
+                raise _refusal(f"${GITHUB_ENV} file {self.path}: {_reason(err)}") from None
+        _check_stdout("the mask line")
 
-    def deliver(self, secret: str) -> None:
-        if "\n" in secret or "\r" in secret:
-            raise ValueError("the secret spans several lines")
+    def _write(self, secret: str) -> None:
         # Mask first: from here on GitHub hides the value in every log of the job.
-        click.echo(f"::add-mask::{secret}")
-        sys.stdout.flush()
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, PRIVATE_MODE)
-        with os.fdopen(fd, "a", encoding="utf-8") as env_file:
-            env_file.write(f"{self.var}={secret}\n")
+        try:
+            write_stdout(f"::add-mask::{secret}")
+        except StdoutUnwritable as failure:
+            raise failure.reason from None
+        self.masked = True
+        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, PRIVATE_MODE)
+        try:
+            size = os.fstat(fd).st_size
+            # A file whose last line is unfinished would glue the assignment onto it.
+            start = "\n" if size and os.pread(fd, 1, size - 1) not in (b"\n", b"\r") else ""
+            write_all(fd, f"{start}{self.var}={secret}\n".encode())
+        finally:
+            os.close(fd)
 
     @property
     def done(self) -> str:
@@ -182,8 +258,10 @@ class GitHubEnvSink(Sink):
 
     @property
     def last_resort_note(self) -> str:
-        # The mask was registered before the append failed: the runner hides the value in
-        # the job's log, which is right for a public log but means it may not be readable.
+        # Once the mask is registered the runner hides the value in the job's log, which is
+        # right for a public log but means it may not be readable there.
+        if not self.masked:
+            return ""
         return "GitHub Actions masks it in the job's log: if you cannot read it, revoke the key"
 
 
@@ -199,7 +277,7 @@ def sink_options(command: F) -> F:
         click.option(
             "--dotenv",
             metavar="FILE",
-            help="Add or replace the line VAR=secret in the dotenv FILE.",
+            help="Add or replace the assignment VAR=secret in the dotenv FILE.",
         ),
         click.option(
             "--var",
@@ -223,7 +301,11 @@ def build_sink(
     """The sink the options ask for, checked; usage errors for contradictory options."""
     chosen = [
         name
-        for name, on in (("--save", save), ("--dotenv", dotenv), ("--github-env", github_env))
+        for name, on in (
+            ("--save", save is not None),
+            ("--dotenv", dotenv is not None),
+            ("--github-env", github_env),
+        )
         if on
     ]
     if len(chosen) > 1:
@@ -259,113 +341,89 @@ def deliver_or_show(sink: Sink, secret: str, *, key: str, revoke: str) -> Except
 
 
 def last_resort(secret: str, key: str, sink: Sink, error: BaseException, revoke: str) -> None:
-    """Print the secret of ``key`` once on stderr, after delivering it to ``sink`` failed."""
-    click.echo(
-        f"Error: could not deliver the secret of new {key} to {sink.target}: {error}", err=True
-    )
+    """Print the secret of ``key`` once on stderr, after delivering it to ``sink`` failed.
+
+    A secret holding control characters is shown with Python's escapes, so that it cannot
+    drive the terminal, and the advice says so.
+    """
+    shown = secret if secret.isprintable() else secret.encode("unicode_escape").decode("ascii")
+    escaped = "" if shown == secret else " (shown with Python escapes such as \\n)"
     note = f" ({sink.last_resort_note})" if sink.last_resort_note else ""
-    click.echo(
-        f"Neon shows a secret only once, so here it is{note}; store it now, "
-        f"or revoke the key with: {revoke}",
-        err=True,
+    write_stderr(
+        f"Error: could not deliver the secret of new {key} to {sink.target}: {one_line(error)}"
     )
-    click.echo(secret, err=True)
+    write_stderr(
+        f"Neon shows a secret only once, so here it is{note}{escaped}; store it now, "
+        f"or revoke the key with: {revoke}"
+    )
+    write_stderr(shown)
 
 
-# -- files -----------------------------------------------------------------------------------
+# -- checks ----------------------------------------------------------------------------------
 
 
-def write_private(path: str, text: str, *, replace: bool, mode: int = PRIVATE_MODE) -> None:
-    """Write ``text`` to ``path`` atomically, through a 0600 temporary file in the same folder.
+def _check_path(path: str, option: str, *, dash: str) -> os.stat_result | None:
+    """Refuse a path no file could be written at; its ``lstat`` if it exists, else None.
 
-    The file never exists with looser permissions than ``mode``, and never half-written.
-    Without ``replace`` an existing ``path`` is never overwritten, even one that appeared
-    after ``check``: ``FileExistsError``.
+    ``option`` names the path's source in messages; ``dash`` says what to do instead of ``-``.
     """
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, temporary = tempfile.mkstemp(dir=directory, prefix=".neon-keys-", suffix=".tmp")
+    if not path:
+        raise _refusal(f"{option} needs a file name")
+    if "\0" in path:
+        raise _refusal(f"{option} {path!r} contains a NUL character")
+    if path == "-":
+        raise _refusal(f"{option} - would write to a file named '-'; {dash}")
+    if path.endswith(("/", os.sep)) or os.path.basename(path) in (".", ".."):
+        raise _refusal(f"{option} {path} names a folder, not a file")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-            if mode != PRIVATE_MODE:
-                os.fchmod(out.fileno(), mode)
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        if replace:
-            os.replace(temporary, path)
-        else:
-            _link_new(temporary, path)
-        _sync_directory(directory)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
+        existing: os.stat_result | None = os.lstat(path)
+    except FileNotFoundError:
+        existing = None
+    except NotADirectoryError:
+        raise _refusal(f"{folder_of(path)} is not a folder") from None
+    except OSError as err:
+        raise _refusal(f"{option} {path}: {_reason(err)}") from None
+    if existing is not None and stat.S_ISDIR(existing.st_mode):
+        raise _refusal(f"{path} is a directory")
+    if existing is not None and stat.S_ISLNK(existing.st_mode) and os.path.isdir(path):
+        raise _refusal(f"{path} is a link to a directory")
+    return existing
 
 
-def _sync_directory(directory: str) -> None:
-    """Make a rename in ``directory`` durable, where the system allows it (best effort)."""
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
+def _check_stdout(what: str) -> None:
+    """Refuse a closed stdout when ``what`` is to be printed there."""
+    closed = sys.stdout is None
+    if not closed:
         try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+            os.fstat(sys.stdout.fileno())
+        except OSError as err:
+            closed = err.errno == errno.EBADF
+        except ValueError:
+            closed = sys.stdout.closed
+    if closed:
+        raise _refusal(f"stdout is closed, so {what} could not be printed")
 
 
-def _link_new(temporary: str, path: str) -> None:
-    """Give ``temporary`` the name ``path``, failing if ``path`` exists."""
-    try:
-        os.link(temporary, path)
-    except FileExistsError:
-        raise
-    except OSError:
-        # No hard links on this filesystem (some network or FUSE mounts): check, then rename.
-        if os.path.lexists(path):
-            raise FileExistsError(f"{path} already exists") from None
-        os.replace(temporary, path)
+def _can_give(uid: int, gid: int) -> bool:
+    """Whether a file this process writes can be given owner ``uid`` and group ``gid``."""
+    if os.geteuid() == 0:
+        return True
+    return uid == os.geteuid() and (gid == os.getegid() or gid in os.getgroups())
 
 
-def set_dotenv_line(text: str, var: str, value: str) -> str:
-    """``text`` (a dotenv file) with exactly one assignment of ``var``, set to ``value``.
-
-    The first assignment (``VAR=...`` or ``export VAR=...``) is replaced in place, later
-    ones are dropped; with none, the line is appended. Every other line is kept as it was.
-    """
-    pattern = re.compile(rf"[ \t]*(export[ \t]+)?{re.escape(var)}[ \t]*=")
-    lines = text.splitlines(keepends=True)
-    result: list[str] = []
-    found = False
-    for line in lines:
-        match = pattern.match(line)
-        if match is None:
-            result.append(line)
-        elif not found:
-            found = True
-            ending = line[len(line.rstrip("\r\n")) :] or "\n"
-            result.append(f"{match.group(1) or ''}{var}={_dotenv_value(value)}{ending}")
-    if not found:
-        if result and not result[-1].endswith(("\n", "\r")):
-            result[-1] += "\n"
-        result.append(f"{var}={_dotenv_value(value)}\n")
-    return "".join(result)
-
-
-_BARE = re.compile(r"[A-Za-z0-9_\-.:/+@%,]+")
-
-
-def _dotenv_value(value: str) -> str:
-    if _BARE.fullmatch(value):
-        return value
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-    return f'"{escaped}"'
-
-
-def _check_directory(path: str) -> None:
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise _refusal(f"folder {directory} does not exist")
-    if not os.access(directory, os.W_OK | os.X_OK):
-        raise _refusal(f"cannot write in folder {directory}")
+def _reason(err: BaseException) -> str:
+    if isinstance(err, OSError) and err.strerror:
+        return err.strerror
+    return one_line(err)
 
 
 def _refusal(reason: str) -> CliError:
     return CliError(f"{reason}; no key was created", ExitCode.USAGE)
+
+
+def _probe(directory: str) -> None:
+    """Refuse (exit 2, nothing created) a folder that will not take a new file."""
+    try:
+        probe_folder(directory)
+    except FolderRefused as refused:
+        raise _refusal(refused.reason) from None

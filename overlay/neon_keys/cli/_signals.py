@@ -1,0 +1,122 @@
+"""SIGINT and SIGTERM: one way to stop a command, and sections nothing may cut short.
+
+Both signals become ``Interrupted``, a ``KeyboardInterrupt``, so the library treats Ctrl-C
+and a ``kill`` alike: a create interrupted after its request left looks for the key it may
+have made and says so on the exception (``neon_keys.interrupted_create``).
+
+A command that changes keys runs its own code inside ``GUARD.hold()``. There a signal is
+remembered instead of raised, so a created key's secret is always delivered and the report
+of what exists is always printed; the command then stops where it chooses
+(``GUARD.check()``) and exits 128 + the signal's number, as shells expect (130, 143). A
+library call made inside the hold (a request in flight) is still interrupted at once: the
+library knows what an interrupted call may have done and says it. The line between the two
+is drawn by where the signal finds the program, not by a flag the command would have to
+switch (switching it would leave a moment, between the library's return and the switch, in
+which a new key's only copy of its secret could be lost).
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+
+SIGNALS = (signal.SIGINT, signal.SIGTERM)
+"""The signals a command reports and exits on."""
+
+_CLI = __name__.rsplit(".", 1)[0]  # neon_keys.cli
+_LIBRARY = _CLI.split(".", 1)[0] + "."  # neon_keys.
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGINT (Ctrl-C) or SIGTERM during a command; ``signum`` says which."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal_name(signum))
+        self.signum = signum
+
+
+def signal_of(interrupt: BaseException) -> int:
+    """The signal behind an interruption: its own for ``Interrupted``, else SIGINT."""
+    return interrupt.signum if isinstance(interrupt, Interrupted) else int(signal.SIGINT)
+
+
+def signal_name(signum: int) -> str:
+    """``SIGINT``, ``SIGTERM``, ... for a signal number."""
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return f"signal {signum}"
+
+
+def exit_code(signum: int) -> int:
+    """The exit status shells give a process stopped by ``signum``: 128 + its number."""
+    return 128 + signum
+
+
+class SignalGuard:
+    """Turns SIGINT and SIGTERM into ``Interrupted`` and holds them over critical sections.
+
+    ``pending`` is the first signal received while installed (None before any).
+    """
+
+    def __init__(self) -> None:
+        self.pending: int | None = None
+        self._holds = 0
+
+    @contextmanager
+    def installed(self) -> Iterator[None]:
+        """Handle both signals while the block runs (main thread only; else a no-op)."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        self.pending = None
+        previous = {sig: signal.signal(sig, self._handle) for sig in SIGNALS}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        """Remember, rather than raise, a signal arriving while the CLI's own code runs."""
+        self._holds += 1
+        try:
+            yield
+        finally:
+            self._holds -= 1
+
+    def check(self) -> None:
+        """Raise ``Interrupted`` if a signal came (a point where the command may stop)."""
+        if self.pending is not None:
+            raise Interrupted(self.pending)
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.pending is None:
+            self.pending = signum
+        if self._holds and not _inside_library(frame):
+            return
+        raise Interrupted(signum)
+
+
+def _inside_library(frame: FrameType | None) -> bool:
+    """Whether the code a signal found is a library call (not the CLI's own code).
+
+    The innermost frame of the CLI or of the library decides: httpx or the standard
+    library called by the library count as the library; called by the CLI, as the CLI.
+    """
+    while frame is not None:
+        module = str(frame.f_globals.get("__name__", ""))
+        if module == _CLI or module.startswith(_CLI + "."):
+            return False
+        if module.startswith(_LIBRARY):
+            return True
+        frame = frame.f_back
+    return False
+
+
+GUARD = SignalGuard()
+"""The process's guard (signal handlers are the process's too)."""
