@@ -144,6 +144,7 @@ def test_a_parameter_id_holding_a_double_colon_selects_the_whole_test() -> None:
         "t.py::test_url[http://a]",
         "t.py::test_x[1]",
     ]
+    assert coverage.duration("t.py::test_url") == pytest.approx(0.2)
 
 
 @pytest.fixture

@@ -74,6 +74,12 @@ class Coverage:
             data["modules"],
         )
 
+    def duration(self, nodeid: str) -> float:
+        """The traced time of a test (seconds); of all its parameters for a whole test."""
+        if nodeid in self.durations:
+            return self.durations[nodeid]
+        return sum(t for n, t in self.durations.items() if n.startswith(nodeid + "["))
+
     def tests_for(self, file: str, lines: Iterable[int]) -> list[str]:
         """The tests that reach any of ``lines`` of ``file``, fastest first.
 
@@ -279,7 +285,7 @@ def run_mutants(
         slots.append(Slot(folder, work / f"slot{number}" / "run"))
     everything = sorted(
         {test for _, _, tests in queue for test in tests},
-        key=lambda nodeid: (coverage.durations[nodeid], nodeid),
+        key=lambda nodeid: (coverage.duration(nodeid), nodeid),
     )
     if queue:
         _control(slots[0], queue[0][1], everything, coverage, root=root, package=package)
@@ -338,7 +344,7 @@ def _start(
     slot.target.write_text(mutant.source, encoding="utf-8")
     for cache in slot.folder.rglob("__pycache__"):
         shutil.rmtree(cache, ignore_errors=True)
-    budget = sum(coverage.durations[t] for t in tests)
+    budget = sum(coverage.duration(t) for t in tests)
     slot.started = time.monotonic()
     slot.deadline = slot.started + slack + TIME_FACTOR * budget
     slot.result = Result(mutant, "error", len(tests))
