@@ -78,7 +78,9 @@ class Coverage:
         """The traced time of a test (seconds); of all its parameters for a whole test."""
         if nodeid in self.durations:
             return self.durations[nodeid]
-        return sum(t for n, t in self.durations.items() if n.startswith(nodeid + "["))
+        return sum(
+            t for n, t in self.durations.items() if n.startswith((nodeid + "[", nodeid + "::"))
+        )
 
     def tests_for(self, file: str, lines: Iterable[int]) -> list[str]:
         """The tests that reach any of ``lines`` of ``file``, fastest first.
@@ -96,14 +98,15 @@ class Coverage:
 
 
 def addressable(nodeid: str) -> str:
-    """``nodeid`` as pytest's command line can select it.
+    """``nodeid`` as pytest's command line surely selects it.
 
-    A parameter id holding ``::`` (``[http://[::1]:9]``) cannot be named on the command line,
-    which splits there: the whole parametrized test is selected instead.
+    A parameter id holding characters an argument file or the id parser may read otherwise
+    (``::``, ``#``, ``?``, spaces: ``[http://[::1]:9]``, ``[https://h/api?#]``) is replaced by
+    its test file, which runs that test among others.
     """
     bracket = nodeid.find("[")
-    if bracket != -1 and "::" in nodeid[bracket:]:
-        return nodeid[:bracket]
+    if bracket != -1 and any(c in nodeid[bracket:] for c in ("::", "#", "?", " ", "@")):
+        return nodeid.split("::", 1)[0]
     return nodeid
 
 
