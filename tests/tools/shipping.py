@@ -2,7 +2,10 @@
 
 ``EXERCISE`` drives every covered operation through ``NeonKeys`` against the in-process
 emulator (an error answer included) and prints, as JSON, where ``neon_keys`` was imported from
-and every module of the generated package that got imported, with its file.
+and every module of the generated package that got imported, with its file (none: the library
+reads answers with its own checked readers, held to the generated models by the tests).
+``import_every_module`` imports each shipped module of the generated package, as a user of
+its typed models would.
 """
 
 from __future__ import annotations
@@ -82,6 +85,19 @@ def exercise(root: Path, cwd: Path) -> dict[str, Any]:
     assert result.returncode == 0, result.stderr
     seen: dict[str, Any] = json.loads(result.stdout)
     return seen
+
+
+def import_every_module(root: Path, modules: set[str], cwd: Path) -> dict[str, str]:
+    """Import each of ``modules`` from the packages in ``root``; their files, by name."""
+    code = (
+        "import importlib, json\n"
+        f"names = {sorted(modules)!r}\n"
+        "print(json.dumps({n: importlib.import_module(n).__file__ for n in names}))\n"
+    )
+    result = run_isolated([root, site_packages()], code, cwd)
+    assert result.returncode == 0, result.stderr
+    files: dict[str, str] = json.loads(result.stdout)
+    return files
 
 
 def modules_in(root: Path, package: str = GENERATED) -> set[str]:
