@@ -22,10 +22,11 @@ from neon_keys import (
     NeonKeys,
     RetireReason,
     RetireStatus,
+    RotationError,
     Secret,
     ServerTimeUnknownError,
 )
-from neon_keys.testing import AsyncEmulatorTransport, EmulatorTransport, FakeClock, World
+from neon_keys.testing import AsyncEmulatorTransport, EmulatorTransport, FakeClock, Fault, World
 
 UTC = datetime.UTC
 START = datetime.datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
@@ -35,16 +36,19 @@ DAY = datetime.timedelta(days=1)
 
 
 class MemorySink:
-    """Keeps the secrets it is given."""
+    """Keeps the secrets it is given; fails instead while ``fail`` is set."""
 
-    def __init__(self) -> None:
-        self.target = "memory"
+    def __init__(self, target: str = "memory") -> None:
+        self.target = target
+        self.fail = False
         self.received: list[str] = []
 
     def check(self) -> None:
         """Nothing to check."""
 
     def deliver(self, secret: Secret) -> None:
+        if self.fail:
+            raise OSError(28, "No space left on device")
         self.received.append(secret.reveal())
 
 
@@ -259,6 +263,45 @@ def test_a_replacement_never_used_keeps_the_old_key(world: World, call: Callable
         newer,
     )
     assert _live(world, old)
+
+
+@pytest.mark.parametrize("at", ["create", "delivery", "verify"])
+def test_after_a_failed_step_retire_waits_and_a_second_rotation_converges(
+    world: World, call: Callable[..., Any], at: str
+) -> None:
+    """Whatever step of a staged rotation failed, retire revokes nothing (no newer key is in
+    service); rotating again gives every sink one working key, after which retire revokes
+    every older key of the name, the failed attempt's too, and never the one in service."""
+    old, old_token = _issue(world, "personal", "deploy")
+    _use(world, old_token)
+    sinks = [MemorySink("a"), MemorySink("b")]
+    if at == "create":
+        world.faults.inject("createApiKey", Fault.lost_response())
+    elif at == "delivery":
+        sinks[1].fail = True
+    else:
+        world.faults.inject("getAuthDetails", Fault.status(500), times=None)
+    with pytest.raises(RotationError):
+        call(lambda neon: neon.personal_keys.rotate(old, grace=HOUR, deliver=sinks))
+    world.faults.clear()
+    sinks[1].fail = False
+    attempts = [k.id for k in world.personal_keys(world.seed.admin_id) if k.name == "deploy"]
+    assert len(attempts) == 2  # the old key and the failed attempt's
+
+    world.advance_clock(DAY.total_seconds())
+    (waiting,) = call(lambda neon: neon.personal_keys.retire(grace=HOUR))
+    assert (waiting.key.id, waiting.reason) == (old, RetireReason.NO_REPLACEMENT_IN_SERVICE)
+    assert _live(world, old)
+
+    rotation = call(lambda neon: neon.personal_keys.rotate(old, grace=HOUR, deliver=sinks))
+    token = rotation.new.secret.reveal()
+    assert [sink.received[-1] for sink in sinks] == [token, token]
+    world.advance_clock(HOUR.total_seconds())
+    outcomes = call(lambda neon: neon.personal_keys.retire(grace=HOUR))
+    assert sorted(o.key.id for o in outcomes if o.status is RetireStatus.REVOKED) == attempts
+    live = [k.id for k in world.personal_keys(world.seed.admin_id) if k.name == "deploy"]
+    assert live == [rotation.new.id]
+    assert call(lambda neon: neon.personal_keys.retire(grace=HOUR)) == []
 
 
 # -- Neon's clock, or nothing -------------------------------------------------------------------
