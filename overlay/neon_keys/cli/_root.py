@@ -168,6 +168,7 @@ def cli(
     *,
     api_key: str | None,
     api_host: str | None,
+    profile: str | None,
     output: str,
     timeout: float | None,
     verbose: bool,
@@ -181,5 +182,11 @@ def cli(
     130 and 143 interrupted by SIGINT or SIGTERM (after saying what exists).
     """
     start_session(
-        ctx, api_key=api_key, api_host=api_host, output=output, timeout=timeout, verbose=verbose
+        ctx,
+        api_key=api_key,
+        api_host=api_host,
+        profile=profile,
+        output=output,
+        timeout=timeout,
+        verbose=verbose,
     )
