@@ -121,7 +121,7 @@ def key_record(key: APIKey) -> dict[str, Any]:
         "id": key.id,
         "name": key.name,
         "kind": key.kind.value,
-        "org_id": key.org_id if isinstance(key, OrgKey | ProjectKey) else None,
+        "org_id": org_of(key),
         "project_id": project_of(key),
         "created_at": iso_time(key.created_at),
         "created_by": creator_record(key.created_by),
@@ -192,11 +192,20 @@ def key_label(key: APIKey) -> str:
 
 KEY_HEADERS = ("id", "name", "kind", "created", "created by", "last used", "last used from")
 ORG_KEY_HEADERS = ("id", "name", "kind", "project", *KEY_HEADERS[3:])
+ALL_KEY_HEADERS = ("id", "name", "kind", "org", "project", *KEY_HEADERS[3:])
 
 
-def key_row(key: APIKey, *, org: bool) -> list[str]:
-    """The cells of a key's row under ``KEY_HEADERS`` (``ORG_KEY_HEADERS`` when ``org``)."""
-    scope = [project_of(key) or NONE] if org else []
+def org_of(key: APIKey) -> str | None:
+    """The organization of an organization or project-scoped key (None for a personal key)."""
+    return key.org_id if isinstance(key, OrgKey | ProjectKey) else None
+
+
+def key_row(key: APIKey, *, org: bool, orgs: bool = False) -> list[str]:
+    """The cells of a key's row under ``KEY_HEADERS``, ``ORG_KEY_HEADERS`` when ``org``,
+    ``ALL_KEY_HEADERS`` when ``orgs``."""
+    scope = [project_of(key) or NONE] if org or orgs else []
+    if orgs:
+        scope.insert(0, org_of(key) or NONE)
     return [
         str(key.id),
         key.name,
@@ -209,10 +218,11 @@ def key_row(key: APIKey, *, org: bool) -> list[str]:
     ]
 
 
-def keys_table(keys: Sequence[APIKey], *, org: bool) -> str:
-    """A table of keys, with a project column for an organization's keys."""
-    headers = ORG_KEY_HEADERS if org else KEY_HEADERS
-    return render_table(headers, [key_row(key, org=org) for key in keys])
+def keys_table(keys: Sequence[APIKey], *, org: bool, orgs: bool = False) -> str:
+    """A table of keys, with a project column for an organization's keys, and an org
+    column too for keys of several scopes (``orgs``)."""
+    headers = ALL_KEY_HEADERS if orgs else ORG_KEY_HEADERS if org else KEY_HEADERS
+    return render_table(headers, [key_row(key, org=org, orgs=orgs) for key in keys])
 
 
 def revoke_command(key_ids: Sequence[int | str], org_id: str | None) -> str:

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 import click
 
@@ -190,6 +190,29 @@ def require_confirmation_possible(yes: bool, what: str) -> None:
         raise click.UsageError(f"{what} needs confirmation: pass --yes (stdin is not a terminal)")
 
 
+def open_terminal() -> IO[str] | None:
+    """The controlling terminal, to ask on when stdin carries data; None when there is none."""
+    try:
+        return open("/dev/tty", encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+
+
+def ask(question: str, answers: IO[str]) -> bool:
+    """Ask ``question`` on stderr and read the answer from ``answers`` (default: no)."""
+    while True:
+        click.echo(f"{question} [y/N]: ", err=True, nl=False)
+        line = answers.readline()
+        if not line:
+            raise click.Abort
+        answer = line.strip().lower()
+        if answer in ("y", "yes"):
+            return True
+        if answer in ("n", "no", ""):
+            return False
+        click.echo("Error: invalid input", err=True)
+
+
 def confirm(
     ids: Sequence[int],
     *,
@@ -197,10 +220,13 @@ def confirm(
     scope: str,
     calling: set[int],
     yes: bool,
+    answers: IO[str] | None = None,
 ) -> None:
     """Ask on stderr before revoking (unless ``yes``): each id with its name, self flagged.
 
     ``scope`` describes the keys (``personal keys``); a "no" stops the command (exit 1).
+    The answer is read from stdin, or from ``answers`` (the terminal, when stdin carried
+    the ids).
     """
     if yes:
         return
@@ -217,7 +243,10 @@ def confirm(
     )
     question = f"Revoke {'it' if len(ids) == 1 else 'them'}? This cannot be undone."
     try:
-        agreed = click.confirm(question, default=False, err=True)
+        if answers is not None:
+            agreed = ask(question, answers)
+        else:
+            agreed = click.confirm(question, default=False, err=True)
     except click.Abort:
         if GUARD.pending is not None:  # Ctrl-C at the prompt: an interruption like any other
             raise Interrupted(GUARD.pending) from None
