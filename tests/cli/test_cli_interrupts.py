@@ -137,7 +137,7 @@ def test_the_stdout_sink_is_delivered_before_the_command_stops(
     done = run(neon, tmp_path, "-o", "json", "create", "ci", **hook)
     clean_end(done, sig)
     assert done.stdout == _token_of(neon, done.stdout) + "\n"
-    record = json.loads(done.stderr[: done.stderr.rindex("}") + 1])
+    record = json.JSONDecoder().raw_decode(done.stderr)[0]
     assert record["secret_delivered_to"] == "stdout" and record["name"] == "ci"
 
 

@@ -14,7 +14,7 @@ from neon_keys._exceptions import NeonError, PermissionDeniedError
 from neon_keys._models import KeyKind
 
 from . import _audit
-from ._errors import CliError, describe, exit_code_for
+from ._errors import CliError, describe, exit_code_for, partial
 from ._options import global_options, pass_session
 from ._output import emit, emit_json, key_record, keys_table
 from ._params import ORG_ID
@@ -64,7 +64,7 @@ def _failure(listing: Listing) -> CliError:
     count = len(listing.failures)
     what = "1 organization" if count == 1 else f"{count} organizations"
     code = max(exit_code_for(err) for _, err in listing.failures)
-    return CliError(f"could not list the keys of {what}: {'; '.join(parts)}", code)
+    return CliError(f"could not list the keys of {what}: {'; '.join(parts)}", code, partial(code))
 
 
 def _select(

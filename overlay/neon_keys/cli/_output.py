@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from neon_keys._models import OrgKey, ProjectKey
 
+from ._color import paint
 from ._streams import StdoutUnwritable, write_stderr, write_stdout
 
 if TYPE_CHECKING:
@@ -42,13 +43,27 @@ def iso_time(value: datetime.datetime | None) -> str | None:
     return value.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z")
 
 
-def render_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """Left-aligned columns separated by two spaces, under an upper-case header line."""
+def render_table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    colors: Sequence[Sequence[str | None]] | None = None,
+) -> str:
+    """Left-aligned columns separated by two spaces, under an upper-case header line.
+
+    ``colors`` gives a colour (a click colour name, or None) for each cell of ``rows``: for
+    a terminal only (``_color``); None leaves the table plain.
+    """
     cells = [[clean(str(cell)) for cell in row] for row in [list(headers), *rows]]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    lines = [
-        "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in cells
-    ]
+    lines = []
+    for number, row in enumerate(cells):
+        painted = colors[number - 1] if colors is not None and number else [None] * len(row)
+        lines.append(
+            "  ".join(
+                paint(cell, color, on=True) + " " * (widths[i] - len(cell))
+                for i, (cell, color) in enumerate(zip(row, painted, strict=True))
+            ).rstrip()
+        )
     lines[0] = lines[0].upper()
     return "\n".join(lines)
 

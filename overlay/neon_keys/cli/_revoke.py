@@ -13,7 +13,7 @@ from neon_keys._exceptions import InvalidInputError
 
 from . import _revoking
 from ._caller import find_calling_keys, refuse_self
-from ._errors import CliError, Interruption
+from ._errors import CliError, Interruption, partial
 from ._options import global_options, pass_session
 from ._output import clean, emit, emit_json
 from ._params import KEY_ID, ORG_ID
@@ -153,7 +153,7 @@ def revoke(
         raise output_failure
     code = done.exit_code(missing_ok=missing_ok)
     if code:
-        raise CliError(_failure(done, org=org, missing_ok=missing_ok), code)
+        raise CliError(_failure(done, org=org, missing_ok=missing_ok), code, partial(code))
 
 
 def _answers(session: Session, *, yes: bool, from_stdin: bool) -> IO[str] | None:

@@ -24,7 +24,8 @@ from neon_keys._exceptions import NeonError
 from neon_keys._models import APIKey
 from neon_keys._scope import KeyScope
 
-from ._errors import CliError, ExitCode, exit_code_for, one_line
+from . import _color
+from ._errors import CliError, ErrorKind, ExitCode, exit_code_for, one_line
 from ._output import (
     NONE,
     clean,
@@ -106,13 +107,22 @@ class Revocation:
             return ExitCode.AUTH
         return ExitCode.FAILURE
 
-    def table(self, *, missing_ok: bool) -> str:
-        """A table of outcomes: id, name, result."""
+    def table(self, *, missing_ok: bool, color: bool = False) -> str:
+        """A table of outcomes: id, name, result; with ``color``, failures stand out."""
         rows = [
             [str(item.key_id), item.name or NONE, self._text(item, missing_ok=missing_ok)]
             for item in self.settled
         ]
-        return render_table(("id", "name", "result"), rows)
+        colors = [[None, None, self._color(item, missing_ok=missing_ok)] for item in self.settled]
+        return render_table(("id", "name", "result"), rows, colors if color else None)
+
+    @staticmethod
+    def _color(item: Settled, *, missing_ok: bool) -> str | None:
+        if item.ok(missing_ok=missing_ok):
+            return None
+        if item.result in (Result.FAILED, Result.INTERRUPTED):
+            return _color.FAILURE
+        return _color.WARNING
 
     def records(self, *, missing_ok: bool) -> list[dict[str, Any]]:
         """The outcomes as JSON: ``id``, ``name``, ``outcome``, ``ok``, ``error``."""
@@ -252,7 +262,7 @@ def confirm(
             raise Interrupted(GUARD.pending) from None
         raise
     if not agreed:
-        raise CliError("nothing was revoked", ExitCode.FAILURE)
+        raise CliError("nothing was revoked", ExitCode.FAILURE, ErrorKind.DECLINED)
 
 
 # -- revoking --------------------------------------------------------------------------------
@@ -319,4 +329,5 @@ def report_revocation(done: Revocation, *, json: bool, missing_ok: bool) -> Stdo
     """Print every outcome (table or JSON); the stdout failure, if stdout failed."""
     if json:
         return emit_json_report(done.records(missing_ok=missing_ok))
-    return emit_report(done.table(missing_ok=missing_ok))
+    color = _color.enabled(sys.stdout)
+    return emit_report(done.table(missing_ok=missing_ok, color=color))
