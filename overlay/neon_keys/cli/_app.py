@@ -7,6 +7,7 @@ module; this module only puts them together.
 from __future__ import annotations
 
 from ._audit import audit_keys
+from ._completion import completion
 from ._create import create
 from ._identity import orgs, whoami
 from ._list import list_keys
@@ -23,5 +24,6 @@ cli.add_command(audit_keys)
 cli.add_command(whoami)
 cli.add_command(orgs)
 cli.add_command(sandbox)
+cli.add_command(completion)
 
 __all__ = ["cli"]
