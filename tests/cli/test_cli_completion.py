@@ -36,7 +36,7 @@ def config_home(tmp_path: Path) -> Path:
 
 def _complete(words: str, config_home: Path | None = None, shell: str = "bash") -> list[str]:
     """What click answers for the last word of ``words`` (the value of each candidate)."""
-    last = words.split(" ")[-1]
+    last = words.rsplit(" ", maxsplit=1)[-1]
     env = {
         "_NEON_KEYS_COMPLETE": f"{shell}_complete",
         "COMP_WORDS": words,
