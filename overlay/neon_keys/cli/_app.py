@@ -9,6 +9,7 @@ from __future__ import annotations
 from ._audit import audit_keys
 from ._completion import completion
 from ._create import create
+from ._examples import add_examples
 from ._identity import orgs, whoami
 from ._list import list_keys
 from ._revoke import revoke
@@ -25,5 +26,6 @@ cli.add_command(whoami)
 cli.add_command(orgs)
 cli.add_command(sandbox)
 cli.add_command(completion)
+add_examples(cli)
 
 __all__ = ["cli"]

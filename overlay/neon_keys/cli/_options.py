@@ -225,12 +225,16 @@ def _late_global(ctx: click.Context, param: click.Parameter, value: Any) -> None
         setattr(session, str(param.name), value)
 
 
-def global_options(*, api: bool = True, timeout: bool = True) -> Callable[[F], F]:
+def global_options(
+    *, api: bool = True, timeout: bool = True, profile: bool = True
+) -> Callable[[F], F]:
     """Accept the global options after the command too (``neon-keys list -o json``).
 
     ``api``: include ``--api-key``, ``--api-host``, ``--profile`` and ``--timeout`` (not for
     ``sandbox``);
-    ``timeout``: include ``--timeout`` (not for a command with a ``--timeout`` of its own).
+    ``timeout``: include ``--timeout`` (not for a command with a ``--timeout`` of its own);
+    ``profile``: include ``--profile`` with ``api`` (not for the sandbox's controls, which
+    never call Neon).
     """
     common: dict[str, Any] = {"expose_value": False, "callback": _late_global}
     options = []
@@ -242,14 +246,17 @@ def global_options(*, api: bool = True, timeout: bool = True) -> Callable[[F], F
             click.option(
                 "--api-host", metavar="URL", help=f"The API root (${API_HOST_ENV}).", **common
             ),
+        ]
+    if api and profile:
+        options.append(
             click.option(
                 "--profile",
                 metavar="NAME",
                 shell_complete=complete_profiles,
                 help=f"Use this profile of the config file (${PROFILE_ENV}).",
                 **common,
-            ),
-        ]
+            )
+        )
     if api and timeout:
         options.append(
             click.option(
