@@ -15,7 +15,7 @@ from . import _revoking
 from ._caller import find_calling_keys, refuse_self
 from ._errors import CliError, Interruption, partial
 from ._options import global_options, pass_session
-from ._output import clean, emit, emit_json
+from ._output import clean, emit, emit_json, plural
 from ._params import KEY_ID, ORG_ID
 from ._revoking import (
     Result,
@@ -190,7 +190,7 @@ def _nothing_to_revoke(session: Session, scope: str, name_glob: str | None) -> N
 def _failure(done: Revocation, *, org: str | None, missing_ok: bool) -> str:
     """``2 of 3 keys not revoked``, with advice when some were already gone."""
     failed = done.failed(missing_ok=missing_ok)
-    message = f"{len(failed)} of {len(done.settled)} keys not revoked"
+    message = f"{len(failed)} of {plural(len(done.settled), 'key')} not revoked"
     if any(item.result is Result.ALREADY_GONE for item in failed):
         where = "" if org else "; organization keys need --org ORG"
         message += (
