@@ -430,3 +430,26 @@ def test_the_config_file_is_where_xdg_puts_it(
         env["XDG_CONFIG_HOME"] = xdg
     assert config_path(env) == Path(expected.replace("HOME", str(tmp_path)))
     assert os.path.isabs(config_path(env))
+
+
+def test_a_blank_key_in_the_environment_leaves_the_profile_to_give_one(
+    neon: Neon, config: Config, admin_command: KeyCommand
+) -> None:
+    """NEON_API_KEY set to spaces counts as unset: the environment's profile gives the key."""
+    config.write(f"[profiles.ci]\napi_key_command = {admin_command.toml()}\n")
+    env = {**config.env, "NEON_API_KEY": "  ", "NEON_KEYS_PROFILE": "ci"}
+    assert _account(neon, env=env) == neon.world.seed.admin_id
+
+
+def test_a_refused_api_host_names_the_profile_it_came_from(
+    neon: Neon, config: Config, admin_command: KeyCommand
+) -> None:
+    """A profile's api_host the client refuses (plain http elsewhere) exits 2 naming it."""
+    config.write(
+        f'[profiles.ci]\napi_host = "http://neon.example.com/api/v2"\n'
+        f"api_key_command = {admin_command.toml()}\n"
+    )
+    result = neon("--profile", "ci", "whoami", env={**config.env, "NEON_API_HOST": None})
+    assert result.exit_code == 2
+    assert f'(api_host of profile "ci" ({config.path}))' in result.stderr
+    assert len(neon.world.log) == 0

@@ -96,42 +96,41 @@ class Session:
         profile = self.profile()
         return profile.org if profile is not None else None
 
-    def _typed(self, name: str) -> str | None:
-        value = getattr(self, name)
-        return value if value and name not in self.from_env else None
+    def _pick(
+        self, name: str, option: str, env: str, from_profile: Callable[[], str | None] | None
+    ) -> tuple[str | None, str]:
+        """The value of ``name`` from the first source that gives one, and that source's
+        name for messages (see the module docstring); blank values count as none.
 
-    def _ambient(self, name: str) -> str | None:
-        value = getattr(self, name)
-        return value if value and name in self.from_env else None
-
-    def _api_key(self) -> str:
-        """The API key, from the first source that has one (see the module docstring)."""
+        ``from_profile`` reads the profile's value (None: the profile has none).
+        """
+        given = (getattr(self, name) or "").strip() or None
+        typed = given if name not in self.from_env else None
+        ambient = given if name in self.from_env else None
         profile = self.profile()
-        by_command = profile is not None and profile.api_key_command is not None
-        key = self._typed("api_key")
-        if key is None and by_command and not self.profile_from_env:
-            assert profile is not None
-            return profile.read_api_key()
-        key = key or self._ambient("api_key")
-        if key is None and by_command:
-            assert profile is not None
-            return profile.read_api_key()
-        return (key or "").strip()
+        by_profile = f"{name} of {profile.label}" if profile is not None else ""
+        sources: list[tuple[Callable[[], str | None] | None, str]] = [
+            (lambda: typed, option),
+            (None if self.profile_from_env else from_profile, by_profile),
+            (lambda: ambient, env),
+            (from_profile if self.profile_from_env else None, by_profile),
+        ]
+        for source, where in sources:
+            if source is not None and (value := source()):
+                return value.strip(), where
+        return None, f"{option} / {env}"
+
+    def _api_key(self) -> str | None:
+        """The API key (the profile's command runs only if no source before it gives one)."""
+        profile = self.profile()
+        command = profile.read_api_key if profile and profile.api_key_command else None
+        return self._pick("api_key", "--api-key", API_KEY_ENV, command)[0]
 
     def _api_host(self) -> tuple[str | None, str]:
-        """The API root and where it came from, for messages (see the module docstring)."""
+        """The API root (None: the library's default) and where it came from."""
         profile = self.profile()
-        from_profile = profile.api_host if profile is not None else None
-        where_profile = f"api_host of {profile.label}" if profile is not None else ""
-        if host := self._typed("api_host"):
-            return host, "--api-host"
-        if from_profile and not self.profile_from_env:
-            return from_profile, where_profile
-        if host := self._ambient("api_host"):
-            return host, API_HOST_ENV
-        if from_profile:
-            return from_profile, where_profile
-        return None, f"--api-host / {API_HOST_ENV}"
+        host = (lambda: profile.api_host) if profile is not None else None
+        return self._pick("api_host", "--api-host", API_HOST_ENV, host)
 
     def client(self) -> NeonKeys:
         """The client, built on first use (importing httpx only then)."""
