@@ -14,6 +14,7 @@ bounded search for its key. Every wait goes through ``_wait``, which the test mo
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import email.utils
 import functools
 import ipaddress
@@ -65,6 +66,7 @@ from ._parsing import ShapeError, error_fields
 from ._redaction import protect_logs, redact, redact_chain
 from ._retry import Backoff, Verdict, judge, parse_retry_after, request_was_sent
 from ._secret import Secret
+from ._server_clock import ServerClock
 from ._version import __version__
 
 T = TypeVar("T")
@@ -120,11 +122,13 @@ class Shared:
     """What a client shares with its copies (``with_options``). Strictly private.
 
     One pacer, because the copies call for one account at one pace; one memory of the
-    keys delivered, so that no copy blames a key another one returned.
+    keys delivered, so that no copy blames a key another one returned; one reading of
+    Neon's clock, which every answer to any of them updates.
     """
 
     pacer: Pacer | NoPacing
     delivered: DeliveredKeys
+    clock: ServerClock
 
     @classmethod
     def new(cls, rate_limits: RateLimits | None) -> Shared:
@@ -134,7 +138,7 @@ class Shared:
                 f"rate_limits must be a RateLimits or None, not {type(rate_limits).__name__}"
             )
         pacer = NoPacing() if rate_limits is None else Pacer(rate_limits)
-        return cls(pacer, DeliveredKeys())
+        return cls(pacer, DeliveredKeys(), ServerClock())
 
 
 @dataclass(slots=True)
@@ -181,6 +185,16 @@ class BaseClient:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r})"
+
+    def server_now(self) -> datetime.datetime | None:
+        """Neon's current time (UTC), from the ``Date`` of its latest answer; no request.
+
+        Leases expire by Neon's clock, not this machine's. The estimate is that answer's
+        time plus the time elapsed here since (on a monotonic clock); it errs early by up
+        to a second, never late. None until an answer with a ``Date`` has arrived (to this
+        client or any of its ``with_options`` copies).
+        """
+        return self._shared.clock.now()
 
     def _copy_options(
         self,
@@ -269,6 +283,8 @@ class BaseClient:
                 progress.sent_at = sent_at  # from here on the key may exist
             outcome = yield Send(request)
             assert outcome is not None
+            if isinstance(outcome, httpx.Response):
+                self._shared.clock.observe(outcome.headers.get("date"))
             self._log_attempt(operation, attempt, request_id, outcome)
             if isinstance(outcome, httpx.Response) and outcome.is_success:
                 pacer.recovered()
@@ -616,8 +632,11 @@ def pool_options(verify: Verify, timeout: Timeout, base_url: str) -> dict[str, A
     host. Proxy settings from the environment (``HTTP_PROXY`` ...) apply to https only:
     plain http goes to loopback only, and a proxy would receive the token in clear text.
     """
+    tls = ssl_verify(verify)  # checked whatever the scheme: a bad bundle is an error
     return {
-        "verify": ssl_verify(verify),
+        # Plain http (loopback only, never redirected) makes no TLS connection: loading the
+        # CA bundle would cost start-up time (~20 ms) for nothing.
+        "verify": tls if base_url.startswith("https://") else False,
         "timeout": timeout,
         "follow_redirects": False,
         "headers": FIXED_HEADERS,

@@ -8,9 +8,9 @@ the page's temporary folder, where the files the page shows (blocks titled with 
 are written as the reader reaches them.
 
 Before comparing, both texts are normalised: what differs from run to run (times, request
-ids, ports, tokens, the temporary folder) becomes a fixed placeholder of the same shape, so
-the tables still line up; trailing spaces and blank lines are dropped. A line that is
-exactly ``...`` on the page stands for any number of lines.
+ids, ports, tokens, the expiry and token in lease names, the temporary folder) becomes a
+fixed placeholder of the same shape, so the tables still line up; trailing spaces and blank
+lines are dropped. A line that is exactly ``...`` on the page stands for any number of lines.
 """
 
 from __future__ import annotations
@@ -40,12 +40,14 @@ _TIME = re.compile(
 _PORT = re.compile(r"\b(127\.0\.0\.1|localhost):\d{1,5}\b")
 _TOKEN = re.compile(r"\bnapi_[a-z0-9]{20,}\b")
 _SECONDS = re.compile(r"\bin \d+\.\d+s\b")
+_LEASE = re.compile(r"\(lease \d{8}T\d{6}Z [0-9a-hjkmnp-tv-z]{8}\)")
 
 
 def normalise(text: str, folder: Path | None = None) -> str:
     """``text`` with what changes from run to run replaced by placeholders of its shape."""
     if folder is not None:
         text = text.replace(str(folder), SHOWN_FOLDER)
+    text = _LEASE.sub("(lease 00000000T000000Z xxxxxxxx)", text)  # expiry and random token
     text = _UUID.sub("00000000-0000-0000-0000-000000000000", text)
     text = _TIME.sub(lambda match: re.sub(r"\d", "0", match[0]), text)
     text = _PORT.sub(r"\1:PORT", text)

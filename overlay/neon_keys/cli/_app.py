@@ -10,12 +10,14 @@ from ._audit import audit_keys
 from ._completion import completion
 from ._create import create
 from ._examples import add_examples
+from ._exec import exec_command
 from ._identity import orgs, whoami
 from ._list import list_keys
 from ._revoke import revoke
 from ._root import cli
 from ._rotate import rotate_key
 from ._sandbox import sandbox
+from ._sweep import sweep_command
 
 cli.add_command(list_keys)
 cli.add_command(create)
@@ -25,6 +27,8 @@ cli.add_command(audit_keys)
 cli.add_command(whoami)
 cli.add_command(orgs)
 cli.add_command(sandbox)
+cli.add_command(exec_command)
+cli.add_command(sweep_command)
 cli.add_command(completion)
 add_examples(cli)
 

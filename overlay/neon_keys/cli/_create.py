@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Unpack
 
 import click
 
 from ._errors import CliError, Interruption, one_line
 from ._interrupts import interrupted_create_report
+from ._leasing import TTL, check_lease_base, create_lease_for, expiry_text, lease_interrupted_report
 from ._options import global_options, pass_session
 from ._output import emit_json_report, emit_report, key_label, key_record, revoke_command
 from ._params import KEY_NAME, ORG_ID, PROJECT_ID
@@ -25,6 +27,13 @@ from ._sinks import SinkOptions, build_sink, deliver_or_show, sink_options
     metavar="PROJECT",
     help="Scope the organization key to this project (needs --org).",
 )
+@click.option(
+    "--ttl",
+    type=TTL,
+    metavar="DURATION",
+    help="Make a lease: NAME (at most 30 characters) plus its expiry, this long from now "
+    "(90s, 15m, 1h30m, 7d), for `neon-keys sweep` to revoke.",
+)
 @sink_options
 @global_options()
 @pass_session
@@ -35,6 +44,7 @@ def create(
     name: str,
     org: str | None,
     project: str | None,
+    ttl: datetime.timedelta | None = None,
     **sink_args: Unpack[SinkOptions],
 ) -> None:
     """Create a key named NAME; its secret goes to exactly one place.
@@ -44,6 +54,8 @@ def create(
     """
     if project is not None and org is None:
         raise click.UsageError("--project needs --org: project-scoped keys are organization keys")
+    if ttl is not None:
+        check_lease_base(name)
     sink = build_sink(**sink_args)
     keys = session.scope(org)
     # From here on a signal waits while this code runs: once the key exists, its secret is
@@ -51,9 +63,15 @@ def create(
     with GUARD.hold():
         GUARD.check()  # a signal before the request: nothing was sent, stop here
         try:
-            new = keys.create(name, project_id=project)
+            if ttl is None:
+                new = keys.create(name, project_id=project)
+            else:
+                new = create_lease_for(session, keys, name, ttl=ttl, project_id=project)
         except KeyboardInterrupt as interrupt:
-            report = interrupted_create_report(interrupt, name=name, org_id=org)
+            if ttl is None:
+                report = interrupted_create_report(interrupt, name=name, org_id=org)
+            else:
+                report = lease_interrupted_report(interrupt, base_name=name, org_id=org)
             raise Interruption(signal_of(interrupt), report) from None
         assert new.secret is not None
         secret = new.secret.reveal()
@@ -69,7 +87,8 @@ def create(
                 output_failure = emit_json_report(record, err=sink.uses_stdout)
             else:
                 output_failure = emit_report(
-                    f"Created {label}; secret {sink.done}.", err=sink.uses_stdout
+                    f"Created {label}{expiry_text(new)}; secret {sink.done}.",
+                    err=sink.uses_stdout,
                 )
         else:
             fate = "its secret could not be delivered and was shown above, once"

@@ -143,6 +143,8 @@ def key_record(key: APIKey) -> dict[str, Any]:
         "last_used_at": iso_time(key.last_used_at),
         "last_used_from": [str(address) for address in key.last_used_from],
         "revoked": key.revoked,
+        "base_name": key.base_name,
+        "expires_at": iso_time(key.expires_at),
     }
 
 
@@ -215,18 +217,21 @@ def org_of(key: APIKey) -> str | None:
     return key.org_id if isinstance(key, OrgKey | ProjectKey) else None
 
 
-def key_row(key: APIKey, *, org: bool, orgs: bool = False) -> list[str]:
+def key_row(key: APIKey, *, org: bool, orgs: bool = False, expires: bool = False) -> list[str]:
     """The cells of a key's row under ``KEY_HEADERS``, ``ORG_KEY_HEADERS`` when ``org``,
-    ``ALL_KEY_HEADERS`` when ``orgs``."""
+    ``ALL_KEY_HEADERS`` when ``orgs``, with an expiry cell after ``created`` when
+    ``expires``."""
     scope = [project_of(key) or NONE] if org or orgs else []
     if orgs:
         scope.insert(0, org_of(key) or NONE)
+    expiry = [fmt_time(key.expires_at)] if expires else []
     return [
         str(key.id),
         key.name,
         key.kind.value,
         *scope,
         fmt_time(key.created_at),
+        *expiry,
         creator_cell(key.created_by),
         fmt_time(key.last_used_at, NEVER),
         ", ".join(str(address) for address in key.last_used_from) or NONE,
@@ -234,10 +239,15 @@ def key_row(key: APIKey, *, org: bool, orgs: bool = False) -> list[str]:
 
 
 def keys_table(keys: Sequence[APIKey], *, org: bool, orgs: bool = False) -> str:
-    """A table of keys, with a project column for an organization's keys, and an org
-    column too for keys of several scopes (``orgs``)."""
-    headers = ALL_KEY_HEADERS if orgs else ORG_KEY_HEADERS if org else KEY_HEADERS
-    return render_table(headers, [key_row(key, org=org, orgs=orgs) for key in keys])
+    """A table of keys, with a project column for an organization's keys, an org column too
+    for keys of several scopes (``orgs``), and an EXPIRES column when any of them is a
+    lease (``-`` for the others)."""
+    headers = list(ALL_KEY_HEADERS if orgs else ORG_KEY_HEADERS if org else KEY_HEADERS)
+    expires = any(key.expires_at is not None for key in keys)
+    if expires:
+        headers.insert(headers.index("created") + 1, "expires")
+    rows = [key_row(key, org=org, orgs=orgs, expires=expires) for key in keys]
+    return render_table(headers, rows)
 
 
 def revoke_command(key_ids: Sequence[int | str], org_id: str | None) -> str:
