@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from click.testing import CliRunner, Result
@@ -41,6 +42,8 @@ class Neon:
 
     world: World
     server: EmulatorServer
+    local_clock: Callable[[], datetime.datetime] | None = None
+    """This machine's clock as the CLI sees it (None: the emulator's, which Neon's follows)."""
 
     @property
     def org(self) -> str:
@@ -61,7 +64,8 @@ class Neon:
     ) -> Result:
         """Run ``neon-keys ARGS`` with ``NEON_API_KEY``/``NEON_API_HOST`` set for the emulator."""
         session = Session(
-            client_options={"backoff": Backoff.immediate()}, clock=self.world.clock.now
+            client_options={"backoff": Backoff.immediate()},
+            clock=self.local_clock or self.world.clock.now,
         )
         environment: dict[str, str | None] = {
             "NEON_API_KEY": key if key is not None else self.world.seed.admin_token,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 from pathlib import Path
 
@@ -239,3 +240,39 @@ def test_the_audit_table_of_docs_cli_is_what_this_scene_prints(
     assert shown[0] == "$ neon-keys audit"
     result = neon("audit")
     assert (result.stdout + result.stderr).splitlines() == shown[1:]
+
+
+@pytest.mark.parametrize("local_skew_days", [-400, 400])
+def test_ages_are_judged_on_neons_clock_not_this_machines(
+    neon: Neon, clock: FakeClock, local_skew_days: int
+) -> None:
+    """A local clock 400 days off flags nothing wrongly and misses nothing: the audit's
+    "now" is Neon's, from the Date of the listing's answer."""
+    wrong = clock.now() + datetime.timedelta(days=local_skew_days)
+    neon.local_clock = lambda: wrong
+    neon.world.issue_personal_key(neon.world.seed.admin_id, "young")
+    young = neon("-o", "json", "audit", "--fail-on-findings")
+    assert young.exit_code == 0, young.stdout
+    assert json.loads(young.stdout)["findings"] == []
+    clock.advance(120 * DAY)
+    old = neon("-o", "json", "audit")
+    findings = {
+        f["name"]: [x["code"] for x in f["findings"]] for f in json.loads(old.stdout)["findings"]
+    }
+    assert findings == {"young": ["never_used"]}
+    assert "created 120 days ago" in old.stdout
+
+
+@pytest.mark.parametrize("local_skew_days", [-400, 400])
+def test_list_unused_days_is_judged_on_neons_clock(
+    neon: Neon, clock: FakeClock, local_skew_days: int
+) -> None:
+    """``list --unused-days`` measures on Neon's clock too."""
+    neon.local_clock = lambda: clock.now() + datetime.timedelta(days=local_skew_days)
+    token = neon.world.issue_personal_key(neon.world.seed.admin_id, "busy")
+    neon.use(token)
+    listed = neon("-o", "json", "list", "--unused-days", "30")
+    assert [k["name"] for k in json.loads(listed.stdout)] == []
+    clock.advance(31 * DAY)
+    listed = neon("-o", "json", "list", "--unused-days", "30")
+    assert [k["name"] for k in json.loads(listed.stdout)] == ["busy"]

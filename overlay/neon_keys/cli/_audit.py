@@ -291,7 +291,7 @@ def audit_keys(
         require_confirmation_possible(yes, "audit --revoke")
     keys = session.scope(org)
     listing = keys.list()
-    flagged = audit(listing, unused_days=unused_days, now=session.clock(), min_age=min_age)
+    flagged = audit(listing, unused_days=unused_days, now=session.now(), min_age=min_age)
     if not session.json:
         if flagged:
             emit(flagged_table(flagged, org=org is not None, color=_color.enabled(sys.stdout)))

@@ -134,6 +134,44 @@ EXAMPLES: dict[str, Examples] = {
             ],
         ),
     ],
+    "exec": [
+        (
+            "Run a command with a key of its own (in NEON_API_KEY), revoked when it ends",
+            [
+                "neon-keys exec --ttl 15m -- sh -c 'neon-keys whoami'",
+            ],
+        ),
+        (
+            "A project-scoped key as DEPLOY_KEY, checked before the command runs",
+            [
+                f"neon-keys exec --org {ORG} --project {PROJECT} --var DEPLOY_KEY --verify \\\n"
+                "    -- sh -c 'test -n \"$DEPLOY_KEY\"'",
+            ],
+        ),
+    ],
+    "sweep": [
+        (
+            "What a scheduled job runs: first what would go, then revoke the expired leases",
+            [
+                "neon-keys sweep --dry-run",
+                "neon-keys sweep",
+            ],
+        ),
+        (
+            "A personal lease nobody revoked is swept once expired (2 hours later, here)",
+            [
+                "neon-keys create job --ttl 1h --save job.token",
+                "neon-keys sandbox advance 2h",
+                "neon-keys sweep",
+            ],
+        ),
+        (
+            "The expired leases of every organization you belong to",
+            [
+                "neon-keys sweep --all-orgs",
+            ],
+        ),
+    ],
     "completion": [
         (
             "Tab completion in bash, from ~/.bashrc",
@@ -192,10 +230,10 @@ EXAMPLES: dict[str, Examples] = {
     ],
     "sandbox advance": [
         (
-            "Age every key by 120 days: the listing shows them older",
+            "Age every key by 120 days: the audit now flags the keys never used",
             [
                 "neon-keys sandbox advance 120d",
-                "neon-keys list",
+                "neon-keys audit --fail-on-findings  # exits 1",
             ],
         ),
     ],

@@ -42,8 +42,8 @@ class Session:
     (by ``NEON_KEYS_PROFILE`` when ``profile_from_env``). ``timeout`` is in seconds per
     phase of a request (None: the library's default), from ``--timeout`` or
     ``NEON_API_TIMEOUT``. ``client_options`` (extra ``NeonKeys`` arguments: ``backoff``,
-    ``http_client``, ...), ``clock`` (the current time, for audits) and ``config`` (the
-    config file; None: the XDG location) are seams for tests.
+    ``http_client``, ...), ``clock`` (this machine's time, which ``now`` falls back on) and
+    ``config`` (the config file; None: the XDG location) are seams for tests.
     """
 
     api_key: str | None = None
@@ -156,6 +156,17 @@ class Session:
         except ConfigurationError as err:
             raise CliError(f"{self.redact(str(err))} ({where})", ExitCode.USAGE) from None
         return self._client
+
+    def now(self) -> datetime.datetime:
+        """Neon's current time, from the ``Date`` of its latest answer (this machine's clock
+        only before any answer, or if Neon's carried no readable ``Date``).
+
+        The ages a command judges (``audit``, ``list --unused-days``) are measured on the
+        clock that stamped ``created_at`` and ``last_used_at``: a wrong local clock then
+        flags nothing wrongly, and a sandbox's moved clock ages its keys for the CLI too.
+        """
+        neon = self._client.server_now() if self._client is not None else None
+        return neon if neon is not None else self.clock()
 
     def scope(self, org_id: str | None) -> KeyScope:
         """The keys a command works on: ``org(org_id).keys``, or the personal keys."""
