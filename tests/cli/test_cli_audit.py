@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import json
-from pathlib import Path
 
 import pytest
 from cli_support import DAY, Neon, lines
@@ -228,18 +227,6 @@ def test_a_bad_min_age_is_refused_before_any_request(neon: Neon, bad: str) -> No
     assert result.exit_code == 2
     assert "such as 90s, 15m, 1h30m or 7d" in result.stderr
     assert len(neon.world.log) == 0
-
-
-def test_the_audit_table_of_docs_cli_is_what_this_scene_prints(
-    neon: Neon, scene: dict[str, int]
-) -> None:
-    """docs/cli.md's 120-day audit table, which no sandbox session can make, is this output."""
-    page = (Path(__file__).resolve().parents[2] / "docs" / "cli.md").read_text(encoding="utf-8")
-    block = page.split('needs keys unused for 120 days (a moved clock)"\n', 1)[1]
-    shown = block.split("```", 1)[0].splitlines()
-    assert shown[0] == "$ neon-keys audit"
-    result = neon("audit")
-    assert (result.stdout + result.stderr).splitlines() == shown[1:]
 
 
 @pytest.mark.parametrize("local_skew_days", [-400, 400])
