@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+import datetime
 import errno
 import json
 import signal
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from cli_support import Neon, lines
 from click.testing import Result
-from neon_keys import _bulk
+from neon_keys import LeaseName, _bulk
 from neon_keys.cli import _revoking, _sinks
 from neon_keys.cli._failures import output_requested
 from neon_keys.cli._signals import Interrupted
-from neon_keys.testing import Fault
+from neon_keys.testing import FakeClock, Fault
 
 ERROR_FIELDS = ["message", "exit_code", "kind", "signal", "library_error"]
 """The fields of every JSON error, in their documented order (docs/cli.md)."""
@@ -208,3 +210,45 @@ def test_the_output_asked_for_is_read_from_the_words(
 ) -> None:
     """The command line's last --output wins, in every spelling click accepts."""
     assert output_requested(words) == expected
+
+
+def test_a_sweep_that_leaves_expired_leases_ends_with_one_json_error(neon: Neon) -> None:
+    """sweep --all-orgs: the organization it cannot sweep and the lease it could not revoke
+    are one JSON error at the end (kind partial), not lines of prose."""
+    world = neon.world
+    world.add_org("org-foreign-22222222", members=[world.seed.admin_id])
+    expired = LeaseName.new("ci", neon.world.clock.now() - datetime.timedelta(hours=1)).name
+    world.issue_org_key(neon.org, expired)
+    world.faults.inject("revokeOrgApiKey", Fault.status(500))
+    result = neon("-o", "json", "sweep", "--all-orgs", "--grace", "0s")
+    assert result.exit_code == 1
+    assert [record["outcome"] for record in json.loads(result.stdout)] == ["failed"]
+    assert "Error:" not in result.stderr
+    error = json.loads(lines(result.stderr)[-1])["error"]
+    assert error["kind"] == "partial"
+    assert "organization org-foreign-22222222: " in error["message"]
+    assert error["message"].endswith("1 expired lease not revoked")
+
+
+def test_a_lease_exec_could_not_revoke_is_a_json_error_with_the_commands_status(
+    neon: Neon, clock: FakeClock
+) -> None:
+    """exec whose lease cannot be revoked: a JSON error, and the exit code stays the
+    command's status."""
+    now = datetime.datetime.now(datetime.UTC)  # Neon's clock on this machine's: no re-stamp
+    clock.advance((now - clock.now()).total_seconds())
+    neon.world.faults.inject("revokeApiKey", Fault.status(500), times=None)
+    result = neon("-o", "json", "exec", "--", sys.executable, "-c", "raise SystemExit(4)")
+    assert result.exit_code == 4
+    error = json.loads(lines(result.stderr)[-1])["error"]
+    assert error["exit_code"] == 4 and "revoke" in error["message"]
+
+
+def test_a_profiles_org_does_not_narrow_all_orgs(neon: Neon, tmp_path: Path) -> None:
+    """list and sweep --all-orgs work under a profile with a default org (no conflict)."""
+    (tmp_path / "neon-keys").mkdir()
+    (tmp_path / "neon-keys" / "config.toml").write_text(f'[profiles.w]\norg = "{neon.org}"\n')
+    env: dict[str, str | None] = {"XDG_CONFIG_HOME": str(tmp_path)}
+    for command in ("list", "sweep"):
+        result = neon("--profile", "w", command, "--all-orgs", env=env)
+        assert result.exit_code == 0, result.stderr

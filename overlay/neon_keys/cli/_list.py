@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import click
-from click.core import ParameterSource
 
 from neon_keys._exceptions import NeonError, PermissionDeniedError
 from neon_keys._models import KeyKind
@@ -126,11 +125,9 @@ def list_keys(
     quiet: bool,
 ) -> None:
     """List your personal keys, an organization's keys with --org, or all with --all-orgs."""
-    ctx = click.get_current_context()
     if all_orgs:
-        if ctx.get_parameter_source("org") is ParameterSource.COMMANDLINE:
+        if org is not None:
             raise click.UsageError("--all-orgs lists every organization: leave out --org")
-        org = None  # a profile's default organization does not narrow --all-orgs
         if quiet:
             raise click.UsageError(
                 "--quiet prints bare ids, which do not say their organization; "

@@ -33,7 +33,7 @@ def pass_session(command: F) -> F:
 
     A command with an ``org`` parameter that ``--org`` left unset gets the chosen profile's
     default organization instead (None without one): every command that takes ``--org``
-    follows the profile alike.
+    follows the profile alike. Not with ``--all-orgs``, which a default does not narrow.
     """
 
     @functools.wraps(command)
@@ -41,7 +41,7 @@ def pass_session(command: F) -> F:
         session = click.get_current_context().find_object(Session)
         if session is None:
             raise RuntimeError("neon-keys commands run under the neon-keys group")
-        if "org" in kwargs and kwargs["org"] is None:
+        if "org" in kwargs and kwargs["org"] is None and not kwargs.get("all_orgs"):
             kwargs["org"] = session.default_org()
         return command(session, *args, **kwargs)
 
