@@ -31,7 +31,7 @@ PRELUDE = [
 ]
 """The sandbox and keys the examples are written for, with what each step must print."""
 
-STARTS_ITS_OWN = frozenset({"sandbox", "sandbox start"})
+STARTS_ITS_OWN = frozenset({"", "sandbox", "sandbox start"})
 """Commands whose examples start the sandbox themselves."""
 
 _EXITS = re.compile(r"\s+# exits (\d+)$")
@@ -69,11 +69,12 @@ def help_examples(path: str) -> list[Example]:
     return examples
 
 
-PATHS = [path for path, _ in walk(cli)]
+PATHS = ["", *(path for path, _ in walk(cli))]
 
 
 def test_every_command_has_examples() -> None:
-    """Every command and subcommand has examples, and every example is of a command."""
+    """The program, every command and subcommand have examples, and every example is of a
+    command."""
     assert sorted(EXAMPLES) == sorted(PATHS)
 
 
@@ -87,7 +88,7 @@ def fork_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ForkServer
         server.close()
 
 
-@pytest.mark.parametrize("path", sorted(EXAMPLES))
+@pytest.mark.parametrize("path", sorted(EXAMPLES), ids=lambda path: path or "neon-keys")
 def test_help_examples_run_as_shown(path: str, tmp_path: Path, fork_server: ForkServer) -> None:
     """``neon-keys PATH --help``'s examples, typed in order, end as they say."""
     examples = help_examples(path)

@@ -23,6 +23,18 @@ Examples = Sequence[tuple[str, Sequence[str]]]
 (``\\`` and a line break), and a trailing ``# exits N`` says it ends with status N."""
 
 EXAMPLES: dict[str, Examples] = {
+    "": [
+        (
+            "Try it offline: a sandbox, a key for CI, the keys, an audit as a CI gate",
+            [
+                'eval "$(neon-keys sandbox start)"',
+                "neon-keys create ci --save ci.token",
+                "neon-keys list",
+                "neon-keys audit --fail-on-findings",
+                "neon-keys sandbox stop",
+            ],
+        ),
+    ],
     "list": [
         (
             "Your personal keys; an organization's, as JSON",
@@ -254,7 +266,7 @@ EXAMPLES: dict[str, Examples] = {
         ),
     ],
 }
-"""Every command's examples, by command path (``"sandbox fault"``)."""
+"""Every command's examples, by command path (``"sandbox fault"``; ``""``: the program)."""
 
 
 def epilog(examples: Examples) -> str:
@@ -276,7 +288,7 @@ def walk(group: click.Group, prefix: str = "") -> Iterator[tuple[str, click.Comm
 
 
 def add_examples(group: click.Group) -> None:
-    """Give every command under ``group`` its examples (see ``EXAMPLES``)."""
-    for path, command in walk(group):
+    """Give ``group`` and every command under it its examples (see ``EXAMPLES``)."""
+    for path, command in [("", group), *walk(group)]:
         if path in EXAMPLES:
             command.epilog = epilog(EXAMPLES[path])
