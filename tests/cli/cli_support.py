@@ -6,6 +6,7 @@ import datetime
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from click.testing import CliRunner, Result
 from neon_keys import Backoff, NeonKeys
@@ -103,3 +104,15 @@ def mode(path: str | os.PathLike[str]) -> int:
 def lines(text: str) -> list[str]:
     """Non-empty lines of ``text``."""
     return [line for line in text.splitlines() if line.strip()]
+
+
+def write_config(home: str | os.PathLike[str], text: str) -> Path:
+    """Write ``home``/neon-keys/config.toml as a careful user would: only they may write it
+    (neon-keys refuses a config file others could change, whatever this process's umask)."""
+    folder = Path(home) / "neon-keys"
+    folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(0o700)
+    path = folder / "config.toml"
+    path.write_text(text)
+    path.chmod(0o600)
+    return path

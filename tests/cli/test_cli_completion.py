@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli_support import write_config
 from click.testing import CliRunner
 from neon_keys.cli import cli
 
@@ -28,10 +29,8 @@ org = "org-ci-deploys-1"
 @pytest.fixture
 def config_home(tmp_path: Path) -> Path:
     """An XDG config folder whose config file has three profiles, two with an org."""
-    path = tmp_path / "config" / "neon-keys" / "config.toml"
-    path.parent.mkdir(parents=True)
-    path.write_text(CONFIG)
-    return path.parent.parent
+    write_config(tmp_path / "config", CONFIG)
+    return tmp_path / "config"
 
 
 def _complete(words: str, config_home: Path | None = None, shell: str = "bash") -> list[str]:
@@ -123,8 +122,7 @@ def test_without_a_config_file_profiles_complete_to_nothing() -> None:
 
 def test_a_broken_config_file_completes_to_nothing(tmp_path: Path) -> None:
     """A config file that cannot be read never breaks a Tab."""
-    (tmp_path / "neon-keys").mkdir()
-    (tmp_path / "neon-keys" / "config.toml").write_text("[profiles.x\n")
+    write_config(tmp_path, "[profiles.x\n")
     assert _complete("neon-keys --profile ", tmp_path) == []
     assert _complete("neon-keys list --org ", tmp_path) == []
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_support import Neon, lines
+from cli_support import Neon, lines, write_config
 from click.testing import Result
 from neon_keys import LeaseName, _bulk
 from neon_keys.cli import _revoking, _sinks
@@ -65,8 +65,7 @@ def test_refusing_the_calling_key_is_a_usage_error(neon: Neon) -> None:
 def test_a_refused_config_file_is_a_usage_error_without_the_key(neon: Neon, tmp_path: Path) -> None:
     """Exit 2 for a config file holding a key: JSON, and the key is nowhere."""
     token = "napi_" + "p" * 60
-    (tmp_path / "neon-keys").mkdir()
-    (tmp_path / "neon-keys" / "config.toml").write_text(f'[profiles.ci]\napi_key = "{token}"\n')
+    write_config(tmp_path, f'[profiles.ci]\napi_key = "{token}"\n')
     result = neon("-o", "json", "--profile", "ci", "list", env={"XDG_CONFIG_HOME": str(tmp_path)})
     error = _error(result, 2)
     assert error["kind"] == "usage" and token not in result.stderr
@@ -246,8 +245,7 @@ def test_a_lease_exec_could_not_revoke_is_a_json_error_with_the_commands_status(
 
 def test_a_profiles_org_does_not_narrow_all_orgs(neon: Neon, tmp_path: Path) -> None:
     """list and sweep --all-orgs work under a profile with a default org (no conflict)."""
-    (tmp_path / "neon-keys").mkdir()
-    (tmp_path / "neon-keys" / "config.toml").write_text(f'[profiles.w]\norg = "{neon.org}"\n')
+    write_config(tmp_path, f'[profiles.w]\norg = "{neon.org}"\n')
     env: dict[str, str | None] = {"XDG_CONFIG_HOME": str(tmp_path)}
     for command in ("list", "sweep"):
         result = neon("--profile", "w", command, "--all-orgs", env=env)

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from cli_support import Neon, lines
+from cli_support import Neon, lines, write_config
 
 OTHER_ORG = "org-other-42"
 
@@ -97,9 +97,7 @@ def test_all_orgs_is_not_narrowed_by_a_profiles_org(
     neon: Neon, two_orgs: dict[str, int], tmp_path: Path
 ) -> None:
     """A profile's default organization does not hide the other scopes from --all-orgs."""
-    config = tmp_path / "neon-keys" / "config.toml"
-    config.parent.mkdir()
-    config.write_text(f'[profiles.work]\norg = "{neon.org}"\n')
+    write_config(tmp_path, f'[profiles.work]\norg = "{neon.org}"\n')
     env: dict[str, str | None] = {"XDG_CONFIG_HOME": str(tmp_path)}
     result = neon("--profile", "work", "-o", "json", "list", "--all-orgs", env=env)
     assert result.exit_code == 0, result.stderr

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from cli_support import Neon, lines
+from cli_support import Neon, lines, write_config
 from click.testing import CliRunner
 from neon_keys.cli import cli
 from neon_keys.cli._profiles import config_path
@@ -64,9 +64,8 @@ class Config:
         self.path = home / "neon-keys" / "config.toml"
 
     def write(self, text: str) -> None:
-        """Write the config file."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.path.write_text(text)
+        """Write the config file (only its owner may write it, or its folder)."""
+        write_config(self.home, text)
 
     @property
     def env(self) -> dict[str, str | None]:
@@ -453,3 +452,40 @@ def test_a_refused_api_host_names_the_profile_it_came_from(
     assert result.exit_code == 2
     assert f'(api_host of profile "ci" ({config.path}))' in result.stderr
     assert len(neon.world.log) == 0
+
+
+@pytest.mark.parametrize(("where", "mode"), [("file", 0o620), ("file", 0o602), ("folder", 0o777)])
+def test_a_config_file_others_could_write_is_refused(
+    neon: Neon, config: Config, admin_command: KeyCommand, where: str, mode: int
+) -> None:
+    """The file names a command to run: writable by group or others (it or its folder), it
+    is refused with exit 2 and the chmod that fixes it, and its command never runs."""
+    config.write(f"[profiles.ci]\napi_key_command = {admin_command.toml()}\n")
+    (config.path if where == "file" else config.path.parent).chmod(mode)
+    result = neon("--profile", "ci", "whoami", env=config.env)
+    assert result.exit_code == 2
+    assert "is writable by others" in result.stderr and "chmod go-w" in result.stderr
+    assert admin_command.runs == [] and len(neon.world.log) == 0
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root")
+def test_a_config_file_of_another_user_is_refused(
+    neon: Neon, config: Config, admin_command: KeyCommand
+) -> None:
+    """A config file that belongs to another user is not read (its command never runs)."""
+    config.write(f"[profiles.ci]\napi_key_command = {admin_command.toml()}\n")
+    os.chown(config.path, 4242, 4242)
+    result = neon("--profile", "ci", "whoami", env=config.env)
+    assert result.exit_code == 2 and "belongs to another user (uid 4242)" in result.stderr
+    assert admin_command.runs == []
+
+
+def test_a_key_command_printing_too_much_is_refused(
+    neon: Neon, config: Config, admin_command: KeyCommand
+) -> None:
+    """One line longer than any key (a file dumped by mistake) is not taken for a key."""
+    admin_command.prints("x" * 5000 + "\n")
+    config.write(f"[profiles.ci]\napi_key_command = {admin_command.toml()}\n")
+    result = neon("--profile", "ci", "whoami", env=config.env)
+    assert result.exit_code == 3 and "printed 5000 characters, more than a key" in result.stderr
+    assert "xxxx" not in result.stderr and len(neon.world.log) == 0

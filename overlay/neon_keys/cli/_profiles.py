@@ -13,9 +13,12 @@ when that variable is unset, empty or not an absolute path)::
 It is read only when a profile is chosen (``--profile NAME`` or ``NEON_KEYS_PROFILE``), and
 checked whole then: an unknown field, a value of the wrong type, and above all anything that
 looks like an API key written in the file are refused, naming the file and the field, before
-any request. The key command runs without a shell (its words split as a POSIX shell would,
-or given as an array), with stdin closed, within a timeout; what it prints on stdout is the
-key and is never shown, its stderr is the user's (a password manager may ask there).
+any request. As the file names a command to run, it is refused (as ssh refuses its own) when
+another user could have written it: when it, or its folder, is writable by group or others,
+or belongs to someone else. The key command runs without a shell (its words split as a POSIX
+shell would, or given as an array), with stdin closed, within a timeout; what it prints on
+stdout is the key and is never shown, its stderr is the user's (a password manager may ask
+there).
 """
 
 from __future__ import annotations
@@ -57,6 +60,9 @@ _TOKEN = re.compile(r"\bnapi_[A-Za-z0-9]{8,}|(?<![A-Za-z0-9])[A-Za-z0-9]{40,}(?!
 (Neon's older keys are 64 of them) that no host, id or command word has."""
 
 _PROFILE_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+MAX_KEY_LENGTH = 1024
+"""Longest output taken for a key (Neon's are under a hundred characters)."""
 
 
 def config_path(environ: Mapping[str, str] | None = None) -> Path:
@@ -131,6 +137,8 @@ def _the_key(output: bytes, where: str) -> str:
     key = text.removesuffix("\n").removesuffix("\r")
     if not key.strip():
         raise _no_key(f"{where} printed no key")
+    if len(key) > MAX_KEY_LENGTH:
+        raise _no_key(f"{where} printed {len(key)} characters, more than a key")
     if any(not char.isprintable() for char in key):
         raise _no_key(
             f"{where} printed more than the key (several lines, or control characters); "
@@ -165,6 +173,7 @@ def read_profiles(path: Path) -> dict[str, dict[str, Any]]:
     plain text is used.
     """
     try:
+        _check_owner(path)
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise _bad(path, "the config file does not exist") from None
@@ -189,6 +198,23 @@ def read_profiles(path: Path) -> dict[str, dict[str, Any]]:
         if not isinstance(table, dict):
             raise _bad(path, f"profiles.{name} must be a table: [profiles.{name}]")
     return profiles
+
+
+def _check_owner(path: Path) -> None:
+    """Refuse a config file another user could have written (it names a command to run)."""
+    if not hasattr(os, "getuid"):  # pragma: no cover - Windows has no such modes
+        return
+    me = os.getuid()
+    for place, what in ((path, "the config file"), (path.parent, "its folder")):
+        info = place.stat()
+        if info.st_uid not in (me, 0):
+            raise _bad(path, f"{what} belongs to another user (uid {info.st_uid}); not read")
+        if info.st_mode & 0o022:
+            raise _bad(
+                path,
+                f"{what} is writable by others (mode {info.st_mode & 0o777:04o}), who could "
+                f"make neon-keys run any command: chmod go-w {place}",
+            )
 
 
 def profile_names(path: Path | None = None) -> list[str]:
