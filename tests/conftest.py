@@ -10,6 +10,9 @@ import neon_keys
 import pytest
 from fakes import FakeNeon
 
+# Each test in its own working folder, the checkout left as it was, the random order's seed.
+pytest_plugins = ["hygiene"]
+
 
 @pytest.fixture(scope="session")
 def _empty_config_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
