@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
-from cli_support import DAY, START, Neon, lines
+from cli_support import DAY, START, Neon, lines, write_config
 from click.testing import CliRunner
 from neon_keys import Backoff, LeaseName
 from neon_keys.cli import _revoking, cli
@@ -175,7 +175,10 @@ def test_a_failed_revoke_exits_1_and_says_why(neon: Neon, tmp_path: Path) -> Non
     assert result.exit_code == 1
     (key,) = json.loads(result.stdout)["keys"]
     assert key["outcome"] == "failed" and key["error"]
-    assert "1 key could not be revoked" in result.stderr and _live(neon, old)
+    assert _live(neon, old)
+    (line,) = lines(result.stderr)  # with -o json, one JSON error and no prose
+    error = json.loads(line)["error"]
+    assert error["kind"] == "partial" and error["message"] == "1 key could not be revoked"
 
 
 def test_without_yes_it_asks_and_a_no_revokes_nothing(
@@ -283,8 +286,33 @@ def test_all_orgs_goes_on_past_an_organization_it_cannot_retire(neon: Neon, tmp_
     result = neon("-o", "json", "retire", "--all-orgs", "--grace", "1h", "--yes")
     assert result.exit_code == 1
     assert _outcomes(json.loads(result.stdout)) == [(personal, "revoked", "grace_over")]
-    assert f"organization {other} could not be retired" in result.stderr
-    assert "only organization admins" in result.stderr
+    error = json.loads(lines(result.stderr)[-1])["error"]
+    assert error["kind"] == "partial" and error["exit_code"] == 1
+    assert f"organization {other} could not be retired" in error["message"]
+    assert "only organization admins" in error["message"]
+
+
+def test_a_profiles_default_org_does_not_narrow_all_orgs(neon: Neon, tmp_path: Path) -> None:
+    """Under a profile whose default is an organization, retire works on that organization,
+    and --all-orgs still covers the personal keys too (the default is no --org)."""
+    write_config(tmp_path, f'[profiles.work]\norg = "{neon.org}"\n')
+    env: dict[str, str | None] = {"XDG_CONFIG_HOME": str(tmp_path), "NEON_KEYS_PROFILE": "work"}
+    personal, _ = _deploy(neon, tmp_path)
+    org_key, _ = _deploy(neon, tmp_path, org=True)
+    _rotate(neon, tmp_path, personal, "1h")
+    _rotate(neon, tmp_path, org_key, "1h", "--org", neon.org)
+    neon.world.advance_clock(HOUR)
+    narrowed = neon("-o", "json", "retire", "--grace", "1h", "--dry-run", env=env)
+    assert narrowed.exit_code == 0, narrowed.stderr
+    assert [(k["org_id"], k["id"]) for k in json.loads(narrowed.stdout)["keys"]] == [
+        (neon.org, org_key)
+    ]
+    everything = neon("-o", "json", "retire", "--all-orgs", "--grace", "1h", "--dry-run", env=env)
+    assert everything.exit_code == 0, everything.stderr
+    assert [(k["org_id"], k["id"]) for k in json.loads(everything.stdout)["keys"]] == [
+        (None, personal),
+        (neon.org, org_key),
+    ]
 
 
 def test_all_orgs_with_an_organization_key_retires_that_organization(
@@ -321,8 +349,8 @@ class _NoDate(httpx.BaseTransport):
 
 
 def test_without_neons_clock_retire_fails_and_revokes_nothing(neon: Neon, tmp_path: Path) -> None:
-    """Answers without a Date: retire exits 1 saying Neon's time is unknown, and revokes
-    nothing, although this machine's clock (2026 and later) is far past the grace period."""
+    """Answers without a Date: retire exits 1 saying Neon's time is unknown (a JSON error
+    naming ServerTimeUnknownError with -o json), and revokes nothing, although this machine's clock (2026 and later) is far past the grace period."""
     old, _ = _deploy(neon, tmp_path)
     _rotate(neon, tmp_path, old, "1h")
     neon.world.log.clear()
@@ -335,7 +363,7 @@ def test_without_neons_clock_retire_fails_and_revokes_nothing(neon: Neon, tmp_pa
     )
     result = CliRunner().invoke(
         cli,
-        ["retire", "--grace", "1h", "--yes"],
+        ["-o", "json", "retire", "--grace", "1h", "--yes"],
         obj=session,
         env={
             "NEON_API_KEY": neon.world.seed.admin_token,
@@ -343,5 +371,7 @@ def test_without_neons_clock_retire_fails_and_revokes_nothing(neon: Neon, tmp_pa
         },
     )
     assert result.exit_code == 1, result.output
-    assert "no readable Date header" in result.stderr
+    error = json.loads(lines(result.stderr)[-1])["error"]
+    assert "no readable Date header" in error["message"]
+    assert error["library_error"]["type"] == "ServerTimeUnknownError"
     assert neon.world.log.count("revokeApiKey") == 0 and _live(neon, old)

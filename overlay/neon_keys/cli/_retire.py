@@ -27,7 +27,7 @@ from neon_keys._models import KeyKind
 from neon_keys._retire import DEFAULT_RETIRE_GRACE, RetireOutcome, RetireStatus
 from neon_keys._scope import KeyScope
 
-from ._errors import CliError, ExitCode, Interruption, describe, exit_code_for
+from ._errors import CliError, ExitCode, Interruption, describe, exit_code_for, partial
 from ._options import global_options, pass_session
 from ._output import NONE, emit_json_report, emit_report, iso_time, plural, render_table
 from ._params import DURATION, ORG_ID
@@ -224,7 +224,7 @@ def retire(
     ]
     if problems:
         code = max([ExitCode.FAILURE, *(exit_code_for(err) for _, err in left_out)])
-        raise CliError("; ".join(problems), code)
+        raise CliError("; ".join(problems), code, partial(code))
     if output_failure is not None:
         raise output_failure
     if GUARD.pending is not None:
