@@ -350,7 +350,8 @@ class _NoDate(httpx.BaseTransport):
 
 def test_without_neons_clock_retire_fails_and_revokes_nothing(neon: Neon, tmp_path: Path) -> None:
     """Answers without a Date: retire exits 1 saying Neon's time is unknown (a JSON error
-    naming ServerTimeUnknownError with -o json), and revokes nothing, although this machine's clock (2026 and later) is far past the grace period."""
+    naming ServerTimeUnknownError with -o json), and revokes nothing, although this
+    machine's clock (2026 and later) is far past the grace period."""
     old, _ = _deploy(neon, tmp_path)
     _rotate(neon, tmp_path, old, "1h")
     neon.world.log.clear()
