@@ -75,8 +75,8 @@ class ErrorKind(enum.StrEnum):
     CREATE_OUTCOME_UNKNOWN = "create_outcome_unknown"
     """A create was sent and its answer lost: the key may exist."""
     PARTIAL = "partial"
-    """Some of the work was done, some not (keys not revoked, scopes not listed, a
-    rotation stopped midway); the output says which."""
+    """Some of the work was done, some not (keys not revoked, scopes not listed or not
+    retired, a rotation stopped once its new key existed); the output says which."""
     FINDINGS = "findings"
     """``audit --fail-on-findings``: flagged keys are still active."""
     DECLINED = "declined"

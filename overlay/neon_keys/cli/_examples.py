@@ -112,6 +112,31 @@ EXAMPLES: dict[str, Examples] = {
                 "    --save deploy.token --force -o json",
             ],
         ),
+        (
+            "Staged: keep the old key a day while services switch (neon-keys retire ends it)",
+            [
+                f"neon-keys rotate 100005 --org {ORG} --grace 1d --save preview.token --force",
+            ],
+        ),
+    ],
+    "retire": [
+        (
+            "Rotate key 100003 with a day of grace; a day later, retire revokes the old key",
+            [
+                "neon-keys rotate 100003 --grace 1d --save ci.token --force",
+                "neon-keys sandbox advance 1d",
+                "neon-keys retire --grace 1d --yes",
+            ],
+        ),
+        (
+            "Sooner: replaced keys unused for an hour, in every scope; first what would go",
+            [
+                f"neon-keys rotate 100004 --org {ORG} --grace 7d --save deploy.token --force",
+                "neon-keys sandbox advance 2h",
+                "neon-keys retire --all-orgs --quiet 1h --dry-run",
+                "neon-keys retire --all-orgs --quiet 1h --yes -o json",
+            ],
+        ),
     ],
     "audit": [
         (
