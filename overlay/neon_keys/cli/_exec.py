@@ -69,10 +69,6 @@ DEFAULT_BASE_NAME = "exec"
 @click.command(
     "exec",
     context_settings={"allow_interspersed_args": False},
-    epilog="Examples:\n\n\b\n"
-    "  neon-keys exec -- ./migrate.sh\n"
-    "  neon-keys exec --org $NEON_ORG_ID --project $NEON_PROJECT_ID --ttl 30m \\\n"
-    "      --name preview-42 --var DEPLOY_KEY -- ./deploy.sh --preview\n",
 )
 @click.option("--org", type=ORG_ID, metavar="ORG", help="Lease an organization key.")
 @click.option(

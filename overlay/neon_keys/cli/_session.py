@@ -173,6 +173,22 @@ class Session:
         neon = self.client()
         return neon.org(org_id).keys if org_id else neon.personal_keys
 
+    def every_scope(self) -> list[tuple[str | None, KeyScope]]:
+        """Every scope the calling key reaches (``--all-orgs``), as (org id, keys) pairs.
+
+        With a personal API key: its user's personal keys (org id None), then each
+        organization the user belongs to. With an organization's (or project-scoped) key,
+        which has no personal keys: the one organization that owns it, as Neon answers it.
+        """
+        from neon_keys._models import KeyKind  # noqa: PLC0415  (not for --help)
+
+        neon = self.client()
+        scopes: list[tuple[str | None, KeyScope]] = []
+        if neon.whoami().key_kind is KeyKind.PERSONAL:
+            scopes.append((None, neon.personal_keys))
+        scopes += [(found.id, neon.org(found.id).keys) for found in neon.organizations()]
+        return scopes
+
     def close(self) -> None:
         """Release the client's connection pool, if a client was built."""
         if self._client is not None:
