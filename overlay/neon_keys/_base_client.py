@@ -167,7 +167,7 @@ class BaseClient:
         rate_limits: RateLimits | None,
         shared: Shared | None,
     ) -> None:
-        self._api_key = _resolve_api_key(api_key)
+        self._api_key = resolve_api_key(api_key)
         protect_logs()
         self.base_url = _resolve_base_url(base_url)
         self.timeout = timeout
@@ -530,7 +530,16 @@ _API_KEY_HELP = (
 )
 
 
-def _resolve_api_key(api_key: str | Secret | None) -> Secret:
+_QUOTES = "\"'`"
+"""Quotes that an env file or a shell may leave around a key; no Neon key holds one."""
+
+
+def resolve_api_key(api_key: str | Secret | None) -> Secret:
+    """The API key to call with: ``api_key``, else ``NEON_API_KEY``, stripped and checked.
+
+    Raises ``ConfigurationError`` for no key, an empty one, or one that cannot be a key
+    (quotes, a ``Bearer`` prefix, spaces, control or non-ASCII characters), never showing it.
+    """
     if isinstance(api_key, Secret):
         value: str | None = api_key.reveal()
     elif api_key is None:
@@ -545,6 +554,18 @@ def _resolve_api_key(api_key: str | Secret | None) -> Secret:
     value = value.strip()
     if not value:
         raise ConfigurationError(f"the Neon API key is empty: {_API_KEY_HELP}")
+    # Two ways a key goes wrong on its way into a variable, each worth saying plainly
+    # rather than as Neon's 401 after the key was sent (the key itself is never shown).
+    if value[0] in _QUOTES or value[-1] in _QUOTES:
+        raise ConfigurationError(
+            "the Neon API key begins or ends with a quote: an env file or a shell kept the "
+            "quotes around it; set the key alone"
+        )
+    if value[:7].lower() == "bearer ":
+        raise ConfigurationError(
+            "the Neon API key begins with 'Bearer ', the word of an Authorization header; "
+            "set the key alone"
+        )
     if not value.isascii() or any(ch.isspace() or not ch.isprintable() for ch in value):
         raise ConfigurationError(
             "the Neon API key contains spaces, control or non-ASCII characters; "

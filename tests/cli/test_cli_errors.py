@@ -73,6 +73,17 @@ def test_plain_http_to_a_remote_host_is_a_usage_error(neon: Neon) -> None:
     assert "--api-host" in result.stderr
 
 
+@pytest.mark.parametrize("key", ['"napi_quoted_key"', "napi_with space", "napi_accent_\u00e9"])
+def test_a_malformed_api_key_names_the_key_options(neon: Neon, key: str) -> None:
+    """A key refused before sending points at --api-key and NEON_API_KEY, not at the host."""
+    result = neon("whoami", env={"NEON_API_KEY": key})
+    assert result.exit_code == 2
+    (line,) = lines(result.stderr)
+    assert "--api-key / NEON_API_KEY" in line and "--api-host" not in line
+    assert key not in line
+    assert len(neon.world.log) == 0
+
+
 @pytest.mark.parametrize("org", ["Org_Upper", "x" * 61, "a b"])
 def test_invalid_org_id_exits_2_without_a_request(neon: Neon, org: str) -> None:
     """An --org that breaks the id pattern is refused before any request."""

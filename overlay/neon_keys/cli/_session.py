@@ -56,6 +56,7 @@ class Session:
         """The client, built on first use (importing httpx only then)."""
         if self._client is not None:
             return self._client
+        from neon_keys._base_client import resolve_api_key  # noqa: PLC0415  (imports httpx)
         from neon_keys._client import NeonKeys  # noqa: PLC0415  (imports httpx: not for --help)
 
         api_key = (self.api_key or "").strip()
@@ -66,6 +67,11 @@ class Session:
                 ExitCode.AUTH,
             )
         self.remember_secret(api_key)
+        try:
+            resolve_api_key(api_key)
+        except ConfigurationError as err:
+            message = f"{self.redact(str(err))} (--api-key / {API_KEY_ENV})"
+            raise CliError(message, ExitCode.USAGE) from None
         options = dict(self.client_options)
         if self.timeout is not None:
             options["timeout"] = self.timeout
