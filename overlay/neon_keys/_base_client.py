@@ -22,12 +22,13 @@ import logging
 import os
 import re
 import ssl
+import threading
 import time
 import unicodedata
 import uuid
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
-from typing import Any, NoReturn, TypeVar
+from typing import Any, Generic, NoReturn, TypeVar
 
 import httpx
 
@@ -149,12 +150,45 @@ class Progress:
 
     search: OrphanSearch
     sent_at: float | None = None
+    created: APIKey | None = None
+    """The key made, once Neon's answer was read: an interruption from then on hands it back
+    (with its secret) rather than looking for it."""
+
+
+HttpClient = TypeVar("HttpClient", httpx.Client, httpx.AsyncClient)
+
+
+class Pool(Generic[HttpClient]):
+    """The connection pool of a client and of its copies (``with_options``). Strictly private.
+
+    ``client`` sends the requests. A pool the library made (``owned``) is closed by the
+    client that made it, and ``renew`` may replace it; one given as ``http_client`` is the
+    caller's and is never replaced or closed here.
+    """
+
+    def __init__(self, given: HttpClient | None, make: Callable[[], HttpClient]) -> None:
+        self.owned = given is None
+        self.client: HttpClient = make() if given is None else given
+        self._make: Callable[[], HttpClient] = make
+        self._lock = threading.Lock()
+
+    def renew(self, spoilt: HttpClient) -> HttpClient | None:
+        """Replace ``spoilt`` (if it is still the pool, and the library made it) by a new
+        pool; return it for the caller to dispose of, or None if nothing was replaced."""
+        with self._lock:
+            if not self.owned or self.client is not spoilt:
+                return None
+            self.client = self._make()
+            return spoilt
 
 
 class BaseClient:
     """Settings and decisions shared by ``NeonKeys`` and ``AsyncNeonKeys``. Strictly private."""
 
-    _http: httpx.Client | httpx.AsyncClient
+    @property
+    def _http(self) -> httpx.Client | httpx.AsyncClient:
+        """The httpx client (the connection pool) that sends this client's requests."""
+        raise NotImplementedError
 
     def __init__(
         self,
@@ -281,6 +315,8 @@ class BaseClient:
                     # unreadable: as good as lost, so look for the key like any lost create.
                     yield from self._create_outcome_unknown(search, unreadable, sent_at, attempt)
                 if search is not None and isinstance(result, APIKey):
+                    if progress is not None:
+                        progress.created = result  # first: the memory below hides the key
                     self._shared.delivered.add(result.id)
                 return result
             error = self._error_for(operation, outcome, request)
@@ -357,6 +393,10 @@ class BaseClient:
         shielded from the interruption (async) and skip it on a second one.
         """
         search = progress.search
+        if progress.created is not None:
+            # Neon's answer was read: the key and its secret are here, nothing to look for.
+            made = progress.created
+            return InterruptedCreate(search.key_name, (made,), search.revoke_hint, created=made)
         if progress.sent_at is None:
             return InterruptedCreate(search.key_name, (), search.revoke_hint, request_sent=False)
         deadline = time.monotonic() + INTERRUPTED_SEARCH_SECONDS
@@ -374,16 +414,18 @@ class BaseClient:
         return InterruptedCreate(search.key_name, None, search.revoke_hint, failure=failure)
 
     def _search_skipped(self, progress: Progress, why: BaseException) -> InterruptedCreate:
-        """The result of an interrupted create whose search a second interruption ended."""
+        """The result of an interrupted create whose search a second interruption ended (or
+        an exception no search expects: ``why`` is then an ``Exception``)."""
         search = progress.search
-        failure = f"the search was skipped ({type(why).__name__})"
+        ended = "failed" if isinstance(why, Exception) else "was skipped"
+        failure = f"the search {ended} ({type(why).__name__})"
         return InterruptedCreate(search.key_name, None, search.revoke_hint, failure=failure)
 
     def _report_interruption(self, interruption: BaseException, found: InterruptedCreate) -> None:
         """Log what an interrupted create left at WARNING; attach it to the interruption."""
         text = self._redact(found.describe())
+        found.attach(interruption, text)  # first: a signal during the log line loses nothing
         logger.warning("%s", text)
-        found.attach(interruption, text)
 
     def _create_outcome_unknown(
         self, search: OrphanSearch, error: NeonError, sent_at: float, attempt: int
