@@ -152,8 +152,7 @@ CONFLICT_MARKER = re.compile(r"^(?:<{7}|={7}|>{7})(?: |$)", re.MULTILINE)
 @pytest.mark.parametrize(
     "path",
     sorted(
-        str(path.relative_to(ROOT))
-        for path in [*ROOT.glob("*.md"), *(ROOT / "docs").rglob("*.md")]
+        str(path.relative_to(ROOT)) for path in [*ROOT.glob("*.md"), *(ROOT / "docs").rglob("*.md")]
     ),
 )
 def test_no_page_holds_a_merge_conflict_marker(path: str) -> None:

@@ -6,6 +6,8 @@ from typing import Unpack
 
 import click
 
+from neon_keys import interrupted_create
+
 from ._errors import CliError, Interruption, one_line
 from ._interrupts import interrupted_create_report
 from ._options import global_options, pass_session
@@ -50,11 +52,16 @@ def create(
     # delivered (or shown) and what exists is said before the command stops.
     with GUARD.hold():
         GUARD.check()  # a signal before the request: nothing was sent, stop here
+        stopped_by: int | None = None
         try:
             new = keys.create(name, project_id=project)
         except KeyboardInterrupt as interrupt:
-            report = interrupted_create_report(interrupt, name=name, org_id=org)
-            raise Interruption(signal_of(interrupt), report) from None
+            found = interrupted_create(interrupt)
+            if found is None or found.created is None:
+                report = interrupted_create_report(interrupt, name=name, org_id=org)
+                raise Interruption(signal_of(interrupt), report) from None
+            # Neon's answer was read before the signal came: deliver it like any other.
+            new, stopped_by = found.created, signal_of(interrupt)
         assert new.secret is not None
         secret = new.secret.reveal()
         session.remember_secret(secret)
@@ -73,8 +80,9 @@ def create(
                 )
         else:
             fate = "its secret could not be delivered and was shown above, once"
-        if GUARD.pending is not None:
-            raise Interruption(GUARD.pending, f"{label} was created; {fate}")
+        stopped_by = GUARD.pending if GUARD.pending is not None else stopped_by
+        if stopped_by is not None:
+            raise Interruption(stopped_by, f"{label} was created; {fate}")
     if failure is not None:
         raise CliError(
             f"{label} was created but its secret could not be delivered to {sink.target} "
