@@ -57,7 +57,8 @@ class NeonKeys(BaseClient):
             (a newline from a file) is ignored.
         base_url: the API root; default ``NEON_API_HOST``, else
             ``https://console.neon.tech/api/v2``. Plain ``http://`` only to loopback.
-        timeout: seconds for each phase of a request (or an ``httpx.Timeout``; None: no limit).
+        timeout: seconds for each phase of a request (or an ``httpx.Timeout``; None: no
+            limit); the read timeout also bounds the time an answer's body takes to arrive.
         max_retries: retries after the first attempt, for failures Neon says are safe to retry.
         backoff: waits between attempts (``Backoff.immediate()``: none).
         rate_limits: the limits this client paces itself by (Neon's documented ones by
