@@ -323,11 +323,7 @@ class BaseClient:
             error.attempts = attempt
             verdict = judge(operation.method, outcome)
             # Honoured whatever the status: Neon (or a proxy) may send it with 503 or 423 too.
-            retry_after = (
-                parse_retry_after(outcome.headers.get("Retry-After"))
-                if isinstance(outcome, httpx.Response)
-                else None
-            )
+            retry_after = _retry_after(outcome) if isinstance(outcome, httpx.Response) else None
             delay = self.backoff.delay(attempt, retry_after)
             paused = False
             if isinstance(error, RateLimitError):
@@ -527,8 +523,9 @@ class BaseClient:
             "path": operation.path,
         }
         if cls is RateLimitError:
-            retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            return RateLimitError(self._redact(message), retry_after=retry_after, **common)
+            return RateLimitError(
+                self._redact(message), retry_after=_retry_after(response), **common
+            )
         return cls(self._redact(message), **common)
 
     def _response_request_id(self, response: httpx.Response) -> str | None:
@@ -758,6 +755,13 @@ def _watching(flow: Flow[T], answers: list[httpx.Response]) -> Flow[T]:
         reply = yield step
         if isinstance(reply, httpx.Response):
             answers.append(reply)
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    """Seconds an answer's ``Retry-After`` asks for, or None. An HTTP date is read against
+    the answer's own ``Date`` when it has one: the two come from one clock, which may be
+    far from this machine's."""
+    return parse_retry_after(response.headers.get("Retry-After"), now=_server_time(response))
 
 
 def _server_time(response: httpx.Response) -> float | None:
