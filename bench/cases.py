@@ -443,3 +443,74 @@ def _run_json(command: list[str], env: dict[str, str]) -> dict[str, Any]:
         raise RuntimeError(f"{command[1]} failed: {done.stderr.strip()[-400:]}")
     answer: dict[str, Any] = json.loads(done.stdout)
     return answer
+
+
+# -- neon-keys exec ----------------------------------------------------------------------------
+
+EXEC_LATENCY = 0.050
+"""Seconds the emulator holds every answer in the ``exec`` case, like a distant server."""
+
+
+def _round_trip(base_url: str, api_key: str, samples: int = 15) -> float:
+    """Median seconds of one request on a warm httpx connection: what a round trip costs."""
+    import httpx
+
+    times = []
+    with httpx.Client(headers={"Authorization": f"Bearer {api_key}"}) as client:
+        client.get(base_url + "/auth").raise_for_status()
+        for _ in range(samples):
+            started = time.perf_counter()
+            client.get(base_url + "/auth").raise_for_status()
+            times.append(time.perf_counter() - started)
+    return median(times)
+
+
+def exec_lease(ctx: Context, emulator: Any) -> list[Figure]:
+    """``neon-keys exec -- true`` against its floor: importing httpx plus the round trips.
+
+    The emulator (its own process) answers every request 50 ms late. The floor is what no
+    implementation can avoid: a cold ``python -c 'import httpx'`` and the requests exec
+    must wait for (create and revoke; and ``GET /auth`` with ``--verify``), each costing a
+    measured round trip. Each round runs the three commands; the ratio is per round.
+    """
+    world = emulator.send(op="reset", keys=0, limits=None, latency_everywhere=EXEC_LATENCY)
+    rtt = _round_trip(world["base_url"], world["api_key"])
+    python = sys.executable
+    script = Path(python).with_name("neon-keys")
+    cli = [str(script)] if script.exists() else [python, "-m", "neon_keys.cli"]
+    env = {**_child_env(), "NEON_API_KEY": world["api_key"], "NEON_API_HOST": world["base_url"]}
+    commands = {
+        "import httpx": [python, "-c", "import httpx"],
+        "exec": [*cli, "exec", "--", "true"],
+        "exec --verify": [*cli, "exec", "--verify", "--", "true"],
+    }
+    samples = interleave(
+        {name: (lambda c=command: wall_time(c, env)) for name, command in commands.items()},
+        rounds=ctx.rounds(20, 4),
+        warmup=2,
+    )
+    stats = emulator.send(op="stats")
+    operations = stats["operations"]
+    if operations.get("createApiKey") != operations.get("revokeApiKey") or stats["live_keys"] != 1:
+        raise RuntimeError(f"exec left keys behind or made extra ones: {stats}")
+    m = {name: median(values) * 1e3 for name, values in samples.items()}
+    rows = []
+    for name, trips in (("exec", 2), ("exec --verify", 3)):
+        floors = [base + trips * rtt for base in samples["import httpx"]]
+        ratio = paired_ratio({"ours": samples[name], "floor": floors}, "ours", "floor")
+        rows.append(
+            Figure(
+                "exec" if trips == 2 else "exec_verify",
+                f"neon-keys {name} -- true, answers 50 ms late, vs import httpx + "
+                f"{trips} round trips",
+                m[name],
+                m["import httpx"] + trips * rtt * 1e3,
+                "ms",
+                goal="≤ 1.3x",
+                met=ratio <= 1.3,
+                paired=ratio,
+                note=f"import httpx {m['import httpx']:.0f} ms, round trip {rtt * 1e3:.1f} ms",
+                detail={"median_ms": m, "round_trip_ms": rtt * 1e3, **_spreads(samples)},
+            )
+        )
+    return rows

@@ -3,11 +3,12 @@
 Bulk work is measured against it; running it in another process keeps its request
 handling off the client's interpreter. One JSON object per line each way:
 
-    {"op": "reset", "keys": 1000, "limits": null, "latency": 0}
+    {"op": "reset", "keys": 1000, "limits": null, "latency": 0, "latency_everywhere": 0}
         -> {"base_url": ..., "api_key": ..., "ids": [...]}
     a fresh seeded world (rate limits: null, or ServerRateLimits keyword arguments) with
     ``keys`` more personal keys of the seeded admin; ``ids`` are theirs. With ``latency``
-    (seconds), every revoke is answered that much later, as a distant server would.
+    (seconds), every revoke is answered that much later, as a distant server would; with
+    ``latency_everywhere``, every request of every operation.
     {"op": "stats"}
         -> {"requests": n, "statuses": {"200": n, "429": n, ...}, "revoked": n}
 
@@ -48,6 +49,9 @@ def serve() -> None:
                 if command.get("latency"):
                     fault = Fault.delay(command["latency"])
                     world.faults.inject("revokeApiKey", fault, times=None)
+                if command.get("latency_everywhere"):
+                    fault = Fault.delay(command["latency_everywhere"])
+                    world.faults.inject("*", fault, times=None)
                 server.world = world
                 reply: dict[str, Any] = {
                     "base_url": server.base_url,
@@ -63,6 +67,8 @@ def serve() -> None:
                     "requests": len(records),
                     "statuses": dict(statuses),
                     "revoked": sum(1 for record in records if record.changed),
+                    "operations": dict(Counter(record.operation_id for record in records)),
+                    "live_keys": len(server.world.personal_keys(server.world.seed.admin_id)),
                 }
             else:
                 reply = {"error": f"unknown op {command['op']!r}"}

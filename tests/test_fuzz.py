@@ -14,7 +14,7 @@ import httpx
 from fakes import API_KEY, BASE_URL, ORG_ID, PROJECT_ID
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from neon_keys import Backoff, NeonError, NeonKeys, Secret
+from neon_keys import Backoff, LeaseName, NeonError, NeonKeys, Secret
 from neon_keys._models import APIKey
 from neon_keys.cli._output import auth_record, key_record, org_record
 
@@ -236,6 +236,12 @@ moments = st.datetimes(
     ),
 ).map(lambda moment: moment.replace(microsecond=0))
 key_names = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=64)
+lease_names = st.builds(
+    LeaseName._compose,
+    st.sampled_from(["ci", "preview-42", "a" * 30]),
+    moments,
+    st.text("0123456789abcdefghjkmnpqrstvwxyz", min_size=5, max_size=5),
+)
 addresses = st.lists(st.ip_addresses().map(str), max_size=3)
 creators = st.fixed_dictionaries(
     {
@@ -261,9 +267,10 @@ def listed_keys(draw: st.DrawFn, org: bool) -> tuple[dict[str, Any], dict[str, A
     created, used = draw(moments), draw(st.none() | moments)
     creator, used_from = draw(creators), draw(addresses)
     project = draw(st.none() | st.just(PROJECT_ID)) if org else None
+    lease = draw(st.none() | lease_names)
     body = {
         "id": draw(st.integers(1, 2**63 - 1)),
-        "name": draw(key_names),
+        "name": lease.name if lease is not None else draw(key_names),
         "created_at": _iso(created),
         "created_by": creator,
         "last_used_at": None if used is None else _iso(used),
@@ -286,6 +293,8 @@ def listed_keys(draw: st.DrawFn, org: bool) -> tuple[dict[str, Any], dict[str, A
         "last_used_at": _utc(used),
         "last_used_from": [str(ipaddress.ip_address(a)) for a in used_from],
         "revoked": False,
+        "base_name": lease.base_name if lease is not None else body["name"],
+        "expires_at": _utc(lease.expires_at) if lease is not None else None,
     }
     return body, record
 
@@ -384,7 +393,8 @@ def test_revokes_round_trip(org: bool, key_id: int, name: str, used: list[str]) 
                 "managed_by": st.sampled_from(["console", "vercel"]),
                 "created_at": moments,
                 "updated_at": moments,
-            }
+            },
+            optional={"require_mfa": st.booleans()},
         ),
         max_size=3,
     ),
@@ -403,7 +413,12 @@ def test_organizations_and_whoami_round_trip(
     }
     records = [org_record(o) for o in _through_client(body, lambda n: n.organizations())]
     assert records == [
-        {**o, "created_at": _utc(o["created_at"]), "updated_at": _utc(o["updated_at"])}
+        {
+            **o,
+            "created_at": _utc(o["created_at"]),
+            "updated_at": _utc(o["updated_at"]),
+            "require_mfa": o.get("require_mfa"),
+        }
         for o in orgs
     ]
     answers = {

@@ -50,6 +50,12 @@ if TYPE_CHECKING:
         InterruptedCreate as InterruptedCreate,
         interrupted_create as interrupted_create,
     )
+    from ._lease_names import LeaseName as LeaseName
+    from ._leases import (
+        AsyncLease as AsyncLease,
+        Lease as Lease,
+        LeaseRevokeError as LeaseRevokeError,
+    )
     from ._models import (
         APIKey as APIKey,
         AuthDetails as AuthDetails,
@@ -112,6 +118,12 @@ _HOMES = {
     "._interrupts": (
         "InterruptedCreate",
         "interrupted_create",
+    ),
+    "._lease_names": ("LeaseName",),
+    "._leases": (
+        "AsyncLease",
+        "Lease",
+        "LeaseRevokeError",
     ),
     "._models": (
         "APIKey",

@@ -14,6 +14,7 @@ bounded search for its key. Every wait goes through ``_wait``, which the test mo
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import email.utils
 import functools
 import ipaddress
@@ -66,6 +67,7 @@ from ._parsing import ShapeError, error_fields
 from ._redaction import protect_logs, redact, redact_chain
 from ._retry import Backoff, Verdict, judge, parse_retry_after, request_was_sent
 from ._secret import Secret
+from ._server_clock import ServerClock
 from ._version import __version__
 
 T = TypeVar("T")
@@ -121,11 +123,13 @@ class Shared:
     """What a client shares with its copies (``with_options``). Strictly private.
 
     One pacer, because the copies call for one account at one pace; one memory of the
-    keys delivered, so that no copy blames a key another one returned.
+    keys delivered, so that no copy blames a key another one returned; one reading of
+    Neon's clock, which every answer to any of them updates.
     """
 
     pacer: Pacer | NoPacing
     delivered: DeliveredKeys
+    clock: ServerClock
 
     @classmethod
     def new(cls, rate_limits: RateLimits | None) -> Shared:
@@ -135,7 +139,7 @@ class Shared:
                 f"rate_limits must be a RateLimits or None, not {type(rate_limits).__name__}"
             )
         pacer = NoPacing() if rate_limits is None else Pacer(rate_limits)
-        return cls(pacer, DeliveredKeys())
+        return cls(pacer, DeliveredKeys(), ServerClock())
 
 
 @dataclass(slots=True)
@@ -215,6 +219,16 @@ class BaseClient:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r})"
+
+    def server_now(self) -> datetime.datetime | None:
+        """Neon's current time (UTC), from the ``Date`` of its latest answer; no request.
+
+        Leases expire by Neon's clock, not this machine's. The estimate is that answer's
+        time plus the time elapsed here since (on a monotonic clock); it errs early by up
+        to a second, never late. None until an answer with a ``Date`` has arrived (to this
+        client or any of its ``with_options`` copies).
+        """
+        return self._shared.clock.now()
 
     def _copy_options(
         self,
@@ -303,6 +317,8 @@ class BaseClient:
                 progress.sent_at = sent_at  # from here on the key may exist
             outcome = yield Send(request)
             assert outcome is not None
+            if isinstance(outcome, httpx.Response):
+                self._shared.clock.observe(outcome.headers.get("date"))
             self._log_attempt(operation, attempt, request_id, outcome)
             if isinstance(outcome, httpx.Response) and outcome.is_success:
                 pacer.recovered()
@@ -315,9 +331,7 @@ class BaseClient:
                     # unreadable: as good as lost, so look for the key like any lost create.
                     yield from self._create_outcome_unknown(search, unreadable, sent_at, attempt)
                 if search is not None and isinstance(result, APIKey):
-                    if progress is not None:
-                        progress.created = result  # first: the memory below hides the key
-                    self._shared.delivered.add(result.id)
+                    self._created(result, progress)
                 return result
             error = self._error_for(operation, outcome, request)
             error.attempts = attempt
@@ -347,6 +361,13 @@ class BaseClient:
                 error.__cause__ = cause  # as "raise error from cause" would: kept in the chain
                 yield from self._create_outcome_unknown(search, error, sent_at, attempt)
             raise error from cause
+
+    def _created(self, key: APIKey, progress: Progress | None) -> None:
+        """Note a key a create made and is about to return: an interruption from now on
+        hands it back (``progress``), and no orphan search of this client names it."""
+        if progress is not None:
+            progress.created = key  # first: the memory below hides the key from a search
+        self._shared.delivered.add(key.id)
 
     def _wait(
         self, seconds: float, operation: Operation[Any], deadline: float | None
@@ -676,8 +697,11 @@ def pool_options(verify: Verify, timeout: Timeout, base_url: str) -> dict[str, A
     host. Proxy settings from the environment (``HTTP_PROXY`` ...) apply to https only:
     plain http goes to loopback only, and a proxy would receive the token in clear text.
     """
+    tls = ssl_verify(verify)  # checked whatever the scheme: a bad bundle is an error
     return {
-        "verify": ssl_verify(verify),
+        # Plain http (loopback only, never redirected) makes no TLS connection: loading the
+        # CA bundle would cost start-up time (~20 ms) for nothing.
+        "verify": tls if base_url.startswith("https://") else False,
         "timeout": timeout,
         "follow_redirects": False,
         "headers": FIXED_HEADERS,

@@ -28,6 +28,9 @@ class RevokeStatus(enum.StrEnum):
     organization, a mistyped id. Such a key, if it exists elsewhere, still works."""
     FAILED = "failed"
     """Not revoked; ``error`` says why."""
+    DRY_RUN = "dry_run"
+    """Not revoked because nothing was to be: ``sweep(dry_run=True)`` says what it would
+    revoke. Counts as ``ok``."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -108,11 +108,11 @@ class NeonKeys(BaseClient):
     @cached_property
     def personal_keys(self) -> PersonalKeys:
         """The caller's personal API keys."""
-        return PersonalKeys(self._execute)
+        return PersonalKeys(self._execute, self.server_now)
 
     def org(self, org_id: str) -> Org:
         """An organization by id (checked against the API's id pattern, nothing is sent)."""
-        return Org(self._execute, org_id)
+        return Org(self._execute, org_id, self.server_now)
 
     def whoami(self) -> AuthDetails:
         """Which credential is calling: its kind and account (``GET /auth``).
@@ -289,11 +289,11 @@ class AsyncNeonKeys(BaseClient):
     @cached_property
     def personal_keys(self) -> AsyncPersonalKeys:
         """The caller's personal API keys."""
-        return AsyncPersonalKeys(self._execute)
+        return AsyncPersonalKeys(self._execute, self.server_now)
 
     def org(self, org_id: str) -> AsyncOrg:
         """An organization by id (checked against the API's id pattern, nothing is sent)."""
-        return AsyncOrg(self._execute, org_id)
+        return AsyncOrg(self._execute, org_id, self.server_now)
 
     async def whoami(self) -> AuthDetails:
         """Which credential is calling; see ``NeonKeys.whoami``."""

@@ -113,3 +113,20 @@ ENDPOINTS: tuple[tuple[str, str, str], ...] = (
 
 OPERATION_IDS: tuple[str, ...] = tuple(operation_id for operation_id, _, _ in ENDPOINTS)
 """The covered operations, by ``operationId``, in the order of ``ENDPOINTS``."""
+
+
+# -- leases ----------------------------------------------------------------------------------
+
+DEFAULT_LEASE_TTL = 3_600.0
+"""Seconds a lease lives when no ``ttl`` is given (``lease()``, ``neon-keys exec``)."""
+
+LEASE_SWEEP_GRACE = 300.0
+"""Seconds past its expiry, on Neon's clock, before a sweep revokes a lease: room for the
+clock of the machine that stamped it to differ from Neon's."""
+
+LEASE_CLOCK_TOLERANCE = 60.0
+"""Seconds by which a lease's stamp may miss Neon's clock before it is made again: a lease
+stamped by a clock further off would expire that much too early or too late."""
+
+LEASE_REVOKE_TIMEOUT = 30.0
+"""Seconds an async lease waits for its revoke when the block was cancelled (shielded)."""

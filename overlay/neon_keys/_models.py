@@ -7,6 +7,7 @@ import enum
 import ipaddress
 from dataclasses import dataclass, field
 
+from ._lease_names import LeaseName
 from ._secret import Secret
 
 __all__ = [
@@ -58,6 +59,7 @@ class APIKey:
     ``created_at``/``created_by`` are None when the response omitted them (Neon's revoke
     responses do); ``last_used_at`` is None and ``last_used_from`` empty for a key never used.
     ``secret`` is set only on the object returned by a create: Neon shows it once.
+    ``expires_at`` and ``base_name`` are read from the name (see ``LeaseName``).
 
     Attributes:
         id: the key's id.
@@ -83,6 +85,18 @@ class APIKey:
     def kind(self) -> KeyKind:
         """The kind of key; each subclass has its own."""
         raise NotImplementedError
+
+    @property
+    def expires_at(self) -> datetime.datetime | None:
+        """When this lease expires (UTC, from its name); None for an ordinary key."""
+        lease = LeaseName.parse(self.name)
+        return lease.expires_at if lease is not None else None
+
+    @property
+    def base_name(self) -> str:
+        """The name a lease was given before its expiry was added; an ordinary key's name."""
+        lease = LeaseName.parse(self.name)
+        return lease.base_name if lease is not None else self.name
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -134,7 +148,11 @@ _AUTH_METHOD_KINDS = {"api_key_user": KeyKind.PERSONAL, "api_key_org": KeyKind.O
 
 @dataclass(frozen=True, slots=True)
 class Organization:
-    """An organization: one the calling user belongs to, or the one that owns the calling key."""
+    """An organization: one the calling user belongs to, or the one that owns the calling key.
+
+    ``allow_hipaa_projects`` and ``require_mfa`` (whether members must use multi-factor
+    authentication) are None when Neon's answer leaves them out.
+    """
 
     id: str
     name: str
@@ -144,6 +162,7 @@ class Organization:
     updated_at: datetime.datetime
     managed_by: str
     allow_hipaa_projects: bool | None = None
+    require_mfa: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)

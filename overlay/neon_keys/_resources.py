@@ -7,15 +7,17 @@ Each method builds an ``Operation`` (which checks its input) and has it performe
 from __future__ import annotations
 
 import builtins
+import datetime
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from . import _bulk, _validation
+from . import _bulk, _leases, _validation
 from . import _operations as ops
 from ._bulk import OnOutcome, RevokeOutcome
 from ._constants import BULK_CONCURRENCY
+from ._leases import DEFAULT_GRACE, DEFAULT_TTL, AsyncLease, Lease
 from ._models import OrgKey, PersonalKey, ProjectKey
-from ._resource import AsyncAPIResource, AsyncPerform, Perform, SyncAPIResource
+from ._resource import AsyncAPIResource, AsyncPerform, NeonNow, Perform, SyncAPIResource
 
 if TYPE_CHECKING:
     from ._scope import AsyncKeyScope, KeyScope
@@ -61,6 +63,32 @@ class PersonalKeys(SyncAPIResource):
         """
         return _bulk.revoke_all(key_ids, self.revoke, on_outcome)
 
+    def lease(
+        self,
+        base_name: str,
+        *,
+        ttl: datetime.timedelta = DEFAULT_TTL,
+        project_id: str | None = None,
+    ) -> Lease[PersonalKey]:
+        """A personal key for one ``with`` block: created on entry, revoked on exit.
+
+        Its name is ``base_name`` (1 to 30 characters) followed by its expiry, ``ttl``
+        from now on Neon's clock (default one hour), for a sweep to find if the revoke
+        never happens; see ``Lease``. ``project_id`` must be None, as for ``create``.
+        """
+        return Lease(self, self._neon_now, base_name, ttl=ttl, project_id=project_id)
+
+    def sweep(
+        self, *, dry_run: bool = False, grace: datetime.timedelta = DEFAULT_GRACE
+    ) -> builtins.list[RevokeOutcome[PersonalKey]]:
+        """Revoke the personal leases that expired ``grace`` (default 5 min) ago or more.
+
+        "Now" is Neon's clock, from the listing's ``Date``. Returns one outcome per expired
+        lease, its ``key`` set (as revoked, or as listed when no answer gave one); with
+        ``dry_run``, nothing is revoked and each outcome is ``DRY_RUN``.
+        """
+        return _leases.sweep(self, self._neon_now, dry_run=dry_run, grace=grace)
+
 
 class AsyncPersonalKeys(AsyncAPIResource):
     """The calling user's personal API keys: ``neon.personal_keys`` on ``AsyncNeonKeys``."""
@@ -90,12 +118,28 @@ class AsyncPersonalKeys(AsyncAPIResource):
         """Revoke several keys, ``concurrency`` at a time; see ``PersonalKeys.revoke_many``."""
         return await _bulk.arevoke_all(key_ids, self.revoke, on_outcome, concurrency)
 
+    def lease(
+        self,
+        base_name: str,
+        *,
+        ttl: datetime.timedelta = DEFAULT_TTL,
+        project_id: str | None = None,
+    ) -> AsyncLease[PersonalKey]:
+        """A personal key for one ``async with`` block; see ``PersonalKeys.lease``."""
+        return AsyncLease(self, self._neon_now, base_name, ttl=ttl, project_id=project_id)
+
+    async def sweep(
+        self, *, dry_run: bool = False, grace: datetime.timedelta = DEFAULT_GRACE
+    ) -> builtins.list[RevokeOutcome[PersonalKey]]:
+        """Revoke the expired personal leases; see ``PersonalKeys.sweep``."""
+        return await _leases.asweep(self, self._neon_now, dry_run=dry_run, grace=grace)
+
 
 class OrgKeys(SyncAPIResource):
     """An organization's API keys, project-scoped ones included: ``neon.org(id).keys``."""
 
-    def __init__(self, perform: Perform, org_id: str) -> None:
-        super().__init__(perform)
+    def __init__(self, perform: Perform, org_id: str, neon_now: NeonNow) -> None:
+        super().__init__(perform, neon_now)
         self.org_id = org_id
 
     def list(self) -> list[OrgKey | ProjectKey]:
@@ -120,12 +164,31 @@ class OrgKeys(SyncAPIResource):
         """Revoke several keys, paced under Neon's limits; see ``PersonalKeys.revoke_many``."""
         return _bulk.revoke_all(key_ids, self.revoke, on_outcome)
 
+    def lease(
+        self,
+        base_name: str,
+        *,
+        ttl: datetime.timedelta = DEFAULT_TTL,
+        project_id: str | None = None,
+    ) -> Lease[OrgKey | ProjectKey]:
+        """An organization key (with ``project_id``, project-scoped) for one ``with`` block.
+
+        Created on entry, revoked on exit; see ``PersonalKeys.lease`` and ``Lease``.
+        """
+        return Lease(self, self._neon_now, base_name, ttl=ttl, project_id=project_id)
+
+    def sweep(
+        self, *, dry_run: bool = False, grace: datetime.timedelta = DEFAULT_GRACE
+    ) -> builtins.list[RevokeOutcome[OrgKey | ProjectKey]]:
+        """Revoke the organization's expired leases; see ``PersonalKeys.sweep``."""
+        return _leases.sweep(self, self._neon_now, dry_run=dry_run, grace=grace)
+
 
 class AsyncOrgKeys(AsyncAPIResource):
     """An organization's API keys on ``AsyncNeonKeys``: ``neon.org(id).keys``."""
 
-    def __init__(self, perform: AsyncPerform, org_id: str) -> None:
-        super().__init__(perform)
+    def __init__(self, perform: AsyncPerform, org_id: str, neon_now: NeonNow) -> None:
+        super().__init__(perform, neon_now)
         self.org_id = org_id
 
     async def list(self) -> list[OrgKey | ProjectKey]:
@@ -150,13 +213,29 @@ class AsyncOrgKeys(AsyncAPIResource):
         """Revoke several keys, ``concurrency`` at a time; see ``PersonalKeys.revoke_many``."""
         return await _bulk.arevoke_all(key_ids, self.revoke, on_outcome, concurrency)
 
+    def lease(
+        self,
+        base_name: str,
+        *,
+        ttl: datetime.timedelta = DEFAULT_TTL,
+        project_id: str | None = None,
+    ) -> AsyncLease[OrgKey | ProjectKey]:
+        """An organization or project-scoped key for one ``async with`` block."""
+        return AsyncLease(self, self._neon_now, base_name, ttl=ttl, project_id=project_id)
+
+    async def sweep(
+        self, *, dry_run: bool = False, grace: datetime.timedelta = DEFAULT_GRACE
+    ) -> builtins.list[RevokeOutcome[OrgKey | ProjectKey]]:
+        """Revoke the organization's expired leases; see ``PersonalKeys.sweep``."""
+        return await _leases.asweep(self, self._neon_now, dry_run=dry_run, grace=grace)
+
 
 class Org:
     """One organization, as reached by ``neon.org(org_id)``."""
 
-    def __init__(self, perform: Perform, org_id: str) -> None:
+    def __init__(self, perform: Perform, org_id: str, neon_now: NeonNow) -> None:
         self.id = _validation.resource_id("org_id", org_id)
-        self.keys = OrgKeys(perform, self.id)
+        self.keys = OrgKeys(perform, self.id, neon_now)
 
     def __repr__(self) -> str:
         return f"Org({self.id!r})"
@@ -165,9 +244,9 @@ class Org:
 class AsyncOrg:
     """One organization, as reached by ``neon.org(org_id)`` on ``AsyncNeonKeys``."""
 
-    def __init__(self, perform: AsyncPerform, org_id: str) -> None:
+    def __init__(self, perform: AsyncPerform, org_id: str, neon_now: NeonNow) -> None:
         self.id = _validation.resource_id("org_id", org_id)
-        self.keys = AsyncOrgKeys(perform, self.id)
+        self.keys = AsyncOrgKeys(perform, self.id, neon_now)
 
     def __repr__(self) -> str:
         return f"AsyncOrg({self.id!r})"

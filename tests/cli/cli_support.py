@@ -29,6 +29,8 @@ KEY_FIELDS = [
     "last_used_at",
     "last_used_from",
     "revoked",
+    "base_name",
+    "expires_at",
 ]
 """The fields of a key in ``--output json``, in their documented order (docs/cli.md)."""
 

@@ -8,9 +8,9 @@ the page's temporary folder, where the files the page shows (blocks titled with 
 are written as the reader reaches them.
 
 Before comparing, both texts are normalised: what differs from run to run (times, request
-ids, ports, tokens, the temporary folder) becomes a fixed placeholder of the same shape, so
-the tables still line up; trailing spaces and blank lines are dropped. A line that is
-exactly ``...`` on the page stands for any number of lines.
+ids, ports, tokens, the expiry and token in lease names, the temporary folder) becomes a
+fixed placeholder of the same shape, so the tables still line up; trailing spaces and blank
+lines are dropped. A line that is exactly ``...`` on the page stands for any number of lines.
 """
 
 from __future__ import annotations
@@ -40,12 +40,14 @@ _TIME = re.compile(
 _PORT = re.compile(r"\b(127\.0\.0\.1|localhost):\d{1,5}\b")
 _TOKEN = re.compile(r"\bnapi_[a-z0-9]{20,}\b")
 _SECONDS = re.compile(r"\bin \d+\.\d+s\b")
+_LEASE = re.compile(r"\(lease \d{8}T\d{6}Z [0-9a-hjkmnp-tv-z]{8}\)")
 
 
 def normalise(text: str, folder: Path | None = None) -> str:
     """``text`` with what changes from run to run replaced by placeholders of its shape."""
     if folder is not None:
         text = text.replace(str(folder), SHOWN_FOLDER)
+    text = _LEASE.sub("(lease 00000000T000000Z xxxxxxxx)", text)  # expiry and random token
     text = _UUID.sub("00000000-0000-0000-0000-000000000000", text)
     text = _TIME.sub(lambda match: re.sub(r"\d", "0", match[0]), text)
     text = _PORT.sub(r"\1:PORT", text)
@@ -200,9 +202,16 @@ class PageRun:
 
 @contextlib.contextmanager
 def _fresh_logging() -> Iterator[None]:
-    """Logging as a fresh interpreter has it (no handler on the root logger), for the page."""
+    """Logging as a fresh interpreter has it (no handler on the root logger), for the page;
+    afterwards every logger as it was, so that a page setting a level (retries.md quiets
+    ``neon_keys``) leaves no trace on the pages run after it."""
     root = logging.getLogger()
     saved = root.handlers[:], root.level
+    named = {
+        name: (logger.level, logger.disabled, logger.propagate, logger.handlers[:])
+        for name, logger in logging.root.manager.loggerDict.items()
+        if isinstance(logger, logging.Logger)
+    }
     root.handlers.clear()
     root.setLevel(logging.WARNING)
     try:
@@ -212,6 +221,14 @@ def _fresh_logging() -> Iterator[None]:
             root.removeHandler(handler)
         root.handlers.extend(saved[0])
         root.setLevel(saved[1])
+        for name, logger in list(logging.root.manager.loggerDict.items()):
+            if isinstance(logger, logging.Logger):
+                level, disabled, propagate, handlers = named.get(
+                    name, (logging.NOTSET, False, True, [])
+                )
+                logger.setLevel(level)
+                logger.disabled, logger.propagate = disabled, propagate
+                logger.handlers[:] = handlers
 
 
 @contextlib.contextmanager

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from ._audit import audit_keys
 from ._create import create
+from ._exec import exec_command
 from ._identity import orgs, whoami
 from ._list import list_keys
 from ._revoke import revoke
 from ._root import cli
 from ._rotate import rotate_key
 from ._sandbox import sandbox
+from ._sweep import sweep_command
 
 cli.add_command(list_keys)
 cli.add_command(create)
@@ -23,5 +25,7 @@ cli.add_command(audit_keys)
 cli.add_command(whoami)
 cli.add_command(orgs)
 cli.add_command(sandbox)
+cli.add_command(exec_command)
+cli.add_command(sweep_command)
 
 __all__ = ["cli"]

@@ -6,7 +6,9 @@ A key is flagged when it
 - was last used more than N days ago (``unused``);
 - shares its name with another key of the same scope (same kind and project) and is not the
   one of them used most recently, or created last if none was used (``duplicate_name``): of
-  a group of duplicates one key, the likeliest to be the live one, is never flagged for it.
+  a group of duplicates one key, the likeliest to be the live one, is never flagged for it;
+- is a lease past its expiry, still live (``expired_lease``): its holder never revoked it
+  (``neon-keys sweep`` does).
 
 A key younger than ``--min-age`` (default a day) is flagged for neither of the first and
 third: a pipeline may have minted it a minute ago and not used it yet, or a rotation may be
@@ -59,6 +61,7 @@ if TYPE_CHECKING:
     from neon_keys._models import APIKey
 
 _EPOCH = datetime.datetime.min.replace(tzinfo=datetime.UTC)
+_MINUTE = datetime.timedelta(minutes=1)
 
 DEFAULT_MIN_AGE = datetime.timedelta(days=1)
 """Keys younger than this are not findings (``--min-age``)."""
@@ -70,6 +73,7 @@ class Rule(enum.StrEnum):
     NEVER_USED = "never_used"
     UNUSED = "unused"
     DUPLICATE_NAME = "duplicate_name"
+    EXPIRED_LEASE = "expired_lease"
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +121,12 @@ def audit(
             findings.append(Finding(Rule.UNUSED, f"last used {_days(now - key.last_used_at)} ago"))
         if settled and key.id in duplicates:
             findings.append(Finding(Rule.DUPLICATE_NAME, duplicates[key.id]))
+        if (expiry := key.expires_at) is not None and expiry <= now:
+            minutes = (now - expiry) // _MINUTE
+            late = format_duration(minutes * _MINUTE) if minutes else "less than a minute"
+            findings.append(
+                Finding(Rule.EXPIRED_LEASE, f"lease expired {late} ago; neon-keys sweep revokes it")
+            )
         if findings:
             flagged.append(Flagged(key, tuple(findings)))
     return flagged

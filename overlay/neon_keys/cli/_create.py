@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Unpack
 
 import click
@@ -10,6 +11,7 @@ from neon_keys import interrupted_create
 
 from ._errors import CliError, Interruption, one_line
 from ._interrupts import interrupted_create_report
+from ._leasing import TTL, check_lease_base, create_lease_for, expiry_text, lease_interrupted_report
 from ._options import global_options, pass_session
 from ._output import emit_json_report, emit_report, key_label, key_record, revoke_command
 from ._params import KEY_NAME, ORG_ID, PROJECT_ID
@@ -27,6 +29,13 @@ from ._sinks import SinkOptions, build_sink, deliver_or_show, sink_options
     metavar="PROJECT",
     help="Scope the organization key to this project (needs --org).",
 )
+@click.option(
+    "--ttl",
+    type=TTL,
+    metavar="DURATION",
+    help="Make a lease: NAME (at most 30 characters) plus its expiry, this long from now "
+    "(90s, 15m, 1h30m, 7d), for `neon-keys sweep` to revoke.",
+)
 @sink_options
 @global_options()
 @pass_session
@@ -37,6 +46,7 @@ def create(
     name: str,
     org: str | None,
     project: str | None,
+    ttl: datetime.timedelta | None = None,
     **sink_args: Unpack[SinkOptions],
 ) -> None:
     """Create a key named NAME; its secret goes to exactly one place.
@@ -46,6 +56,8 @@ def create(
     """
     if project is not None and org is None:
         raise click.UsageError("--project needs --org: project-scoped keys are organization keys")
+    if ttl is not None:
+        check_lease_base(name)
     sink = build_sink(**sink_args)
     keys = session.scope(org)
     # From here on a signal waits while this code runs: once the key exists, its secret is
@@ -54,11 +66,17 @@ def create(
         GUARD.check()  # a signal before the request: nothing was sent, stop here
         stopped_by: int | None = None
         try:
-            new = keys.create(name, project_id=project)
+            if ttl is None:
+                new = keys.create(name, project_id=project)
+            else:
+                new = create_lease_for(session, keys, name, ttl=ttl, project_id=project)
         except KeyboardInterrupt as interrupt:
             found = interrupted_create(interrupt)
             if found is None or found.created is None:
-                report = interrupted_create_report(interrupt, name=name, org_id=org)
+                if ttl is None:
+                    report = interrupted_create_report(interrupt, name=name, org_id=org)
+                else:
+                    report = lease_interrupted_report(interrupt, base_name=name, org_id=org)
                 raise Interruption(signal_of(interrupt), report) from None
             # Neon's answer was read before the signal came: deliver it like any other.
             new, stopped_by = found.created, signal_of(interrupt)
@@ -76,7 +94,8 @@ def create(
                 output_failure = emit_json_report(record, err=sink.uses_stdout)
             else:
                 output_failure = emit_report(
-                    f"Created {label}; secret {sink.done}.", err=sink.uses_stdout
+                    f"Created {label}{expiry_text(new)}; secret {sink.done}.",
+                    err=sink.uses_stdout,
                 )
         else:
             fate = "its secret could not be delivered and was shown above, once"

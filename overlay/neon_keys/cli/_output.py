@@ -128,6 +128,8 @@ def key_record(key: APIKey) -> dict[str, Any]:
         "last_used_at": iso_time(key.last_used_at),
         "last_used_from": [str(address) for address in key.last_used_from],
         "revoked": key.revoked,
+        "base_name": key.base_name,
+        "expires_at": iso_time(key.expires_at),
     }
 
 
@@ -141,6 +143,7 @@ def org_record(org: Organization) -> dict[str, Any]:
         "managed_by": org.managed_by,
         "created_at": iso_time(org.created_at),
         "updated_at": iso_time(org.updated_at),
+        "require_mfa": org.require_mfa,
     }
 
 
@@ -194,15 +197,18 @@ KEY_HEADERS = ("id", "name", "kind", "created", "created by", "last used", "last
 ORG_KEY_HEADERS = ("id", "name", "kind", "project", *KEY_HEADERS[3:])
 
 
-def key_row(key: APIKey, *, org: bool) -> list[str]:
-    """The cells of a key's row under ``KEY_HEADERS`` (``ORG_KEY_HEADERS`` when ``org``)."""
+def key_row(key: APIKey, *, org: bool, expires: bool = False) -> list[str]:
+    """The cells of a key's row under ``KEY_HEADERS`` (``ORG_KEY_HEADERS`` when ``org``),
+    with an expiry cell after ``created`` when ``expires``."""
     scope = [project_of(key) or NONE] if org else []
+    expiry = [fmt_time(key.expires_at)] if expires else []
     return [
         str(key.id),
         key.name,
         key.kind.value,
         *scope,
         fmt_time(key.created_at),
+        *expiry,
         creator_cell(key.created_by),
         fmt_time(key.last_used_at, NEVER),
         ", ".join(str(address) for address in key.last_used_from) or NONE,
@@ -210,9 +216,13 @@ def key_row(key: APIKey, *, org: bool) -> list[str]:
 
 
 def keys_table(keys: Sequence[APIKey], *, org: bool) -> str:
-    """A table of keys, with a project column for an organization's keys."""
-    headers = ORG_KEY_HEADERS if org else KEY_HEADERS
-    return render_table(headers, [key_row(key, org=org) for key in keys])
+    """A table of keys, with a project column for an organization's keys, and an EXPIRES
+    column when any of them is a lease (``-`` for the others)."""
+    headers = list(ORG_KEY_HEADERS if org else KEY_HEADERS)
+    expires = any(key.expires_at is not None for key in keys)
+    if expires:
+        headers.insert(headers.index("created") + 1, "expires")
+    return render_table(headers, [key_row(key, org=org, expires=expires) for key in keys])
 
 
 def revoke_command(key_ids: Sequence[int | str], org_id: str | None) -> str:
