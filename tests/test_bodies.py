@@ -615,3 +615,13 @@ def test_a_create_answer_that_trickles_in_goes_to_the_orphan_search(flavour: str
         )
     assert [key.id for key in lost.value.candidates or ()] == [9]
     assert "timed out" in str(lost.value.cause)
+
+
+@pytest.mark.parametrize("wrapped", [True, False], ids=["zlib", "raw"])
+def test_a_deflate_header_split_after_its_first_byte_still_reads(wrapped: bool) -> None:
+    """Deflate data whose first chunk is one byte is told zlib-wrapped or raw all the same."""
+    data = b"\x00"
+    raw = zlib.compress(data) if wrapped else zlib.compress(data, wbits=-zlib.MAX_WBITS)
+    reader = BodyReader("deflate", 10_000, strict=True)
+    assert _read(reader, [raw[:1], raw[1:]]) == data
+    assert reader.problem is None

@@ -25,8 +25,8 @@ def test_missing_api_key_exits_3_without_a_request(neon: Neon) -> None:
     result = neon("list", env={"NEON_API_KEY": None})
     assert result.exit_code == 3
     assert lines(result.stderr) == [
-        "Error: no Neon API key: pass --api-key or set NEON_API_KEY "
-        "(create one in the Neon Console: Account settings > API keys)"
+        "Error: no Neon API key: pass --api-key, set NEON_API_KEY, or use a --profile "
+        "with an api_key_command (create a key in the Neon Console: Account settings > API keys)"
     ]
     assert len(neon.world.log) == 0
 
@@ -74,12 +74,18 @@ def test_plain_http_to_a_remote_host_is_a_usage_error(neon: Neon) -> None:
 
 
 @pytest.mark.parametrize("key", ['"napi_quoted_key"', "napi_with space", "napi_accent_\u00e9"])
-def test_a_malformed_api_key_names_the_key_options(neon: Neon, key: str) -> None:
-    """A key refused before sending points at --api-key and NEON_API_KEY, not at the host."""
-    result = neon("whoami", env={"NEON_API_KEY": key})
+@pytest.mark.parametrize("source", ["NEON_API_KEY", "--api-key"])
+def test_a_malformed_api_key_names_where_the_key_came_from(
+    neon: Neon, key: str, source: str
+) -> None:
+    """A key refused before sending names the source it came from, not the host."""
+    if source == "--api-key":
+        result = neon("--api-key", key, "whoami", env={"NEON_API_KEY": None})
+    else:
+        result = neon("whoami", env={"NEON_API_KEY": key})
     assert result.exit_code == 2
     (line,) = lines(result.stderr)
-    assert "--api-key / NEON_API_KEY" in line and "--api-host" not in line
+    assert line.endswith(f"({source})") and "--api-host" not in line
     assert key not in line
     assert len(neon.world.log) == 0
 

@@ -7,7 +7,9 @@ module; this module only puts them together.
 from __future__ import annotations
 
 from ._audit import audit_keys
+from ._completion import completion
 from ._create import create
+from ._examples import add_examples
 from ._exec import exec_command
 from ._identity import orgs, whoami
 from ._list import list_keys
@@ -27,5 +29,7 @@ cli.add_command(orgs)
 cli.add_command(sandbox)
 cli.add_command(exec_command)
 cli.add_command(sweep_command)
+cli.add_command(completion)
+add_examples(cli)
 
 __all__ = ["cli"]
