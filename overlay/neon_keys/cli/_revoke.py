@@ -74,12 +74,7 @@ def read_ids(stream: IO[str] | None) -> list[int]:
     bad: list[str] = []
     junk = 0
     for number, text, length in _lines(stream):
-        if len(text) > 2 and text[0] == text[-1] == '"':  # jq's output of a string id
-            text = text[1:-1]
-        try:
-            key_id = KEY_ID.check(text) if length <= MAX_LINE else None
-        except InvalidInputError:
-            key_id = None
+        key_id = _key_id(text) if length <= MAX_LINE else None
         if key_id is not None:
             ids[key_id] = None
             continue
@@ -94,6 +89,16 @@ def read_ids(stream: IO[str] | None) -> list[int]:
             "no key was revoked"
         )
     return list(ids)
+
+
+def _key_id(text: str) -> int | None:
+    """The key id a line holds (None: it holds something else)."""
+    if len(text) > 2 and text[0] == text[-1] == '"':  # jq's output of a string id
+        text = text[1:-1]
+    try:
+        return int(KEY_ID.check(text))
+    except InvalidInputError:
+        return None
 
 
 def _lines(stream: IO[str]) -> Iterator[tuple[int, str, int]]:
