@@ -126,7 +126,9 @@ class Interruption(click.ClickException):
         """Print the report (``message``, scrubbed of secrets by then) on stderr."""
         text = f"Interrupted by {signal_name(self.signum)}"
         text += f": {self.message}" if self.message else "."
-        click.echo(text, file=file or sys.stderr)
+        target = file or sys.stderr
+        if target is not None:  # stderr closed: nowhere to say it (never stdout)
+            click.echo(text, file=target)
 
 
 def partial(code: int) -> ErrorKind | None:
