@@ -241,8 +241,9 @@ def _mask_in_github_actions(token: str) -> None:
     """In GitHub Actions, have the runner hide the token in every later line of the log."""
     if os.environ.get("GITHUB_ACTIONS") == "true":
         click.echo(f"::add-mask::{token}")
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:  # a stream closed by the caller (2>&-) is None
+            stream.flush()
 
 
 def _run(signals: _Signals, program: str, command: tuple[str, ...], env: dict[str, str]) -> int:

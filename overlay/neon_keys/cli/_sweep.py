@@ -86,7 +86,12 @@ def sweep_command(
     elif swept:
         emit(_table(swept, with_org=all_orgs))
     outcomes = [outcome for _, outcome in swept]
-    emit(_summary(outcomes, dry_run=dry_run, scopes=[org_id for org_id, _ in scopes] if all_orgs else None), err=True)
+    emit(
+        _summary(
+            outcomes, dry_run=dry_run, scopes=[org_id for org_id, _ in scopes] if all_orgs else None
+        ),
+        err=True,
+    )
     failed = [o for o in outcomes if o.status is RevokeStatus.FAILED]
     if failed:
         refused = any(
