@@ -425,3 +425,29 @@ def test_a_read_only_command_ends_with_the_signal_status(
     done: Done = child.finish()
     clean_end(done, sig)
     assert done.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("target", "sig"),
+    [
+        ("neon_keys.cli._revoke:read_ids", signal.SIGINT),  # reading ids from stdin
+        ("neon_keys.cli._revoke:find_calling_keys", signal.SIGTERM),  # checking who calls
+        ("neon_keys.cli._revoke:confirm", signal.SIGHUP),  # about to ask or go ahead
+    ],
+)
+def test_revoke_interrupted_before_revoking_says_no_key_was_revoked(
+    neon: Neon, tmp_path: Path, target: str, sig: int
+) -> None:
+    """A signal before the first revoke (reading stdin, listing, confirming) ends the run
+    saying that no key was revoked, and none was."""
+    token = neon.world.issue_personal_key(neon.world.seed.admin_id, "victim")
+    key = neon.world.key_for_token(token)
+    assert key is not None
+    key_id = key.id
+    hook = signal_at(target, sig)
+    ids = "-" if target.endswith("read_ids") else str(key_id)
+    args = ["revoke", ids, "--yes"]
+    done = run(neon, tmp_path, *args, **hook)
+    clean_end(done, sig)
+    assert f"Interrupted by {signal.Signals(sig).name}: no key was revoked" in done.stderr
+    assert neon.world.log.count("revokeApiKey") == 0 and not neon.world.key(key_id).revoked
