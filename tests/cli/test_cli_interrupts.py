@@ -451,3 +451,35 @@ def test_revoke_interrupted_before_revoking_says_no_key_was_revoked(
     clean_end(done, sig)
     assert f"Interrupted by {signal.Signals(sig).name}: no key was revoked" in done.stderr
     assert neon.world.log.count("revokeApiKey") == 0 and not neon.world.key(key_id).revoked
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGHUP])
+def test_a_rotation_stopped_after_a_failed_delivery_names_only_where_the_secret_is(
+    neon: Neon, tmp_path: Path, sig: int
+) -> None:
+    """A signal during a staged rotation whose first delivery command fails and second one
+    succeeds: the report says the secret reached the second only, never the first."""
+    token = neon.world.issue_personal_key(neon.world.seed.admin_id, "ci")
+    old = neon.world.key_for_token(token)
+    assert old is not None
+    hook = signal_at("neon_keys._command_sink:CommandSink.deliver", sig)
+    done = run(
+        neon,
+        tmp_path,
+        "rotate",
+        str(old.id),
+        "--grace",
+        "1d",
+        "--deliver-cmd",
+        "sh -c 'cat > /dev/null; exit 7'",
+        "--deliver-cmd",
+        "sh -c 'cat > got.token'",
+        **hook,
+    )
+    clean_end(done, sig)
+    report = lines(done.stderr)[-1]
+    assert "and its secret passed to `sh -c 'cat > got.token'`, NOT delivered to" in report
+    assert "passed to `sh -c 'cat > /dev/null; exit 7'`" not in report
+    assert f"old key {old.id} NOT revoked" in report and not neon.world.key(old.id).revoked
+    new = _new_keys(neon, "ci")[-1]
+    assert neon.world.key_for_token((tmp_path / "got.token").read_text()).id == new
