@@ -52,24 +52,28 @@ class MemorySink:
         self.received.append(secret.reveal())
 
 
-class NoDate(httpx.BaseTransport, httpx.AsyncBaseTransport):
-    """Answers as the emulator does, less the ``Date`` header (a proxy that strips it)."""
+class RewrittenDate(httpx.BaseTransport, httpx.AsyncBaseTransport):
+    """Answers as the emulator does, with the ``Date`` header replaced by ``date``, or
+    removed when ``date`` is None (a proxy that strips it, or one with a wrong clock)."""
 
-    def __init__(self, world: World, *, asynchronous: bool) -> None:
+    def __init__(self, world: World, date: str | None, *, asynchronous: bool) -> None:
+        self.date = date
         self.sync_inner = None if asynchronous else EmulatorTransport(world)
         self.async_inner = AsyncEmulatorTransport(world) if asynchronous else None
 
+    def _rewrite(self, response: httpx.Response) -> httpx.Response:
+        del response.headers["Date"]
+        if self.date is not None:
+            response.headers["Date"] = self.date
+        return response
+
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         assert self.sync_inner is not None
-        response = self.sync_inner.handle_request(request)
-        del response.headers["Date"]
-        return response
+        return self._rewrite(self.sync_inner.handle_request(request))
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         assert self.async_inner is not None
-        response = await self.async_inner.handle_async_request(request)
-        del response.headers["Date"]
-        return response
+        return self._rewrite(await self.async_inner.handle_async_request(request))
 
 
 Action = Callable[[Any], Any]
@@ -85,15 +89,21 @@ def world() -> World:
 def call(request: pytest.FixtureRequest, world: World) -> Callable[..., Any]:
     """``call(lambda neon: neon.personal_keys.retire())``: run it with a fresh sync or async
     client as the seeded admin (the ``await`` is added for async); ``strip_date`` serves
-    the answers without their ``Date``."""
+    the answers without their ``Date``, ``date`` with this one instead; ``api_key`` calls
+    with another key than the admin's."""
 
-    def run(action: Action, *, strip_date: bool = False) -> Any:
+    def run(
+        action: Action, *, strip_date: bool = False, date: str | None = None, api_key: str = ""
+    ) -> Any:
+        rewrite = strip_date or date is not None
         if request.param == "sync":
             sync_transport: httpx.BaseTransport = (
-                NoDate(world, asynchronous=False) if strip_date else EmulatorTransport(world)
+                RewrittenDate(world, date, asynchronous=False)
+                if rewrite
+                else EmulatorTransport(world)
             )
             with NeonKeys(
-                api_key=world.seed.admin_token,
+                api_key=api_key or world.seed.admin_token,
                 base_url="http://127.0.0.1:9/api/v2",
                 http_client=httpx.Client(transport=sync_transport),
                 backoff=Backoff.immediate(),
@@ -102,10 +112,12 @@ def call(request: pytest.FixtureRequest, world: World) -> Callable[..., Any]:
 
         async def main() -> Any:
             async_transport: httpx.AsyncBaseTransport = (
-                NoDate(world, asynchronous=True) if strip_date else AsyncEmulatorTransport(world)
+                RewrittenDate(world, date, asynchronous=True)
+                if rewrite
+                else AsyncEmulatorTransport(world)
             )
             async with AsyncNeonKeys(
-                api_key=world.seed.admin_token,
+                api_key=api_key or world.seed.admin_token,
                 base_url="http://127.0.0.1:9/api/v2",
                 http_client=httpx.AsyncClient(transport=async_transport),
                 backoff=Backoff.immediate(),
@@ -413,3 +425,110 @@ def test_a_lease_rotated_with_grace_is_retired_with_its_own_generation_only(
     ]
     assert not _live(world, old)
     assert _live(world, ordinary) and _live(world, rotation.new.id)
+
+
+# -- Neon's clock, checked against Neon's records ---------------------------------------------
+
+
+def _http_date(moment: datetime.datetime) -> str:
+    return moment.strftime("%a, %d %b %Y %H:%M:%S GMT")
+
+
+def _rotated_within_grace(world: World, scope: str, call: Callable[..., Any]) -> tuple[int, int]:
+    """A key of ``scope`` rotated with a day's grace an hour ago: (old id, new id)."""
+    old, _ = _issue(world, scope, "deploy")
+    rotation = call(
+        lambda neon: _keys(neon, world, scope).rotate(old, grace=DAY, deliver=MemorySink())
+    )
+    world.advance_clock(HOUR.total_seconds())
+    return old, rotation.new.id
+
+
+@pytest.mark.parametrize("scope", SCOPES)
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_a_date_centuries_ahead_revokes_nothing(
+    world: World, call: Callable[..., Any], scope: str, dry_run: bool
+) -> None:
+    """A valid Date from year 2300 (a proxy's clock) would make every grace period look
+    over: retire refuses, naming both times, and revokes nothing, whether or not the key
+    making the call is among the keys."""
+    old, new = _rotated_within_grace(world, scope, call)
+    world.log.clear()
+    future = _http_date(datetime.datetime(2300, 1, 1, tzinfo=UTC))
+    with pytest.raises(ServerTimeUnknownError, match=r"2300-01-01 00:00:00 UTC.*2025-06-01"):
+        call(lambda neon: _keys(neon, world, scope).retire(grace=DAY, dry_run=dry_run), date=future)
+    assert world.log.count("revokeApiKey") == 0 and _live(world, old) and _live(world, new)
+
+
+@pytest.mark.parametrize("scope", ["personal", "org"])
+def test_a_date_a_month_ahead_is_caught_by_the_calling_keys_own_use(
+    world: World, call: Callable[..., Any], scope: str
+) -> None:
+    """When the caller's keys are listed, the calling key's use that Neon just recorded is
+    Neon's now: a Date a month beyond it is refused although it is a plausible date."""
+    caller = world.seed.admin_token
+    if scope == "org":
+        _, caller = _issue(world, "org", "ci")
+    old, new = _rotated_within_grace(world, scope, call)
+    world.log.clear()
+    ahead = _http_date(START + 30 * DAY)
+    with pytest.raises(ServerTimeUnknownError, match="the key making this call was last used"):
+        call(lambda neon: _keys(neon, world, scope).retire(grace=DAY), date=ahead, api_key=caller)
+    assert world.log.count("revokeApiKey") == 0 and _live(world, old) and _live(world, new)
+
+
+@pytest.mark.parametrize("scope", SCOPES)
+def test_keys_idle_for_months_are_retired_on_a_true_clock(
+    world: World, call: Callable[..., Any], scope: str
+) -> None:
+    """No false alarm: 120 days after a rotation, with nothing created or used since (a
+    personal key retiring an organization's keys sees no fresh record), the old key is
+    revoked."""
+    old, new = _rotated_within_grace(world, scope, call)
+    world.advance_clock(120 * DAY.total_seconds())
+    (done,) = call(lambda neon: _keys(neon, world, scope).retire(grace=DAY))
+    assert (done.key.id, done.status) == (old, RetireStatus.REVOKED)
+    assert _live(world, new)
+
+
+def test_a_lease_made_under_a_wrong_date_expires_by_neons_record(
+    world: World, call: Callable[..., Any]
+) -> None:
+    """A lease made while every Date reads 2300 is stamped from Neon's created_at, not the
+    Date: it expires an hour after it was made, so a sweep can remove it."""
+
+    def make(neon: Any) -> Any:
+        lease = neon.personal_keys.lease("job", ttl=HOUR)
+        if isinstance(neon, NeonKeys):
+            with lease as key:
+                return key
+
+        async def held() -> Any:
+            async with lease as key:
+                return key
+
+        return held()
+
+    key = call(make, date=_http_date(datetime.datetime(2300, 1, 1, tzinfo=UTC)))
+    name = LeaseName.parse(key.name)
+    assert name is not None and key.created_at is not None
+    assert abs(name.expires_at - (key.created_at + HOUR)) <= 5 * MINUTE
+
+
+@pytest.mark.parametrize("scope", SCOPES)
+def test_a_sweep_under_a_date_centuries_ahead_revokes_nothing(
+    world: World, call: Callable[..., Any], scope: str
+) -> None:
+    """A lease with an hour to live looks long expired by a Date of 2300: sweep refuses,
+    naming both times, and the lease stays; on Neon's true clock, once it has expired,
+    the same sweep removes it."""
+    lease, _ = _issue(world, scope, LeaseName.new("job", START + HOUR).name)
+    world.log.clear()
+    future = _http_date(datetime.datetime(2300, 1, 1, tzinfo=UTC))
+    with pytest.raises(ServerTimeUnknownError, match=r"2300-01-01 00:00:00 UTC.*2025-06-01"):
+        call(lambda neon: _keys(neon, world, scope).sweep(), date=future)
+    assert world.log.count("revokeApiKey") == 0 and _live(world, lease)
+
+    world.advance_clock(120 * DAY.total_seconds())
+    (swept,) = call(lambda neon: _keys(neon, world, scope).sweep())
+    assert swept.key_id == lease and not _live(world, lease)

@@ -10,7 +10,9 @@ it never appears on a command line or in an environment. The command runs with t
 process's environment less ``NEON_API_KEY`` (a delivery has no use for the key that made
 the new one), in its own session, so that a Ctrl-C meant for ``neon-keys`` does not cut the
 delivery short; after ``timeout`` seconds it is stopped (SIGTERM, then SIGKILL to its whole
-process group). Its exit status decides: 0 is delivered, anything else is a ``SinkError``.
+process group). Once it has exited, what it started and left in its group still holding its
+output is stopped the same way; a daemon that left the group and its output runs on. Its
+exit status decides: 0 is delivered, anything else is a ``SinkError``.
 What it prints is kept (the last ``OUTPUT_LIMIT`` bytes of each stream), redacted of the
 secret and of every other credential the library knows, and handed to ``show``.
 """
@@ -18,6 +20,7 @@ secret and of every other credential the library knows, and handed to ``show``.
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import os
 import shlex
@@ -25,11 +28,12 @@ import shutil
 import signal
 import subprocess
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import IO, TYPE_CHECKING
 
 from ._constants import API_KEY_ENV
-from ._processes import stop_group
+from ._processes import KILL_GRACE, stop_group
 from ._redaction import redact
 from ._sinks import SinkError, check_secret, one_line
 
@@ -44,8 +48,11 @@ DEFAULT_DELIVERY_TIMEOUT = 60.0
 OUTPUT_LIMIT = 64 * 1024
 """Bytes of each of a command's streams that are kept (the last ones: errors come last)."""
 
+logger = logging.getLogger("neon_keys")
+
 _DRAIN_WAIT = 2.0
-"""Seconds to wait for a stopped command's streams to close (a grandchild may hold them)."""
+"""Seconds, in all, to wait for an ended command's streams to close, once it has exited or
+been stopped; past them, what still holds the streams is stopped (``_stop_leftovers``)."""
 
 ShowOutput = Callable[[str, str], None]
 """Shows what a command printed: (``"stdout"`` or ``"stderr"``, the redacted text)."""
@@ -160,9 +167,12 @@ class CommandSink:
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     process.wait(timeout=self.timeout)
                 stop_group(process)
-            feeder.join(_DRAIN_WAIT)
+            deadline = time.monotonic() + _DRAIN_WAIT
+            held = not _join_by(deadline, [feeder, *(r.thread for r in readers.values())])
+            if held:  # the command exited, something it started still holds its pipes
+                _stop_leftovers(process.pid, [r.thread for r in readers.values()])
             for reader in readers.values():
-                reader.join(_DRAIN_WAIT)
+                reader.close()
         self.returncode = process.returncode
         self.output = {name: redact(reader.text(), token) for name, reader in readers.items()}
         if self.show is not None:
@@ -205,8 +215,13 @@ class _Tail:
                     del self._kept[:excess]
                     self.dropped += excess
 
-    def join(self, timeout: float) -> None:
-        self._thread.join(timeout)
+    @property
+    def thread(self) -> threading.Thread:
+        """The thread reading the stream: it ends when every holder of the pipe closed it."""
+        return self._thread
+
+    def close(self) -> None:
+        """Stop reading: close this end of the pipe (a reader still blocked gives up)."""
         with contextlib.suppress(OSError):
             self._stream.close()
 
@@ -215,6 +230,39 @@ class _Tail:
         if self.dropped:
             return f"[{self.dropped} earlier bytes not kept]\n{kept}"
         return kept
+
+
+def _join_by(deadline: float, threads: Sequence[threading.Thread]) -> bool:
+    """Wait for ``threads`` until ``deadline`` (``time.monotonic()``), one deadline for all;
+    True if every one has ended."""
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    return not any(thread.is_alive() for thread in threads)
+
+
+def _stop_leftovers(group: int, readers: Sequence[threading.Thread]) -> None:
+    """Stop what is left of the command's process group ``group`` once the command exited.
+
+    Its output is not whole until every process holding its pipes has let go; a process
+    still in its group that holds them (``sh -c 'helper & ...'``) is a leftover, not a
+    daemon: a daemon leaves the group (``setsid``) and its output (``/dev/null``), and is
+    never signalled here. SIGTERM, then SIGKILL if the pipes are still held ``KILL_GRACE``
+    seconds later; the leader is reaped, but the group's id cannot be reused while any
+    member lives, so the signals reach no one else.
+    """
+    for signum in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(group, signum)
+        except (ProcessLookupError, PermissionError):
+            return  # nobody left in the group: the holder is elsewhere, left alone
+        if signum == signal.SIGTERM:
+            logger.warning(
+                "the delivery command exited but left processes holding its output; "
+                "stopping its process group %d",
+                group,
+            )
+        if _join_by(time.monotonic() + KILL_GRACE, readers):
+            return
 
 
 def _feed(stdin: IO[bytes], data: bytes) -> None:

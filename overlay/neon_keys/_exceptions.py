@@ -130,10 +130,11 @@ class UnexpectedResponseError(NeonError):
 
 
 class ServerTimeUnknownError(NeonError):
-    """Neon's current time was needed, but none of its answers carried a readable ``Date``.
+    """Neon's current time was needed, but none of its answers carried a readable ``Date``,
+    or their ``Date`` runs implausibly far ahead of the times Neon's records show.
 
     Raised before anything is changed by code that judges time by Neon's clock only
-    (``retire``), never by this machine's.
+    (``retire``; ``sweep`` for a ``Date`` its records contradict), never by this machine's.
     """
 
 

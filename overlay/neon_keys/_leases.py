@@ -26,6 +26,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ._bulk import RevokeOutcome, RevokeStatus
+from ._clock_guard import check_neon_now
 from ._constants import (
     DEFAULT_LEASE_TTL,
     LEASE_CLOCK_TOLERANCE,
@@ -143,7 +144,7 @@ def create_flow(
     The expiry is stamped from Neon's time as the client last saw it, or this machine's
     before any answer. Neon's answer says when it really made the key (``created_at``); if
     the stamp missed that by more than ``LEASE_CLOCK_TOLERANCE``, the key is revoked and
-    made again, stamped from Neon's time, which the answer taught the client.
+    made again, stamped from that ``created_at`` plus the time elapsed here since.
     """
     estimate = neon_now()
     trusted = estimate is not None
@@ -151,7 +152,8 @@ def create_flow(
         estimate = datetime.datetime.now(datetime.UTC)
     started = time.monotonic()
     key = yield from _create_one(scope, LeaseName.new(base_name, estimate + ttl), project_id)
-    elapsed = datetime.timedelta(seconds=time.monotonic() - started)
+    answered = time.monotonic()
+    elapsed = datetime.timedelta(seconds=answered - started)
     made_at = key.created_at or neon_now()
     off = _stamp_error(estimate, elapsed, made_at)
     if off is None:
@@ -169,7 +171,12 @@ def create_flow(
         pass
     except NeonError as err:
         raise LeaseRevokeError(key, err) from err
-    now = neon_now() or (made_at + elapsed if made_at else estimate)
+    # Neon's record of the creation, not the Date: a Date that disagrees with it is the
+    # likelier to be wrong (a proxy's clock), and a lease stamped by it might never expire.
+    if made_at is not None:
+        now = made_at + datetime.timedelta(seconds=time.monotonic() - answered)
+    else:
+        now = neon_now() or estimate
     return (yield from _create_one(scope, LeaseName.new(base_name, now + ttl), project_id))
 
 
@@ -412,6 +419,8 @@ def _sweep_flow(
         now = datetime.datetime.now(datetime.UTC)
         logger.warning("Neon's answer carried no Date header; judging expiry by this clock")
     expired = expired_leases(keys, now, grace)
+    if expired:
+        check_neon_now(now, keys, acting="sweep")
     if dry_run or not expired:
         return [RevokeOutcome(key.id, RevokeStatus.DRY_RUN, key=key) for key in expired]
     outcomes = yield Call(scope.revoke_many, ([key.id for key in expired],))

@@ -22,8 +22,9 @@ works from any machine, any number of times. The rule, for the live keys of one 
 - **Spared**: a key that may be the one making the call (``_calling``) is never revoked.
 
 "Now" is Neon's clock as of the listing (``server_now``, from its answers' ``Date``), never
-this machine's: with no ``Date`` to read, retire raises ``ServerTimeUnknownError`` and
-revokes nothing.
+this machine's: with no ``Date`` to read, or one that runs implausibly far ahead of what the
+listing records (``_clock_guard``), retire raises ``ServerTimeUnknownError`` and revokes
+nothing.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 from . import _operations as ops
 from ._bulk import RevokeStatus
 from ._calling import calling_keys
+from ._clock_guard import check_neon_now
 from ._durations import MAX_DURATION, format_duration
 from ._exceptions import InvalidInputError, NeonError, ServerTimeUnknownError
 from ._lease_names import LeaseName
@@ -304,6 +306,7 @@ def retire_flow(
         # Never revoke the key making this call: ask whose key it is.
         auth = yield Call(perform, (ops.get_auth_details(),))
         calling = calling_keys(auth, scope.org_id, listing)
+        check_neon_now(now, listing, calling=calling, acting="retire")
         plan = plan_retirement(
             listing, now=now, grace=checked_grace, quiet=checked_quiet, name=name, calling=calling
         )

@@ -10,13 +10,16 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import stat
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from cli_support import Neon, lines
 from neon_keys import CommandSink, Secret, SinkError
+from neon_keys import _command_sink as command_sink
 
 _RECORDER = """#!{python}
 import json, os, sys
@@ -269,3 +272,80 @@ def test_output_beyond_the_limit_keeps_the_end(tmp_path: Path) -> None:
     assert text.rstrip().endswith("END") and "earlier bytes not kept" in text
     assert len(text) < 70_000
     assert lines(text)[-1] == "END"
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` is a live process (a zombie nobody reaped is not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def _helper_pid(sink: CommandSink) -> int:
+    (line,) = [ln for ln in sink.output["stdout"].splitlines() if ln.startswith("helper ")]
+    return int(line.split()[1])
+
+
+def test_a_helper_left_holding_the_output_is_stopped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A command that exits 0 but leaves a process of its group holding its output (``sh -c
+    'helper & ...'``) is delivered, its output kept, and the leftover stopped."""
+    monkeypatch.setattr(command_sink, "_DRAIN_WAIT", 0.3)
+    sink = CommandSink(["sh", "-c", 'cat >/dev/null; sleep 60 & echo "helper $!"'])
+    sink.deliver(Secret("napi_" + "d" * 40))
+    pid = _helper_pid(sink)
+    try:
+        assert sink.returncode == 0 and not _running(pid)
+    finally:
+        if _running(pid):
+            os.kill(pid, signal.SIGKILL)
+
+
+@pytest.mark.parametrize(
+    "start",
+    ["setsid sleep 60 </dev/null >/dev/null 2>&1 &", "sleep 60 </dev/null >/dev/null 2>&1 &"],
+    ids=["own-session", "output-let-go"],
+)
+def test_a_daemon_that_let_go_of_the_output_runs_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, start: str
+) -> None:
+    """A helper the command started that let go of its output (a daemonising tool: its own
+    session, or stdio on /dev/null) is never stopped."""
+    monkeypatch.setattr(command_sink, "_DRAIN_WAIT", 0.3)
+    sink = CommandSink(["sh", "-c", f'cat >/dev/null; {start} echo "helper $!"'])
+    sink.deliver(Secret("napi_" + "e" * 40))
+    pid = _helper_pid(sink)
+    try:
+        assert sink.returncode == 0 and _running(pid)
+    finally:
+        os.kill(pid, signal.SIGKILL)
+
+
+class _StuckThread:
+    """A thread stand-in that never ends; each join moves the fake clock by its timeout."""
+
+    def __init__(self, clock: list[float]) -> None:
+        self.clock = clock
+        self.waits: list[float] = []
+
+    def join(self, timeout: float) -> None:
+        self.waits.append(timeout)
+        self.clock[0] += timeout
+
+    def is_alive(self) -> bool:
+        return True
+
+
+def test_streams_held_open_are_waited_for_against_one_deadline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """stdin, stdout and stderr all held open cost one drain wait in all, not one each."""
+    clock = [100.0]
+    monkeypatch.setattr(command_sink, "time", SimpleNamespace(monotonic=lambda: clock[0]))
+    threads = [_StuckThread(clock) for _ in range(3)]
+    assert not command_sink._join_by(clock[0] + 2.0, threads)  # type: ignore[arg-type]
+    assert clock[0] == 102.0
+    assert [t.waits for t in threads] == [[2.0], [0.0], [0.0]]
