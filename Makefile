@@ -5,8 +5,11 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 UPSTREAM ?=
 DEST ?=
+PYTEST_ARGS ?=
+ORDERS ?= 2
+MUTATE_ARGS ?=
 
-.PHONY: setup demo test lint docs docs-serve generate check-generated spec-diff record bench vendor clean
+.PHONY: setup demo test test-orders lint docs docs-serve generate check-generated spec-diff record bench vendor mutate clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found %s); set PYTHON=python3.11" % sys.version.split()[0])'
@@ -21,7 +24,14 @@ demo: $(STAMP)
 	$(PY) -m neon_keys.testing.demo
 
 test: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+# The suite again under ORDERS more random orders, one after another (each prints its seed).
+test-orders: $(STAMP)
+	@for n in $$(seq $(ORDERS)); do \
+		echo "== random order $$n of $(ORDERS)"; \
+		$(PY) -m pytest -q $(PYTEST_ARGS) || exit $$?; \
+	done
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -50,6 +60,9 @@ record: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/run.py
+
+mutate: $(STAMP)
+	$(PY) tools/mutate.py $(MUTATE_ARGS)
 
 vendor: $(STAMP)
 	@test -n "$(DEST)" || { echo "usage: make vendor DEST=dir" >&2; exit 2; }

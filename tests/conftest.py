@@ -9,6 +9,9 @@ import neon_keys
 import pytest
 from fakes import FakeNeon
 
+# Each test in its own working folder, the checkout left as it was, the random order's seed.
+pytest_plugins = ["hygiene"]
+
 
 @pytest.fixture(autouse=True)
 def _no_ambient_credentials(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,6 +8,7 @@ emulator; ``tools/record.py`` passes the target to this module as ``NEON_RECORD_
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from neon_keys import KeyKind, NeonKeys, OrgKey, PersonalKey, ProjectKey
 from scrub import (
     CANONICAL_BASE_URL,
@@ -183,4 +185,13 @@ def test_cassette_holds_no_secret(path: Path) -> None:
     """No cassette holds a token, an Authorization header or a real address."""
     text = path.read_text(encoding="utf-8")
     assert find_leaks(text) == []
-    assert SECRET_PLACEHOLDER in text or "api_keys" in text
+    # Every cassette records a create; its secret must be there, replaced by the placeholder
+    # (a scrubber that dropped the field, or let another value through, fails here).
+    creates = [
+        json.loads(interaction["response"]["body"]["string"])
+        for interaction in yaml.safe_load(text)["interactions"]
+        if interaction["request"]["method"] == "POST"
+        and interaction["response"]["status"]["code"] < 300
+    ]
+    assert creates
+    assert [body["key"] for body in creates] == [SECRET_PLACEHOLDER] * len(creates)

@@ -88,8 +88,9 @@ def test_plain_http_refused_except_loopback(url: str) -> None:
     "url", ["http://127.0.0.1:8080/api/v2", "http://localhost/api/v2", "http://[::1]:9/api/v2"]
 )
 def test_plain_http_allowed_to_loopback(url: str) -> None:
-    """Local emulators on loopback may use plain http."""
-    NeonKeys(api_key="k", base_url=url).close()
+    """Local emulators on loopback may use plain http: the client keeps the URL it was given."""
+    with NeonKeys(api_key="k", base_url=url) as neon:
+        assert neon.base_url == url
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import neon_keys
 
@@ -23,17 +24,24 @@ def test_public_names_have_docstrings() -> None:
             assert value.__doc__, name
 
 
-def test_import_is_lazy() -> None:
+def test_import_is_lazy(tmp_path: Path) -> None:
     """Importing neon_keys alone does not load httpx or the generated client."""
     code = (
         "import sys, neon_keys; "
         "print('httpx' in sys.modules, 'neon_api_keys_client' in sys.modules)"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+        timeout=60,
+    )
     assert out.stdout.split() == ["False", "False"]
 
 
-def test_client_and_listing_do_not_load_the_generated_models() -> None:
+def test_client_and_listing_do_not_load_the_generated_models(tmp_path: Path) -> None:
     """Importing the client and reading any answer leave the generated package unloaded.
 
     It costs ~30 ms to import (attrs and its models); only building a create's request body
@@ -57,5 +65,12 @@ def test_client_and_listing_do_not_load_the_generated_models() -> None:
         "p.error_fields({'message': 'm'})\n"
         "print(sorted(m for m in sys.modules if m.startswith(('neon_api_keys_client', 'attr'))))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+        timeout=60,
+    )
     assert out.stdout.strip() == "[]"

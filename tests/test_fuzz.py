@@ -393,7 +393,8 @@ def test_revokes_round_trip(org: bool, key_id: int, name: str, used: list[str]) 
                 "managed_by": st.sampled_from(["console", "vercel"]),
                 "created_at": moments,
                 "updated_at": moments,
-            }
+            },
+            optional={"require_mfa": st.booleans()},
         ),
         max_size=3,
     ),
@@ -412,7 +413,12 @@ def test_organizations_and_whoami_round_trip(
     }
     records = [org_record(o) for o in _through_client(body, lambda n: n.organizations())]
     assert records == [
-        {**o, "created_at": _utc(o["created_at"]), "updated_at": _utc(o["updated_at"])}
+        {
+            **o,
+            "created_at": _utc(o["created_at"]),
+            "updated_at": _utc(o["updated_at"]),
+            "require_mfa": o.get("require_mfa"),
+        }
         for o in orgs
     ]
     answers = {

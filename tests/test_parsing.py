@@ -112,6 +112,7 @@ ORGANIZATION = {
     "updated_at": "2024-02-01T00:00:00+02:00",
     "managed_by": "console",
     "allow_hipaa_projects": False,
+    "require_mfa": True,
 }
 
 
@@ -194,7 +195,7 @@ TOLERATED: dict[str, dict[str, frozenset[str]]] = {
         "project_id": frozenset({"null"}),
     },
     "AuthDetailsResponse": {"auth_data": ANY_KIND},
-    "Organization": {"allow_hipaa_projects": ANY_KIND},
+    "Organization": {"allow_hipaa_projects": ANY_KIND, "require_mfa": ANY_KIND},
     "OrganizationsResponse": {},
     "GeneralError": {"code": ANY_KIND, "message": ANY_KIND, "request_id": ANY_KIND},
 }
@@ -516,9 +517,11 @@ def test_caller_and_errors() -> None:
         updated_at=datetime.datetime(2024, 1, 31, 22, tzinfo=UTC),
         managed_by="console",
         allow_hipaa_projects=False,
+        require_mfa=True,
     )
-    odd = _parsing.organizations({"organizations": [{**ORGANIZATION, "allow_hipaa_projects": 1}]})
-    assert odd[0].allow_hipaa_projects is None
+    odd = {**ORGANIZATION, "allow_hipaa_projects": 1, "require_mfa": "yes"}
+    (read,) = _parsing.organizations({"organizations": [odd]})
+    assert (read.allow_hipaa_projects, read.require_mfa) == (None, None)
     assert _parsing.error_fields({"code": "E", "message": "m", "request_id": "r"}) == (
         "E",
         "m",

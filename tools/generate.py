@@ -4,8 +4,10 @@
     python tools/generate.py --check    # regenerate into a temporary folder, fail on any difference
 
 The generator's input is ``openapi.yaml`` after ``tools/relax_spec.py``; its options are in
-``generator.yaml``. The output folder is replaced whole, so files the generator no longer
-writes do not linger.
+``generator.yaml``; its version is the ``openapi-python-client==`` pin of the ``dev`` extra in
+``pyproject.toml`` (the one place it is written), and generation refuses any other installed
+version. The output folder is replaced whole, so files the generator no longer write do not
+linger.
 
 ``overlay/neon_keys/_spec.py`` records which description the library was built from: the
 sha256 of ``openapi.yaml`` (rewritten here whenever it changes; ``--check`` fails when it is
@@ -22,20 +24,26 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import tomllib
 from pathlib import Path
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "neon_api_keys_client"
 TARGET = ROOT / "generated" / PACKAGE
-GENERATOR_VERSION = "0.29.1"
+GENERATOR = "openapi-python-client"
+PYPROJECT = ROOT / "pyproject.toml"
 SPEC = ROOT / "openapi.yaml"
 SPEC_MODULE = ROOT / "overlay" / "neon_keys" / "_spec.py"
 SPEC_MODULE_TEMPLATE = '''"""Which API description this library was built from.
 
 ``SPEC_SHA256`` is the sha256 of ``openapi.yaml``: ``make generate`` rewrites it, and
 ``make check-generated`` and the tests fail when it is stale. ``SPEC_RELEASE`` names the Neon
-release (year-month of publication) whose facts ``openapi.yaml`` states; it is changed by hand
-when the pinned description is updated (see MAINTAINING.md).
+release whose facts ``openapi.yaml`` states: the year and month Neon published it
+(``2025-10``), or the year alone for a description Neon did not date (``2026``). It is changed
+by hand when the pinned description is updated (see MAINTAINING.md).
 """
 
 from typing import Final
@@ -43,6 +51,27 @@ from typing import Final
 SPEC_SHA256: Final = "{sha256}"
 SPEC_RELEASE: Final = "{release}"
 '''
+
+
+def pinned_generator_version(pyproject: Path = PYPROJECT) -> str:
+    """The generator version pinned with ``==`` in the ``dev`` extra of ``pyproject.toml``."""
+    with pyproject.open("rb") as handle:
+        extras = tomllib.load(handle).get("project", {}).get("optional-dependencies", {})
+    for line in extras.get("dev", ()):
+        try:
+            requirement = Requirement(line)
+        except InvalidRequirement:
+            continue
+        if canonicalize_name(requirement.name) != GENERATOR:
+            continue
+        pins = [spec for spec in requirement.specifier if spec.operator == "=="]
+        if len(pins) != 1 or len(requirement.specifier) != 1 or "*" in pins[0].version:
+            raise SystemExit(
+                f"{pyproject}: {GENERATOR} must be pinned to one exact version "
+                f"(found {line!r}), so that generation is reproducible"
+            )
+        return pins[0].version
+    raise SystemExit(f"{pyproject}: no {GENERATOR} pin in the dev extra")
 
 
 def spec_sha256(spec: Path = SPEC) -> str:
@@ -132,10 +161,11 @@ def differences(left: Path, right: Path) -> list[str]:
 def main(argv: list[str]) -> int:
     from importlib.metadata import version
 
-    installed = version("openapi-python-client")
-    if installed != GENERATOR_VERSION:
+    pinned, installed = pinned_generator_version(), version(GENERATOR)
+    if installed != pinned:
         print(
-            f"openapi-python-client {GENERATOR_VERSION} is pinned; {installed} is installed",
+            f"{GENERATOR} {pinned} is pinned in pyproject.toml; {installed} is installed "
+            "(run `make setup`)",
             file=sys.stderr,
         )
         return 2

@@ -3,11 +3,13 @@
     python tools/vendor.py DEST         # or: make vendor DEST=path/to/dir
 
 Writes ``DEST/neon_keys`` (from ``overlay/``) and ``DEST/neon_api_keys_client`` (from
-``generated/``, with the ``py.typed`` marker the wheel adds), without ``__pycache__`` or
-compiled files, and ``DEST/VENDORED.txt``: the library version, the sha256 of ``openapi.yaml``
-and its Neon release, the date, the runtime requirements and how to update. Running it again
-replaces both packages whole, so files dropped upstream do not linger. It refuses to write
-over packages of those names that it did not vendor, and to vendor while
+``generated/``), exactly the files the wheel holds: ``pyproject.toml`` says which (the wheel's
+``packages``, ``exclude`` and ``force-include``, and the build hook's ``replace``), so the
+generator's unused HTTP layer is left out here as it is there. No ``__pycache__`` or compiled
+file is copied. ``DEST/VENDORED.txt`` records the library version, the sha256 of
+``openapi.yaml`` and its Neon release, the date, the runtime requirements and how to update.
+Running it again replaces both packages whole, so files dropped upstream do not linger. It
+refuses to write over packages of those names that it did not vendor, and to vendor while
 ``overlay/neon_keys/_spec.py`` is stale (run ``make generate`` first).
 
 The date is today's (UTC), or that of ``SOURCE_DATE_EPOCH`` when set, for reproducible copies.
@@ -23,10 +25,11 @@ import re
 import shutil
 import sys
 import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = {"neon_keys": "overlay", "neon_api_keys_client": "generated"}
 MARKER = "VENDORED.txt"
 IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo")
 # Core dependencies needed only by the command line, not by ``import neon_keys``.
@@ -36,6 +39,31 @@ EXTRA_USES = {"sandbox": "neon_keys.testing: the emulator and the pytest plugin"
 
 class VendorError(Exception):
     """Vendoring cannot proceed; the message says why."""
+
+
+@dataclass(frozen=True)
+class Shipped:
+    """What the wheel holds, as ``pyproject.toml`` declares it (paths relative to the root).
+
+    ``packages`` maps each package name to its source folder; ``excluded`` are files and
+    folders left out; ``added`` maps a source file to its path in the wheel (``force-include``
+    and the build hook's ``replace``, which takes the place of an excluded file).
+    """
+
+    packages: dict[str, str]
+    excluded: frozenset[str]
+    added: dict[str, str]
+
+
+def shipped(root: Path = ROOT) -> Shipped:
+    """The wheel's contents as declared in ``pyproject.toml``."""
+    with (root / "pyproject.toml").open("rb") as handle:
+        wheel = tomllib.load(handle)["tool"]["hatch"]["build"]["targets"]["wheel"]
+    packages = {Path(folder).name: folder for folder in wheel["packages"]}
+    excluded = frozenset(path.rstrip("/") for path in wheel.get("exclude", ()))
+    added = dict(wheel.get("force-include", {}))
+    added.update(wheel.get("hooks", {}).get("custom", {}).get("replace", {}))
+    return Shipped(packages, excluded, added)
 
 
 def library_version(root: Path = ROOT) -> str:
@@ -91,7 +119,7 @@ def vendored_text(root: Path = ROOT, today: datetime.date | None = None) -> str:
     lines = [
         f"neon-api-keys {version}, vendored",
         "",
-        "packages:      neon_keys (the library), neon_api_keys_client (its generated client)",
+        "packages:      neon_keys (the library), neon_api_keys_client (its generated models)",
         f"version:       {version} (neon_keys.__version__)",
         f"API spec:      Neon API v2 as published {release}; openapi.yaml sha256 {spec_sha}",
         "               (neon_keys._spec.SPEC_RELEASE and SPEC_SHA256)",
@@ -139,14 +167,26 @@ def _check_spec_identity(root: Path) -> None:
         )
 
 
+def _ignore(root: Path, excluded: frozenset[str]) -> Callable[[str, list[str]], set[str]]:
+    """A ``copytree`` filter leaving out compiled files and the paths the wheel excludes."""
+
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        relative = Path(folder).resolve().relative_to(root.resolve())
+        left_out = {name for name in names if (relative / name).as_posix() in excluded}
+        return left_out | set(IGNORED(folder, names))
+
+    return ignore
+
+
 def vendor(dest: Path, root: Path = ROOT, today: datetime.date | None = None) -> list[Path]:
     """Copy both packages and ``VENDORED.txt`` into ``dest``; return what was written."""
     _check_spec_identity(root)
     text = vendored_text(root, today)
+    contents = shipped(root)
     if dest.exists() and not dest.is_dir():
         raise VendorError(f"{dest} exists and is not a directory")
     ours = (dest / MARKER).is_file()
-    for package in PACKAGES:
+    for package in contents.packages:
         if (dest / package).exists() and not ours:
             raise VendorError(
                 f"{dest / package} exists but {dest} has no {MARKER}; "
@@ -154,17 +194,20 @@ def vendor(dest: Path, root: Path = ROOT, today: datetime.date | None = None) ->
             )
     dest.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    for package, parent in PACKAGES.items():
-        source, target = root / parent / package, dest / package
+    for package, folder in contents.packages.items():
+        source, target = root / folder, dest / package
         if not (source / "__init__.py").is_file():
             raise VendorError(f"{source} is not a package")
         if target.exists():
             shutil.rmtree(target)
-        shutil.copytree(source, target, ignore=IGNORED)
+        shutil.copytree(source, target, ignore=_ignore(root, contents.excluded))
         written.append(target)
-    typed = dest / "neon_api_keys_client" / "py.typed"
-    if not typed.exists():
-        shutil.copyfile(root / "tools" / "py.typed", typed)
+    for source_path, wheel_path in contents.added.items():
+        if Path(wheel_path).parts[0] not in contents.packages:
+            continue
+        if not (root / source_path).is_file():
+            raise VendorError(f"{source_path} (named in pyproject.toml) is missing")
+        shutil.copyfile(root / source_path, dest / wheel_path)
     (dest / MARKER).write_text(text, encoding="utf-8", newline="\n")
     written.append(dest / MARKER)
     return written

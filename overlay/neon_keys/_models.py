@@ -148,7 +148,11 @@ _AUTH_METHOD_KINDS = {"api_key_user": KeyKind.PERSONAL, "api_key_org": KeyKind.O
 
 @dataclass(frozen=True, slots=True)
 class Organization:
-    """An organization: one the calling user belongs to, or the one that owns the calling key."""
+    """An organization: one the calling user belongs to, or the one that owns the calling key.
+
+    ``allow_hipaa_projects`` and ``require_mfa`` (whether members must use multi-factor
+    authentication) are None when Neon's answer leaves them out.
+    """
 
     id: str
     name: str
@@ -158,6 +162,7 @@ class Organization:
     updated_at: datetime.datetime
     managed_by: str
     allow_hipaa_projects: bool | None = None
+    require_mfa: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)

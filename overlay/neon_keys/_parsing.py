@@ -21,8 +21,8 @@ purpose what the live service sends and the generated types leave loose:
   unreadable, they read as "never used" (None, no address); entries of the address list
   that are not IP addresses are skipped;
 - ``project_id`` null or empty reads as "not scoped to a project";
-- ``auth_data``, ``allow_hipaa_projects`` and the fields of an error body read as absent
-  when they have another type.
+- ``auth_data``, ``allow_hipaa_projects``, ``require_mfa`` and the fields of an error body
+  read as absent when they have another type.
 
 A date-time without an offset is taken as UTC; one that cannot be expressed in UTC (the
 year 1 east of Greenwich, say) is not a date-time the library can work with.
@@ -539,7 +539,7 @@ def organizations(data: object) -> list[Organization]:
 
 
 def _organization(body: dict[str, Any]) -> Organization:
-    hipaa = body.get("allow_hipaa_projects")
+    hipaa, mfa = body.get("allow_hipaa_projects"), body.get("require_mfa")
     return Organization(
         id=_text(body, "id"),
         name=_text(body, "name"),
@@ -549,6 +549,7 @@ def _organization(body: dict[str, Any]) -> Organization:
         updated_at=_moment(body, "updated_at"),
         managed_by=_text(body, "managed_by"),
         allow_hipaa_projects=hipaa if type(hipaa) is bool else None,
+        require_mfa=mfa if type(mfa) is bool else None,
     )
 
 

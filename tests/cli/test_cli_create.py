@@ -75,11 +75,16 @@ def test_json_details_go_to_stderr_when_stdout_holds_the_secret(neon: Neon) -> N
         ["create", "ci", "--dotenv", "a", "--var", "A-B"],
     ],
 )
-def test_bad_input_is_refused_before_any_request(neon: Neon, args: list[str]) -> None:
-    """Invalid names, ids and option combinations exit 2 without sending anything."""
+def test_bad_input_is_refused_before_any_request(
+    neon: Neon, args: list[str], tmp_path: Path
+) -> None:
+    """Invalid names, ids and option combinations exit 2 without sending or writing anything."""
+    sinks = ("--save", "--dotenv")
+    args = [str(tmp_path / a) if p in sinks else a for p, a in zip(["", *args], args, strict=False)]
     result = neon(*args)
     assert result.exit_code == 2, result.stderr
     assert len(neon.world.log) == 0
+    assert list(tmp_path.iterdir()) == []
 
 
 # -- --save ----------------------------------------------------------------------------------

@@ -47,7 +47,9 @@ def test_every_api_command_prints_its_documented_json(neon: Neon, tmp_path: Path
 
     assert list(_json(neon, "whoami")) == ["key_kind", "account_id", "auth_method", "auth_data"]
     (org,) = _json(neon, "orgs")
-    assert list(org) == ["id", "name", "handle", "plan", "managed_by", "created_at", "updated_at"]
+    assert list(org) == [
+        *("id", "name", "handle", "plan", "managed_by", "created_at", "updated_at", "require_mfa")
+    ]
 
 
 @pytest.mark.parametrize("command", ["create", "rotate"])

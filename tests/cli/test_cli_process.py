@@ -31,6 +31,7 @@ def _run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
         env=_env(**env),
         timeout=30,
         check=False,
+        cwd=Path.cwd(),  # the calling test's tmp_path (tests/hygiene.py)
     )
 
 
@@ -63,6 +64,7 @@ def test_no_help_page_imports_httpx() -> None:
         env=_env(),
         timeout=30,
         check=False,
+        cwd=Path.cwd(),  # this test's tmp_path (tests/hygiene.py)
     )
     assert done.returncode == 0, done.stderr
     assert done.stderr.strip().splitlines()[-1] == f"PAGES={len(runs)} LOADED="
@@ -84,6 +86,7 @@ def _closed_stdout(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
             env=_env(**env),
             timeout=30,
             check=False,
+            cwd=Path.cwd(),  # the calling test's tmp_path (tests/hygiene.py)
         )
     finally:
         os.close(write_end)
@@ -110,11 +113,16 @@ def test_a_closed_stdout_never_loses_a_new_secret(neon: Neon) -> None:
     assert done.stderr.count(token) == 1 and "Traceback" not in done.stderr
 
 
-def test_console_script_prints_the_version() -> None:
+def test_console_script_prints_the_version(tmp_path: Path) -> None:
     """The installed ``neon-keys`` script runs and prints its version."""
     script = Path(sys.executable).with_name("neon-keys")
     done = subprocess.run(
-        [str(script), "--version"], capture_output=True, text=True, timeout=30, check=False
+        [str(script), "--version"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+        cwd=tmp_path,
     )
     assert done.returncode == 0
     assert done.stdout.startswith("neon-keys ")
@@ -165,7 +173,7 @@ def test_auth_failure_exits_3_without_traceback(neon: Neon) -> None:
     assert len(done.stderr.strip().splitlines()) == 1
 
 
-def test_importing_the_cli_without_click_names_click() -> None:
+def test_importing_the_cli_without_click_names_click(tmp_path: Path) -> None:
     """Where click is missing, importing the CLI says what to install."""
     code = (
         "import sys\n"
@@ -176,7 +184,12 @@ def test_importing_the_cli_without_click_names_click() -> None:
         "    print(err.name, err)\n"
     )
     done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=False
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+        cwd=tmp_path,
     )
     assert done.stdout.startswith("click the neon-keys command line (neon_keys.cli) needs click")
     assert "pip install 'click>=8.1'" in done.stdout

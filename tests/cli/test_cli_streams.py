@@ -125,6 +125,11 @@ def test_a_failure_discards_the_stream(
 
 
 def test_discard_leaves_a_stream_without_a_descriptor_alone() -> None:
-    """A test's capture (no descriptor) or no stream at all: nothing to point anywhere."""
+    """A test's capture (no descriptor) or no stream at all: nothing to point anywhere, and
+    the capture keeps working."""
     discard(None)
-    discard(io.StringIO())
+    capture = io.StringIO()
+    capture.write("kept")
+    discard(capture)
+    capture.write(" after")
+    assert capture.getvalue() == "kept after" and not capture.closed

@@ -55,10 +55,12 @@ def test_orgs_table(neon: Neon) -> None:
 
 
 def test_orgs_json(neon: Neon) -> None:
-    """orgs --output json gives id, name, handle, plan, managed_by and times."""
+    """orgs --output json gives id, name, handle, plan, managed_by, times and require_mfa."""
     (org,) = json.loads(neon("-o", "json", "orgs").stdout)
     assert org["id"] == neon.org and org["name"] == "Cool Breeze"
-    assert set(org) == {"id", "name", "handle", "plan", "managed_by", "created_at", "updated_at"}
+    assert set(org) == {
+        *("id", "name", "handle", "plan", "managed_by", "created_at", "updated_at", "require_mfa")
+    }
 
 
 def test_orgs_with_an_org_key_names_the_organization_that_owns_it(neon: Neon) -> None:

@@ -202,9 +202,16 @@ class PageRun:
 
 @contextlib.contextmanager
 def _fresh_logging() -> Iterator[None]:
-    """Logging as a fresh interpreter has it (no handler on the root logger), for the page."""
+    """Logging as a fresh interpreter has it (no handler on the root logger), for the page;
+    afterwards every logger as it was, so that a page setting a level (retries.md quiets
+    ``neon_keys``) leaves no trace on the pages run after it."""
     root = logging.getLogger()
     saved = root.handlers[:], root.level
+    named = {
+        name: (logger.level, logger.disabled, logger.propagate, logger.handlers[:])
+        for name, logger in logging.root.manager.loggerDict.items()
+        if isinstance(logger, logging.Logger)
+    }
     root.handlers.clear()
     root.setLevel(logging.WARNING)
     try:
@@ -214,6 +221,14 @@ def _fresh_logging() -> Iterator[None]:
             root.removeHandler(handler)
         root.handlers.extend(saved[0])
         root.setLevel(saved[1])
+        for name, logger in list(logging.root.manager.loggerDict.items()):
+            if isinstance(logger, logging.Logger):
+                level, disabled, propagate, handlers = named.get(
+                    name, (logging.NOTSET, False, True, [])
+                )
+                logger.setLevel(level)
+                logger.disabled, logger.propagate = disabled, propagate
+                logger.handlers[:] = handlers
 
 
 @contextlib.contextmanager

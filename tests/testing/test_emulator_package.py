@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import neon_keys.testing
 import pytest
@@ -26,7 +27,7 @@ def test_unknown_names_raise_attribute_error() -> None:
         neon_keys.testing.Nope  # noqa: B018
 
 
-def test_importing_the_package_loads_no_server_code() -> None:
+def test_importing_the_package_loads_no_server_code(tmp_path: Path) -> None:
     """import neon_keys.testing stays cheap: the app and server load on first use."""
     code = (
         "import sys, neon_keys.testing as t\n"
@@ -37,7 +38,12 @@ def test_importing_the_package_loads_no_server_code() -> None:
         "print('uvicorn' in sys.modules)\n"
     )
     result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+        cwd=tmp_path,
     )
     assert result.stdout.split() == ["False", "False", "False", "True"]
 

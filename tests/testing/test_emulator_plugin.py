@@ -58,7 +58,12 @@ async def test_async_neon_client_acts_as_the_seeded_admin(
 
 def _python(code: str) -> str:
     result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+        cwd=Path.cwd(),  # the calling test's tmp_path (tests/hygiene.py)
     )
     return result.stdout.strip()
 

@@ -1,10 +1,11 @@
-"""tools/spec_diff.py: the facts of the pinned description against an upstream one."""
+"""tools/spec_diff.py and the specdiff package: the pinned description against an upstream one."""
 
 from __future__ import annotations
 
 import copy
 import http.server
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -14,33 +15,33 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import spec_diff
+import specdiff
 import yaml
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-SCRIPT = Path(spec_diff.__file__).resolve()
+SCRIPT = Path(specdiff.__file__).resolve().parent.parent / "spec_diff.py"
 
 
 def fixture(name: str) -> dict[str, Any]:
     """A parsed fixture document (a fresh copy each time)."""
-    return spec_diff.load(str(FIXTURES / name))
+    return specdiff.load(str(FIXTURES / name))
 
 
 # The operation that the upstream fixtures add in a covered tag and the tests leave out.
 EXCLUDED = ("getOrganization",)
 
 
-def compare(upstream: dict[str, Any], excluded: tuple[str, ...] = EXCLUDED) -> spec_diff.Report:
+def compare(upstream: dict[str, Any], excluded: tuple[str, ...] = EXCLUDED) -> specdiff.Report:
     """The report of the pinned fixture against ``upstream``."""
-    return spec_diff.diff(fixture("pinned.yaml"), upstream, excluded)
+    return specdiff.diff(fixture("pinned.yaml"), upstream, excluded)
 
 
-def schema_changes(report: spec_diff.Report, name: str) -> list[spec_diff.Change]:
+def schema_changes(report: specdiff.Report, name: str) -> list[specdiff.Change]:
     """The changes reported for one named schema."""
     return [c for entry in report.schemas if entry.name == name for c in entry.changes]
 
 
-def operation_changes(report: spec_diff.Report, key: str) -> list[spec_diff.Change]:
+def operation_changes(report: specdiff.Report, key: str) -> list[specdiff.Change]:
     """The changes reported for one operation."""
     return [c for entry in report.operations if entry.name == key for c in entry.changes]
 
@@ -52,8 +53,8 @@ def same() -> dict[str, Any]:
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """Run spec_diff.main and return its exit status, stdout and stderr."""
-    status = spec_diff.main(list(args))
+    """Run specdiff.main and return its exit status, stdout and stderr."""
+    status = specdiff.main(list(args))
     out, err = capsys.readouterr()
     return status, out, err
 
@@ -105,7 +106,7 @@ def test_x_sensitive_list_added_to_a_response_schema(same: dict[str, Any]) -> No
     same["components"]["schemas"]["ApiKeyCreateResponse"]["x-sensitive"] = ["name", "key"]
     report = compare(same)
     assert schema_changes(report, "ApiKeyCreateResponse") == [
-        spec_diff.Change("", "", "x-sensitive", "added", None, ["key", "name"])
+        specdiff.Change("", "", "x-sensitive", "added", None, ["key", "name"])
     ]
     assert report.operations == ()
     assert [e.used_by for e in report.schemas] == [("createApiKey",)]
@@ -117,7 +118,7 @@ def test_x_sensitive_entry_added_to_an_existing_list() -> None:
     pinned["components"]["schemas"]["ApiKeyCreateResponse"]["x-sensitive"] = ["key"]
     upstream = copy.deepcopy(pinned)
     upstream["components"]["schemas"]["ApiKeyCreateResponse"]["x-sensitive"] = ["key", "name"]
-    (entry,) = spec_diff.diff(pinned, upstream).schemas
+    (entry,) = specdiff.diff(pinned, upstream).schemas
     assert [c.message for c in entry.changes] == ['x-sensitive: added ["name"]']
 
 
@@ -296,7 +297,7 @@ def test_schema_built_on_itself_terminates(same: dict[str, Any]) -> None:
                 {"type": "object", "nullable": True},
             ]
         }
-    assert spec_diff.diff(pinned, same, EXCLUDED).identical
+    assert specdiff.diff(pinned, same, EXCLUDED).identical
 
 
 def test_named_references_are_compared_once_under_their_own_name(same: dict[str, Any]) -> None:
@@ -337,14 +338,14 @@ def test_nested_inline_objects_and_arrays_are_recursed() -> None:
     upstream = copy.deepcopy(pinned)
     details = upstream["components"]["schemas"]["GeneralError"]["properties"]["details"]
     details["properties"]["tags"]["items"]["properties"]["label"]["maxLength"] = 40
-    (entry,) = spec_diff.diff(pinned, upstream).schemas
+    (entry,) = specdiff.diff(pinned, upstream).schemas
     assert [c.message for c in entry.changes] == ["details.tags[].label: maxLength: (none) -> 40"]
     media = pinned["paths"]["/auth"]["get"]["responses"]["200"]["content"]["application/json"]
     media["schema"] = {"type": "array", "items": {"type": "integer"}}
     upstream = copy.deepcopy(pinned)
     media = upstream["paths"]["/auth"]["get"]["responses"]["200"]["content"]["application/json"]
     media["schema"]["items"]["format"] = "int64"
-    report = spec_diff.diff(pinned, upstream)
+    report = specdiff.diff(pinned, upstream)
     assert [c.message for c in operation_changes(report, "getAuthDetails")] == [
         'response 200 application/json []: format: (none) -> "int64"'
     ]
@@ -356,10 +357,10 @@ def test_recursive_schemas_terminate(same: dict[str, Any]) -> None:
     for doc in (same, pinned):
         creator = doc["components"]["schemas"]["ApiKeyCreatorData"]
         creator["properties"]["invited_by"] = {"$ref": "#/components/schemas/ApiKeyCreatorData"}
-    assert spec_diff.diff(pinned, same, EXCLUDED).identical
+    assert specdiff.diff(pinned, same, EXCLUDED).identical
     invited_by = same["components"]["schemas"]["ApiKeyCreatorData"]["properties"]["invited_by"]
     invited_by["nullable"] = True
-    report = spec_diff.diff(pinned, same, EXCLUDED)
+    report = specdiff.diff(pinned, same, EXCLUDED)
     assert [c.message for c in schema_changes(report, "ApiKeyCreatorData")] == [
         "invited_by: nullable: (none) -> true"
     ]
@@ -386,9 +387,9 @@ def test_schema_used_everywhere_is_summarised_in_text(same: dict[str, Any]) -> N
     """A schema every covered operation uses says so instead of listing them all."""
     same["components"]["schemas"]["GeneralError"]["properties"]["code"]["default"] = ""
     report = compare(same)
-    assert report.schemas[0].used_by == tuple(sorted(spec_diff.index(fixture("pinned.yaml"))))
-    assert "  GeneralError (used by all covered operations)\n" in spec_diff.render_text(report)
-    assert '    - code: default: (none) -> ""\n' in spec_diff.render_text(report)
+    assert report.schemas[0].used_by == tuple(sorted(specdiff.index(fixture("pinned.yaml"))))
+    assert "  GeneralError (used by all covered operations)\n" in specdiff.render_text(report)
+    assert '    - code: default: (none) -> ""\n' in specdiff.render_text(report)
 
 
 def test_json_report_structure(capsys: pytest.CaptureFixture[str]) -> None:
@@ -411,6 +412,7 @@ def test_json_report_structure(capsys: pytest.CaptureFixture[str]) -> None:
         "operations",
         "schemas",
         "notes",
+        "extract",
     ]
     assert (data["format"], data["identical"]) == (1, False)
     assert [(o["operation_id"], o["status"]) for o in data["operations"]] == [
@@ -497,6 +499,8 @@ def test_script_runs_as_a_program_without_traceback(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
         check=False,
+        cwd=tmp_path,
+        timeout=60,
     )
     assert (bad.returncode, bad.stdout) == (2, "")
     assert "Traceback" not in bad.stderr
@@ -511,6 +515,8 @@ def test_script_runs_as_a_program_without_traceback(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
         check=False,
+        cwd=tmp_path,
+        timeout=60,
     )
     assert changed.returncode == 1
     assert "updateApiKey (PATCH /api_keys/{key_id})" in changed.stdout
@@ -538,22 +544,260 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 def test_upstream_can_be_a_url(served: str) -> None:
     """An http URL reads like the file it serves; a 404 is a SpecError naming the status."""
-    assert spec_diff.load(f"{served}/upstream_same.json") == fixture("upstream_same.json")
-    with pytest.raises(spec_diff.SpecError, match="HTTP 404"):
-        spec_diff.load(f"{served}/nothing.json")
+    assert specdiff.load(f"{served}/upstream_same.json") == fixture("upstream_same.json")
+    with pytest.raises(specdiff.SpecError, match="HTTP 404"):
+        specdiff.load(f"{served}/nothing.json")
 
 
 def test_yaml_and_json_parse_to_the_same_document() -> None:
     """A description reads the same from YAML and from JSON."""
     doc = fixture("pinned.yaml")
-    assert spec_diff.parse(json.dumps(doc)) == spec_diff.parse(yaml.safe_dump(doc)) == doc
+    assert specdiff.parse(json.dumps(doc)) == specdiff.parse(yaml.safe_dump(doc)) == doc
 
 
 def test_checked_in_excluded_list_is_well_formed() -> None:
     """The project's excluded list names distinct operationIds and no covered operation."""
-    names = spec_diff.load_excluded(spec_diff.DEFAULT_EXCLUDED)
-    covered = spec_diff.index(spec_diff.load(str(SCRIPT.parent.parent / "openapi.yaml")))
+    names = specdiff.load_excluded(specdiff.DEFAULT_EXCLUDED)
+    covered = specdiff.index(specdiff.load(str(SCRIPT.parent.parent / "openapi.yaml")))
     assert names
     assert len(names) == len(set(names))
     assert all(name.isidentifier() for name in names)
     assert not set(names) & set(covered)
+
+
+# -- an extract of a description -------------------------------------------------------------
+
+
+def extract_of(doc: dict[str, Any]) -> dict[str, Any]:
+    """``doc`` cut down to the operations of the pinned fixture, as Neon's extract is."""
+    covered = specdiff.index(fixture("pinned.yaml"))
+    out = copy.deepcopy(doc)
+    for path, item in list(out["paths"].items()):
+        for method in [m for m in item if m in specdiff.operations.METHODS]:
+            if item[method].get("operationId") not in covered:
+                del item[method]
+        if not any(m in item for m in specdiff.operations.METHODS):
+            del out["paths"][path]
+    return out
+
+
+def test_an_extract_is_said_once_and_is_not_a_difference(same: dict[str, Any]) -> None:
+    """An upstream holding only covered operations gives one extract note, not one per exclusion."""
+    report = compare(extract_of(same), excluded=("getOrganization", "listOldThings"))
+    assert report.identical and report.extract
+    (note,) = report.notes
+    assert (note.kind, note.operation_id) == ("upstream_is_extract", None)
+    assert "extract" in note.message and "2 excluded operations" in note.message
+    assert "the upstream description is an extract" in specdiff.render_text(report)
+
+
+def test_a_full_description_is_not_an_extract(same: dict[str, Any]) -> None:
+    """With an operation besides the covered ones upstream, excluded ones gone are each noted."""
+    report = compare(same, excluded=("getOrganization", "listOldThings"))
+    assert not report.extract
+    assert [(n.kind, n.operation_id) for n in report.notes] == [
+        ("excluded_missing_upstream", "listOldThings")
+    ]
+
+
+def test_an_extract_still_reports_changed_and_missing_operations(same: dict[str, Any]) -> None:
+    """Being an extract excuses absent excluded operations only, never a covered one or a fact."""
+    cut = extract_of(same)
+    del cut["paths"]["/auth"]
+    cut["components"]["schemas"]["ApiKeyCreateRequest"]["properties"]["key_name"]["maxLength"] = 9
+    report = compare(cut)
+    assert report.extract and not report.identical
+    assert [(e.name, e.status) for e in report.operations] == [
+        ("getAuthDetails", "missing_upstream")
+    ]
+    assert [c.message for c in schema_changes(report, "ApiKeyCreateRequest")] == [
+        "key_name: maxLength: 64 -> 9"
+    ]
+
+
+def test_extract_exits_0_with_its_note_in_text_and_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """From the command line an identical extract exits 0, says so, and sets "extract" in JSON."""
+    upstream = tmp_path / "extract.json"
+    upstream.write_text(json.dumps(extract_of(fixture("upstream_same.json"))), encoding="utf-8")
+    args = [str(FIXTURES / "pinned.yaml"), str(upstream), "--excluded"]
+    status, out, err = run(capsys, *args, str(FIXTURES / "excluded.txt"))
+    assert (status, err) == (0, "")
+    assert "No difference in the facts of 5 covered operations" in out
+    assert "is an extract" in out
+    assert "listed as excluded but is not in the upstream" not in out
+    status, out, _ = run(capsys, *args, str(FIXTURES / "excluded.txt"), "--json")
+    data = json.loads(out)
+    assert (status, data["identical"], data["extract"]) == (0, True, True)
+    assert [(n["kind"], n["operation_id"]) for n in data["notes"]] == [
+        ("upstream_is_extract", None)
+    ]
+
+
+# -- references resolved by `referencing` ----------------------------------------------------
+
+
+def write_yaml(path: Path, doc: Any) -> Path:
+    """Write ``doc`` as YAML at ``path``."""
+    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def test_a_description_split_over_files_states_the_same_facts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """References to other files (relative to the description, nested ones too) are followed."""
+    split = fixture("pinned.yaml")
+    schemas = split["components"]["schemas"]
+    common = {
+        "Creator": schemas["ApiKeyCreatorData"],
+        "Error": {"$ref": "errors/error.yaml#/Error"},
+        "Response": split["components"]["responses"]["GeneralError"],
+    }
+    (tmp_path / "errors").mkdir()
+    write_yaml(tmp_path / "errors" / "error.yaml", {"Error": schemas["GeneralError"]})
+    # Back into the description itself: still a reference to the component schema.
+    back = {"$ref": "split.yaml#/components/schemas/GeneralError"}
+    common["Response"]["content"]["application/json"]["schema"] = back
+    schemas["ApiKeyCreatorData"] = {"$ref": "common.yaml#/Creator"}
+    schemas["GeneralError"] = {"$ref": "./common.yaml#/Error"}
+    split["components"]["responses"]["GeneralError"] = {"$ref": "common.yaml#/Response"}
+    write_yaml(tmp_path / "common.yaml", common)
+    write_yaml(tmp_path / "split.yaml", split)
+    args = (str(FIXTURES / "pinned.yaml"), str(tmp_path / "split.yaml"), "--excluded")
+    status, out, err = run(capsys, *args, str(FIXTURES / "excluded.txt"))
+    assert (status, err) == (0, ""), out
+    status, out, err = run(
+        capsys, *reversed(args[:2]), "--excluded", str(FIXTURES / "excluded.txt")
+    )
+    assert (status, err) == (0, ""), out
+
+
+def test_a_referenced_file_that_cannot_be_read_is_one_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A reference to a missing file exits 2 naming the reference and the file."""
+    broken = fixture("pinned.yaml")
+    broken["components"]["schemas"]["GeneralError"] = {"$ref": "gone.yaml#/Error"}
+    write_yaml(tmp_path / "broken.yaml", broken)
+    status, out, err = run(capsys, str(FIXTURES / "pinned.yaml"), str(tmp_path / "broken.yaml"))
+    assert (status, out) == (2, "")
+    assert err.count("\n") == 1
+    assert "unresolvable $ref 'gone.yaml#/Error'" in err
+    assert "gone.yaml: cannot read" in err
+
+
+def test_a_description_given_as_data_refers_only_inside_itself(same: dict[str, Any]) -> None:
+    """Without a location, a reference to another file is an error, not a guess."""
+    same["components"]["schemas"]["GeneralError"] = {"$ref": "other.yaml#/Error"}
+    with pytest.raises(specdiff.SpecError, match=r"unresolvable \$ref 'other.yaml#/Error'"):
+        compare(same)
+
+
+def test_pointer_escapes_and_references_into_paths(same: dict[str, Any]) -> None:
+    """A JSON pointer with ``~1`` (a ``/`` in a path) resolves like any other reference."""
+    revoke = same["paths"]["/api_keys/{key_id}"]["delete"]
+    revoke["responses"]["default"] = {"$ref": "#/paths/~1auth/get/responses/default"}
+    assert compare(same).identical
+    revoke["responses"]["default"] = {"$ref": "#/paths/~1auth/get/responses/nothing"}
+    with pytest.raises(specdiff.SpecError, match="unresolvable"):
+        compare(same)
+
+
+def test_circular_references_of_responses_are_an_error(same: dict[str, Any]) -> None:
+    """Responses that refer to each other in a ring are a clear error, not a hang."""
+    responses = same.setdefault("components", {}).setdefault("responses", {})
+    responses["A"] = {"$ref": "#/components/responses/B"}
+    responses["B"] = {"$ref": "#/components/responses/A"}
+    same["paths"]["/auth"]["get"]["responses"]["500"] = {"$ref": "#/components/responses/A"}
+    with pytest.raises(specdiff.SpecError, match="circular"):
+        compare(same)
+
+
+def test_a_schema_reached_through_itself_outside_components_terminates() -> None:
+    """A pointer cycle that never names a component schema is compared without looping."""
+    pinned = fixture("pinned.yaml")
+    media = pinned["paths"]["/auth"]["get"]["responses"]["200"]["content"]["application/json"]
+    media["schema"] = {
+        "type": "object",
+        "properties": {
+            "child": {"$ref": "#/paths/~1auth/get/responses/200/content/application~1json/schema"}
+        },
+    }
+    upstream = copy.deepcopy(pinned)
+    assert specdiff.diff(pinned, upstream).identical
+    media = upstream["paths"]["/auth"]["get"]["responses"]["200"]["content"]["application/json"]
+    media["schema"]["properties"]["child"] = {"type": "string"}
+    changes = operation_changes(specdiff.diff(pinned, upstream), "getAuthDetails")
+    assert changes[0].message == 'response 200 application/json child: type: "object" -> "string"'
+
+
+def test_the_package_runs_as_a_module(tmp_path: Path) -> None:
+    """``python -m specdiff`` is the same command line as the script."""
+    result = subprocess.run(
+        [sys.executable, "-m", "specdiff", str(FIXTURES / "pinned.yaml"), str(tmp_path / "x")],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(SCRIPT.parent)},
+        timeout=60,
+    )
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.startswith("spec-diff: ")
+
+
+# -- the pinned description ------------------------------------------------------------------
+
+
+def test_openapi_yaml_states_the_facts_of_neons_newest_description() -> None:
+    """openapi.yaml has exactly the facts of Neon's 2026 extract (its prose removed here)."""
+    root = SCRIPT.parent.parent
+    pinned = specdiff.open_document(str(root / "openapi.yaml"))
+    upstream = specdiff.open_document(str(FIXTURES / "neon_2026_facts.json"))
+    report = specdiff.diff(pinned, upstream, specdiff.load_excluded(specdiff.DEFAULT_EXCLUDED))
+    assert report.identical, specdiff.render_text(report)
+    assert report.extract
+    assert [note.kind for note in report.notes] == ["upstream_is_extract"]
+    organization = pinned.schemas["Organization"]
+    assert organization["properties"]["require_mfa"]["type"] == "boolean"
+    assert "require_mfa" not in organization["required"]
+
+
+def test_spec_facts_drops_prose_and_keeps_every_fact(tmp_path: Path, same: dict[str, Any]) -> None:
+    """tools/spec_facts.py prints the same facts with no description, summary or example left."""
+    props = same["components"]["schemas"]["ApiKeyCreatorData"]["properties"]
+    props["description"] = {"type": "string", "description": "A property of that name."}
+    source = write_yaml(tmp_path / "upstream.yaml", same)
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT.with_name("spec_facts.py")), str(source)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    facts = json.loads(result.stdout)
+    text = json.dumps(facts)
+    assert '"summary"' not in text and '"example"' not in text
+    assert "A property of that name." not in text
+    assert facts["components"]["schemas"]["ApiKeyCreatorData"]["properties"]["description"] == {
+        "type": "string"
+    }
+    assert facts["info"]["title"].endswith("(facts only)")
+    assert specdiff.diff(same, facts, EXCLUDED).identical
+
+
+def test_spec_facts_of_a_missing_file_is_one_line(tmp_path: Path) -> None:
+    """tools/spec_facts.py on an unreadable source exits 2 with one line and prints nothing."""
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT.with_name("spec_facts.py")), str(tmp_path / "none.json")],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.startswith("spec-facts: ") and result.stderr.count("\n") == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import re
 import runpy
 from pathlib import Path
@@ -22,9 +23,9 @@ def test_spec_sha256_matches_openapi_yaml() -> None:
     )
 
 
-def test_spec_release_names_a_year_and_month() -> None:
-    """SPEC_RELEASE is a Neon release in YYYY-MM form."""
-    assert re.fullmatch(r"20\d\d-(0[1-9]|1[0-2])", _spec.SPEC_RELEASE)
+def test_spec_release_names_a_year_and_month_or_a_year() -> None:
+    """SPEC_RELEASE is a Neon release in YYYY-MM form, or YYYY for an undated description."""
+    assert re.fullmatch(r"20\d\d(-(0[1-9]|1[0-2]))?", _spec.SPEC_RELEASE)
 
 
 def test_spec_module_is_exactly_what_make_generate_writes() -> None:
@@ -55,3 +56,34 @@ def test_generate_refuses_a_module_without_release(tmp_path: Path) -> None:
     spec.write_bytes(b"openapi: 3.0.3\n")
     with pytest.raises(SystemExit, match="no SPEC_RELEASE"):
         generate.write_spec_module(tmp_path / "missing.py", spec)
+
+
+def test_the_generator_version_is_read_from_pyproject() -> None:
+    """The pin tools/generate.py enforces is pyproject's, and it is the installed version."""
+    pinned = generate.pinned_generator_version()
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert f'"openapi-python-client=={pinned}"' in text
+    assert importlib.metadata.version("openapi-python-client") == pinned
+    assert pinned not in (ROOT / "tools" / "generate.py").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("openapi-python-client>=0.29", "one exact version"),
+        ("openapi-python-client==0.29.*", "one exact version"),
+        ("openapi-python-client==0.29.1,!=0.30", "one exact version"),
+        ("pytest==9.2.0", "no openapi-python-client pin"),
+    ],
+)
+def test_a_loose_or_missing_generator_pin_is_refused(
+    tmp_path: Path, line: str, message: str
+) -> None:
+    """Generation needs one exact generator version; anything else stops with the reason."""
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text(
+        f'[project]\nname = "x"\n[project.optional-dependencies]\ndev = ["{line}"]\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(SystemExit, match=message):
+        generate.pinned_generator_version(pyproject)

@@ -1,33 +1,47 @@
-"""tools/vendor.py: a copy of the library that works with only httpx and attrs installed."""
+"""tools/vendor.py: a copy of the library that works with only httpx and attrs installed, and
+holds exactly what the wheel ships."""
 
 from __future__ import annotations
 
+import ast
 import datetime
 import hashlib
 import json
 import shutil
 import subprocess
-import sys
+from collections.abc import Iterator
 from importlib.metadata import Distribution, distribution
 from pathlib import Path
 
 import pytest
+import shipping
 import vendor
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+from shipping import exercise, files_in, import_every_module, modules_in
 
 ROOT = Path(__file__).resolve().parents[2]
 OVERLAY = ROOT / "overlay" / "neon_keys"
+GENERATED = ROOT / "generated" / "neon_api_keys_client"
 DAY = datetime.date(2025, 11, 3)
 
 
-def python_files(package: Path) -> set[str]:
-    """The files of a package tree, relative to it, without compiled files."""
-    return {
-        str(path.relative_to(package))
-        for path in package.rglob("*")
-        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"
+def shipped_generated_files() -> set[str]:
+    """The generated package's files that pyproject.toml ships, relative to the package."""
+    contents = vendor.shipped()
+    prefix = "generated/neon_api_keys_client/"
+    excluded = {path.removeprefix(prefix) for path in contents.excluded}
+    kept = {
+        name
+        for name in files_in(GENERATED)
+        if not any(name == gone or name.startswith(gone + "/") for gone in excluded)
     }
+    added = {
+        target.removeprefix("neon_api_keys_client/")
+        for target in contents.added.values()
+        if target.startswith("neon_api_keys_client/")
+    }
+    return kept | added
 
 
 def runtime_closure(*names: str) -> dict[str, Distribution]:
@@ -70,23 +84,22 @@ def only_httpx_and_attrs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def run_isolated(vendored: Path, site: Path, code: str) -> subprocess.CompletedProcess[str]:
-    """Run ``code`` in a Python that sees the stdlib, the vendored copy and ``site`` only."""
-    prelude = f"import sys; sys.path[:0] = [{str(vendored)!r}, {str(site)!r}]\n"
-    return subprocess.run(
-        [sys.executable, "-I", "-S", "-c", prelude + code],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=vendored,
-        timeout=60,
-    )
+    """Run ``code`` in a Python that sees the stdlib, the vendored copy and ``site`` only.
+
+    It writes no bytecode, so the module-scoped copy stays as vendored whatever runs first.
+    """
+    return shipping.run_isolated([vendored, site], code, cwd=site)
 
 
-def test_vendor_copies_both_packages_without_bytecode(vendored: Path) -> None:
-    """Both packages are copied file for file, plus py.typed, without __pycache__."""
-    assert python_files(vendored / "neon_keys") == python_files(OVERLAY)
-    generated = ROOT / "generated" / "neon_api_keys_client"
-    assert python_files(vendored / "neon_api_keys_client") == python_files(generated) | {"py.typed"}
+def test_vendor_copies_what_the_wheel_ships_without_bytecode(vendored: Path) -> None:
+    """The library file for file; of the generated package its models and types, plus py.typed."""
+    assert files_in(vendored / "neon_keys") == files_in(OVERLAY)
+    assert files_in(vendored / "neon_api_keys_client") == shipped_generated_files()
+    assert {"client.py", "errors.py"} & files_in(vendored / "neon_api_keys_client") == set()
+    assert not (vendored / "neon_api_keys_client" / "api").exists()
+    assert (vendored / "neon_api_keys_client" / "__init__.py").read_bytes() == (
+        ROOT / "tools" / "client_init.py"
+    ).read_bytes()
     assert not list(vendored.rglob("__pycache__"))
     assert not list(vendored.rglob("*.pyc"))
     assert sorted(p.name for p in vendored.iterdir()) == [
@@ -94,6 +107,62 @@ def test_vendor_copies_both_packages_without_bytecode(vendored: Path) -> None:
         "neon_api_keys_client",
         "neon_keys",
     ]
+
+
+def test_vendored_copy_runs_every_operation_without_the_generated_package(
+    vendored: Path, tmp_path: Path
+) -> None:
+    """Against the emulator the copy serves all eight operations from neon_keys alone."""
+    seen = exercise(vendored, tmp_path)
+    assert Path(seen["neon_keys"]).parent == vendored / "neon_keys"
+    assert seen["results"] == [
+        True,
+        True,
+        True,
+        True,
+        "api_key_user",
+        ["org-cool-breeze-12345678"],
+    ]
+    assert seen["modules"] == {}
+    assert not list(vendored.rglob("__pycache__"))
+
+
+def test_every_generated_module_of_the_copy_imports_from_it_alone(
+    vendored: Path, tmp_path: Path
+) -> None:
+    """The typed models a user may import all load from the copy, with httpx and attrs only."""
+    modules = modules_in(vendored)
+    assert "neon_api_keys_client.models.organization" in modules
+    files = import_every_module(vendored, modules, tmp_path)
+    assert set(files) == modules
+    assert all(Path(file).is_relative_to(vendored) for file in files.values())
+
+
+def imported_names(tree: ast.AST) -> Iterator[tuple[int, str]]:
+    """Each dotted name an import in ``tree`` reaches (``from a import b`` gives ``a.b``)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from ((node.lineno, alias.name) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            yield from ((node.lineno, f"{node.module}.{alias.name}") for alias in node.names)
+
+
+def test_the_shipped_subset_is_declared_consistently() -> None:
+    """Each excluded path exists in generated/, and neon_keys imports nothing left out."""
+    contents = vendor.shipped()
+    assert contents.excluded
+    assert all((ROOT / path).exists() for path in contents.excluded), contents.excluded
+    assert all((ROOT / source).is_file() for source in contents.added)
+    shipped = {name.split("/")[0].removesuffix(".py") for name in shipped_generated_files()}
+    for module in OVERLAY.rglob("*.py"):
+        tree = ast.parse(module.read_text(encoding="utf-8"))
+        for line, name in imported_names(tree):
+            parts = name.split(".")
+            if parts[0] == "neon_api_keys_client":
+                # Only the shipped submodules: the generator's own __init__ (Client, ...) is not.
+                assert len(parts) > 1 and parts[1] in shipped, (
+                    f"{module.relative_to(ROOT)}:{line} imports {name}, which is not shipped"
+                )
 
 
 def test_vendored_txt_records_version_spec_date_and_update(vendored: Path) -> None:

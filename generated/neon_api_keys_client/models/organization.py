@@ -33,6 +33,7 @@ class Organization:
             plan (str):
             updated_at (datetime.datetime): When the organization was last changed.
             allow_hipaa_projects (bool | Unset): Whether projects may be marked as HIPAA.
+            require_mfa (bool | Unset): Whether members must use multi-factor authentication to reach the organization.
      """
 
     created_at: datetime.datetime
@@ -43,6 +44,7 @@ class Organization:
     plan: str
     updated_at: datetime.datetime
     allow_hipaa_projects: bool | Unset = UNSET
+    require_mfa: bool | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
 
@@ -66,6 +68,8 @@ class Organization:
 
         allow_hipaa_projects = self.allow_hipaa_projects
 
+        require_mfa = self.require_mfa
+
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -80,6 +84,8 @@ class Organization:
         })
         if allow_hipaa_projects is not UNSET:
             field_dict["allow_hipaa_projects"] = allow_hipaa_projects
+        if require_mfa is not UNSET:
+            field_dict["require_mfa"] = require_mfa
 
         return field_dict
 
@@ -110,6 +116,8 @@ class Organization:
 
         allow_hipaa_projects = d.pop("allow_hipaa_projects", UNSET)
 
+        require_mfa = d.pop("require_mfa", UNSET)
+
         organization = cls(
             created_at=created_at,
             handle=handle,
@@ -119,6 +127,7 @@ class Organization:
             plan=plan,
             updated_at=updated_at,
             allow_hipaa_projects=allow_hipaa_projects,
+            require_mfa=require_mfa,
         )
 
 

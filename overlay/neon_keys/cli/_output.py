@@ -143,6 +143,7 @@ def org_record(org: Organization) -> dict[str, Any]:
         "managed_by": org.managed_by,
         "created_at": iso_time(org.created_at),
         "updated_at": iso_time(org.updated_at),
+        "require_mfa": org.require_mfa,
     }
 
 

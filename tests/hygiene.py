@@ -1,0 +1,116 @@
+"""Hygiene of the test suite itself, as a pytest plugin (``tests/conftest.py`` loads it).
+
+- Every test runs with its working directory in its own ``tmp_path``: a relative path that a
+  test or the code under test writes (``--save a``) lands there, and so does anything a
+  subprocess started without ``cwd`` writes.
+- The checkout must not change while the suite runs: its files are listed at the start of the
+  session and again at the end, and any file created, changed or deleted (caches aside) fails
+  the run, naming the files. This is what stops a regression from writing a live token into
+  the checkout. ``-o checkout_guard=false`` switches the check off for runs that last while
+  someone edits the tree (``make mutate`` passes it).
+- The order of the tests is random (pytest-randomly). The seed is printed at the end of every
+  run, ``-q`` included, with the command that replays that order.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+CHECKOUT = Path(__file__).resolve().parents[1]
+# Folders no test may care about: version control, the environment, and the caches that
+# Python, hypothesis and the linters keep (none of them holds what a test wrote on purpose).
+SKIPPED_DIRS = frozenset(
+    {".git", ".venv", "__pycache__", ".hypothesis", ".mypy_cache", ".ruff_cache", ".pytest_cache"}
+)
+SKIPPED_SUFFIXES = (".pyc", ".pyo")
+
+Snapshot = dict[str, tuple[int, int]]
+_SNAPSHOT = pytest.StashKey[Snapshot]()
+
+
+def snapshot(root: Path | None = None) -> Snapshot:
+    """Every file under ``root`` (default: the checkout; skipped folders aside): its size and
+    modification time."""
+    root = CHECKOUT if root is None else root
+    found: Snapshot = {}
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [name for name in dirs if name not in SKIPPED_DIRS]
+        for name in files:
+            if name.endswith(SKIPPED_SUFFIXES):
+                continue
+            path = Path(folder, name)
+            try:
+                stat = path.lstat()
+            except FileNotFoundError:  # removed while we looked
+                continue
+            found[str(path.relative_to(root))] = (stat.st_size, stat.st_mtime_ns)
+    return found
+
+
+def changes(before: Snapshot, after: Snapshot) -> list[str]:
+    """What happened to the files between two snapshots, one line per file, sorted."""
+    lines = [f"created  {path}" for path in after.keys() - before.keys()]
+    lines += [f"deleted  {path}" for path in before.keys() - after.keys()]
+    lines += [
+        f"changed  {path}" for path in before.keys() & after.keys() if before[path] != after[path]
+    ]
+    return sorted(lines, key=lambda line: line[9:])
+
+
+@pytest.fixture(autouse=True)
+def _cwd_in_tmp_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Each test runs in its own folder, so a relative path never reaches the checkout."""
+    monkeypatch.chdir(tmp_path)
+    yield
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """The ini option that can switch the checkout check off."""
+    parser.addini(
+        "checkout_guard",
+        "fail a run that changed the checkout (default true)",
+        type="bool",
+        default=True,
+    )
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """List the checkout's files before any test runs (unless the check is off)."""
+    if session.config.getini("checkout_guard"):
+        session.stash[_SNAPSHOT] = snapshot()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run if the checkout changed while the tests ran, naming each file."""
+    before = session.stash.get(_SNAPSHOT, None)
+    if before is None:
+        return
+    found = changes(before, snapshot())
+    if not found:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.ensure_newline()
+        reporter.write_sep("=", "the checkout changed while the tests ran", red=True, bold=True)
+        for line in found:
+            reporter.write_line(line)
+        reporter.write_line("Every file a test writes belongs under its tmp_path.")
+    if session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config
+) -> None:
+    """Say which random order this run used and how to run that order again."""
+    seed = getattr(config.option, "randomly_seed", None)
+    if not config.pluginmanager.has_plugin("randomly") or not isinstance(seed, int):
+        return
+    terminalreporter.write_line(
+        f"Random test order, seed {seed}; replay it with: "
+        f"make test PYTEST_ARGS=--randomly-seed={seed}"
+    )
