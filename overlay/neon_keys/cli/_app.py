@@ -6,11 +6,13 @@ module; this module only puts them together.
 
 from __future__ import annotations
 
+from ._apply import apply_command
 from ._audit import audit_keys
 from ._create import create
 from ._exec import exec_command
 from ._identity import orgs, whoami
 from ._list import list_keys
+from ._plan import check_command, plan_command
 from ._revoke import revoke
 from ._root import cli
 from ._rotate import rotate_key
@@ -27,5 +29,8 @@ cli.add_command(orgs)
 cli.add_command(sandbox)
 cli.add_command(exec_command)
 cli.add_command(sweep_command)
+cli.add_command(plan_command)
+cli.add_command(apply_command)
+cli.add_command(check_command)
 
 __all__ = ["cli"]

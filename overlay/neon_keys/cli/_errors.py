@@ -8,6 +8,7 @@
 |      | written                                                                       |
 | 2    | usage error or invalid input; refused before any request was sent             |
 | 3    | authentication failure: no API key, or Neon answered 401 (unknown or revoked) |
+| 4    | ``plan``: changes are pending                                                 |
 | 130  | interrupted by SIGINT (Ctrl-C), after saying what exists                      |
 | 143  | interrupted by SIGTERM, after saying what exists                              |
 """
@@ -51,6 +52,8 @@ class ExitCode(enum.IntEnum):
     """Bad usage or invalid input; nothing was sent."""
     AUTH = 3
     """No API key, or Neon refused it (401)."""
+    CHANGES = 4
+    """``plan`` found changes to make (0: none)."""
     INTERRUPTED = 130
     """Stopped by SIGINT (Ctrl-C), after saying what exists (128 + 2, as shells expect)."""
     TERMINATED = 143

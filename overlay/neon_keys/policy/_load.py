@@ -60,6 +60,7 @@ _RULES = (
 _SCOPES = ("personal", "orgs")
 _KEY = ("name", "scope", "rotate_every", "grace", "quiet", "ttl", "deliver", "save")
 _SYNTAX_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
+_AT_END = " (at end of document)"
 _E = TypeVar("_E")
 
 
@@ -136,6 +137,9 @@ def loads(text: str, *, path: str = DEFAULT_FILE, folder: FilePath | None = None
         line = int(match.group(1)) if match else 1
         if match:
             message = f"{message[: match.start()]} (column {match.group(2)})"
+        elif message.endswith(_AT_END):
+            line = len(text.rstrip("\n").split("\n"))
+            message = f"{message.removesuffix(_AT_END)} (at the end of the file)"
         raise PolicyFileError(
             [Problem(path, line, "syntax", f"not valid TOML: {message}")]
         ) from None
@@ -432,6 +436,7 @@ class _Checker:
             ttl=ttl,
             deliver=tuple(deliver),
             save=save,
+            scope_line=self.line((*path, "scope")),
         )
 
     def key_name(self, table: dict[str, Any], path: Path, *, lease: bool) -> str:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import datetime
 import enum
-import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .._findings import IPNetwork
 from .._models import APIKey, KeyKind, OrgKey, ProjectKey
 
 __all__ = [
@@ -29,8 +29,6 @@ __all__ = [
     "Undeclared",
 ]
 
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
-"""A network of ``allowed_networks``."""
 
 DEFAULT_MIN_AGE = datetime.timedelta(days=1)
 """``min_age`` when the file does not set it: a day, as ``neon-keys audit --min-age``."""
@@ -119,6 +117,8 @@ class KeyDeclaration:
     ttl: datetime.timedelta | None = None
     deliver: tuple[str, ...] = ()
     save: Path | None = None
+    scope_line: int = 0
+    """The line of its ``scope`` (0: not known)."""
 
     @property
     def is_lease(self) -> bool:
