@@ -228,7 +228,7 @@ class BaseClient:
         headers = {
             **self._headers,  # empty when the pool sends them already
             # The token is kept in its Secret only, and put in each request's headers.
-            "Authorization": f"Bearer {self._api_key.reveal()}",
+            "Authorization": f"Bearer {(operation.credential or self._api_key).reveal()}",
             REQUEST_ID_HEADER: request_id,
         }
         return self._http.build_request(

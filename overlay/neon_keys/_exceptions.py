@@ -49,6 +49,7 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "ServerError",
+    "ServerTimeUnknownError",
     "UnexpectedResponseError",
     "error_class_for",
 ]
@@ -126,6 +127,14 @@ class UnexpectedResponseError(NeonError):
         self.request_id = request_id
         suffix = f" [request {request_id}]" if request_id else ""
         super().__init__(f"{method} {path}: unexpected response: {message}{suffix}")
+
+
+class ServerTimeUnknownError(NeonError):
+    """Neon's current time was needed, but none of its answers carried a readable ``Date``.
+
+    Raised before anything is changed by code that judges time by Neon's clock only
+    (``retire``), never by this machine's.
+    """
 
 
 class CreateOutcomeUnknownError(NeonError):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from cli_support import Neon, lines, mode
-from neon_keys.cli import _sinks
+from neon_keys import _sinks
 from neon_keys.testing import FakeClock, Fault
 
 

@@ -105,8 +105,8 @@ def test_create_interrupted_before_it_was_sent_creates_nothing(neon: Neon, tmp_p
 _AFTER_CREATE = [
     # (the function entered, calls of it to let pass first)
     ("neon_keys.cli._session:Session.remember_secret", 1),  # created, not yet delivered
-    ("neon_keys.cli._sinks:FileSink._write", 0),  # delivering
-    ("neon_keys.cli._sinks:write_private", 0),  # writing the file
+    ("neon_keys._sinks:FileSink.deliver", 0),  # delivering
+    ("neon_keys._sinks:write_private", 0),  # writing the file
     ("neon_keys.cli._create:emit_report", 0),  # delivered, reporting
 ]
 
@@ -133,7 +133,7 @@ def test_the_stdout_sink_is_delivered_before_the_command_stops(
     neon: Neon, tmp_path: Path, sig: int
 ) -> None:
     """With the default sink, a signal during delivery still leaves the token alone on stdout."""
-    hook = signal_at("neon_keys.cli._sinks:StdoutSink._write", sig, count=2)
+    hook = signal_at("neon_keys._sinks:StdoutSink.deliver", sig, count=2)
     done = run(neon, tmp_path, "-o", "json", "create", "ci", **hook)
     clean_end(done, sig)
     assert done.stdout == _token_of(neon, done.stdout) + "\n"
@@ -162,7 +162,7 @@ def test_a_failed_delivery_and_a_signal_still_show_the_secret(
     neon: Neon, tmp_path: Path, sig: int
 ) -> None:
     """stdout on a full disk and signals during the last resort: the secret is shown, once."""
-    hook = signal_at("neon_keys.cli._sinks:last_resort", sig, count=2)
+    hook = signal_at("neon_keys.cli._create:last_resort", sig, count=2)
     with open("/dev/full", "w") as full:
         done = Child(neon, tmp_path, "create", "ci", stdout=full.fileno(), **hook).finish()
     clean_end(done, sig)
@@ -333,7 +333,7 @@ def test_rotate_interrupted_while_creating(neon: Neon, tmp_path: Path, sig: int)
 @pytest.mark.parametrize(
     ("target", "says", "old_revoked"),
     [
-        ("neon_keys.cli._sinks:write_private", "not verified; old key {old} NOT revoked", False),
+        ("neon_keys._sinks:write_private", "not verified; old key {old} NOT revoked", False),
         ("neon_keys.cli._rotate:emit_report", "the rotation is complete", True),
     ],
 )

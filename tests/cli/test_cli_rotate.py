@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 from cli_support import Neon, lines, mode
-from neon_keys import AuthDetails, NeonKeys
-from neon_keys.cli import _sinks
+from neon_keys import _sinks
 from neon_keys.testing import Fault
 
 
@@ -187,20 +186,25 @@ def test_failed_delivery_shows_the_secret_and_keeps_the_old_key(
     assert not neon.world.key(old).revoked
 
 
-def test_a_new_key_of_the_wrong_kind_fails_verification(
-    neon: Neon, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_new_key_of_the_wrong_kind_fails_verification(neon: Neon) -> None:
     """A new secret that authenticates as another kind of key is not accepted."""
-
-    class PersonalCredential:
-        def whoami(self) -> AuthDetails:
-            return AuthDetails("user_x", "api_key_user")
-
-    monkeypatch.setattr(NeonKeys, "with_options", lambda self, **_: PersonalCredential())
+    body = json.dumps({"account_id": "user_x", "auth_method": "api_key_user"})
+    neon.world.faults.inject("getAuthDetails", Fault.response(200, body))
     old = _project_key(neon)
     result = neon("rotate", str(old), "--org", neon.org)
     assert result.exit_code == 1
     assert "authenticates as 'api_key_user'" in result.stderr
+    assert not neon.world.key(old).revoked
+
+
+def test_a_new_key_of_another_organization_fails_verification(neon: Neon) -> None:
+    """A new organization key that answers for another organization is not accepted."""
+    body = json.dumps({"account_id": "org-elsewhere-1", "auth_method": "api_key_org"})
+    neon.world.faults.inject("getAuthDetails", Fault.response(200, body))
+    old = _project_key(neon)
+    result = neon("rotate", str(old), "--org", neon.org)
+    assert result.exit_code == 1
+    assert "not organization" in result.stderr
     assert not neon.world.key(old).revoked
 
 

@@ -149,7 +149,7 @@ def test_create_with_a_ttl_makes_a_lease(neon: Neon, tmp_path: Path) -> None:
     result = neon("-o", "json", "create", "ci", "--ttl", "2h", "--save", str(tmp_path / "t"))
     assert result.exit_code == 0, result.stderr
     record = json.loads(result.stdout)
-    assert list(record) == [*KEY_FIELDS, "secret_delivered_to"]
+    assert list(record) == [*KEY_FIELDS, "secret_delivered_to", "deliveries"]
     assert record["base_name"] == "ci" and record["name"].startswith("ci (lease 20250601T1400")
     expires = datetime.datetime.fromisoformat(record["expires_at"])
     assert START + 2 * HOUR <= expires <= START + 2 * HOUR + datetime.timedelta(seconds=3)

@@ -13,6 +13,7 @@ from ._exec import exec_command
 from ._identity import orgs, whoami
 from ._list import list_keys
 from ._plan import check_command, plan_command
+from ._retire import retire
 from ._revoke import revoke
 from ._root import cli
 from ._rotate import rotate_key
@@ -23,6 +24,7 @@ cli.add_command(list_keys)
 cli.add_command(create)
 cli.add_command(revoke)
 cli.add_command(rotate_key)
+cli.add_command(retire)
 cli.add_command(audit_keys)
 cli.add_command(whoami)
 cli.add_command(orgs)

@@ -107,7 +107,11 @@ def _inside_library(frame: FrameType | None) -> bool:
 
     The innermost frame of the CLI or of the library decides: httpx or the standard
     library called by the library count as the library; called by the CLI, as the CLI.
+    A secret being delivered to a sink (anywhere under ``neon_keys._sinks.deliver_secret``,
+    a library rotation's deliveries included) counts as the CLI's own: never cut short.
     """
+    if _delivering(frame):
+        return False
     while frame is not None:
         module = str(frame.f_globals.get("__name__", ""))
         if module == _CLI or module.startswith(_CLI + "."):
@@ -117,6 +121,18 @@ def _inside_library(frame: FrameType | None) -> bool:
         frame = frame.f_back
     return False
 
+
+def _delivering(frame: FrameType | None) -> bool:
+    """Whether ``frame`` runs inside the delivery of a secret to a sink."""
+    while frame is not None:
+        if frame.f_code.co_name == _DELIVERY[1] and frame.f_globals.get("__name__") == _DELIVERY[0]:
+            return True
+        frame = frame.f_back
+    return False
+
+
+_DELIVERY = (_LIBRARY + "_sinks", "deliver_secret")
+"""The library function through which every secret reaches a sink."""
 
 GUARD = SignalGuard()
 """The process's guard (signal handlers are the process's too)."""
