@@ -13,6 +13,8 @@ See docs/policy.md for every field of the file.
 
 from __future__ import annotations
 
+from ._api import apply, plan
+from ._apply import Applied, Outcome, OutcomeStatus, interrupted_apply
 from ._load import DEFAULT_FILE, PolicyFileError, Problem, load, loads
 from ._model import (
     ExpiredLeases,
@@ -24,19 +26,45 @@ from ._model import (
     Target,
     Undeclared,
 )
+from ._plan import (
+    Action,
+    Create,
+    Note,
+    Plan,
+    PolicyFinding,
+    Retire,
+    Revoke,
+    RevokeCause,
+    Rotate,
+)
 
 __all__ = [
     "DEFAULT_FILE",
+    "Action",
+    "Applied",
+    "Create",
     "ExpiredLeases",
     "KeyDeclaration",
+    "Note",
+    "Outcome",
+    "OutcomeStatus",
     "PersonalKeys",
+    "Plan",
     "Policy",
     "PolicyFileError",
+    "PolicyFinding",
     "Problem",
+    "Retire",
+    "Revoke",
+    "RevokeCause",
+    "Rotate",
     "Rules",
     "Scopes",
     "Target",
     "Undeclared",
+    "apply",
+    "interrupted_apply",
     "load",
     "loads",
+    "plan",
 ]

@@ -12,6 +12,11 @@ from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, overload
 
 from .._exceptions import NeonError
+from .._leases import create_flow
+from .._models import APIKey
+from .._resource import NeonNow
+from .._rotation import RotationError
+from .._steps import Call, Flow, arun, run
 from ._apply import (
     Applied,
     OnOutcome,
@@ -23,7 +28,6 @@ from ._apply import (
     deliver_all,
     failure,
     interrupted_outcome,
-    new_name,
     ordered,
     reconcile,
     revoked,
@@ -33,8 +37,7 @@ from ._apply import (
     sinks_of,
     verification_problem,
 )
-from .._rotation import RotationError
-from ._model import Policy
+from ._model import KeyDeclaration, Policy
 from ._plan import Action, Create, Plan, Retire, Revoke, Rotate, compute
 from ._world import World, aread_world, read_world
 
@@ -215,6 +218,7 @@ class _Run:
             except NeonError as err:
                 return revoked(action, err)
             return revoked(action, None)
+        assert isinstance(action, Create | Rotate)
         sinks = sinks_of(action.declaration, self.policy)
         if isinstance(action, Rotate):
             try:
@@ -228,10 +232,8 @@ class _Run:
                 return rotation_failure(action, err)
             return rotation_outcome(action, rotation)
         assert isinstance(action, Create)
-        now = client.server_now() or datetime.datetime.now(datetime.UTC)
-        target = action.declaration.target
         try:
-            key = scope.create(new_name(action.declaration, now), project_id=target.project_id)
+            key = run(_create(scope, client.server_now, action.declaration))
         except NeonError as err:
             return failure(action, err)
         secret = secret_of(key)
@@ -274,6 +276,7 @@ class _Run:
             except NeonError as err:
                 return revoked(action, err)
             return revoked(action, None)
+        assert isinstance(action, Create | Rotate)
         sinks = sinks_of(action.declaration, self.policy)
         if isinstance(action, Rotate):
             try:
@@ -287,12 +290,8 @@ class _Run:
                 return rotation_failure(action, err)
             return rotation_outcome(action, rotation)
         assert isinstance(action, Create)
-        now = client.server_now() or datetime.datetime.now(datetime.UTC)
-        target = action.declaration.target
         try:
-            key = await scope.create(
-                new_name(action.declaration, now), project_id=target.project_id
-            )
+            key = await arun(_create(scope, client.server_now, action.declaration))
         except NeonError as err:
             return failure(action, err)
         secret = secret_of(key)
@@ -310,6 +309,18 @@ class _Run:
         if problem is not None:
             return _unverified(action, key, held, problem)
         return create_done(action, key, held)
+
+
+def _create(scope: Any, neon_now: NeonNow, declaration: KeyDeclaration) -> Flow[APIKey]:
+    """Create a declared key: a lease stamped on Neon's clock, or an ordinary key."""
+    project_id = declaration.target.project_id
+    if declaration.ttl is not None:
+        key: APIKey = yield from create_flow(
+            scope, neon_now, declaration.name, declaration.ttl, project_id
+        )
+        return key
+    created: APIKey = yield Call(scope.create, (declaration.name,), {"project_id": project_id})
+    return created
 
 
 def _without_secret(key: Any) -> Any:

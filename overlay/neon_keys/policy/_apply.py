@@ -10,7 +10,6 @@ re-raised carrying what was done (``interrupted_apply``).
 
 from __future__ import annotations
 
-import datetime
 import enum
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -18,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 from .._command_sink import CommandSink
 from .._exceptions import NeonError, NotFoundError
-from .._lease_names import LeaseName
 from .._models import APIKey, AuthDetails, KeyKind
 from .._rotation import RotationError, interrupted_rotation
 from .._secret import Secret
@@ -28,7 +26,7 @@ from ._model import KeyDeclaration, Policy
 from ._plan import Action, Create, Plan, Retire, Revoke, Rotate
 
 if TYPE_CHECKING:
-    from .._client import AsyncNeonKeys, NeonKeys
+    pass
 
 __all__ = [
     "Applied",
@@ -229,13 +227,6 @@ def verification_problem(key: APIKey, auth: AuthDetails, org_id: str | None) -> 
     return None
 
 
-def new_name(declaration: KeyDeclaration, now: datetime.datetime) -> str:
-    """The name of a new generation: the declared name, or a lease's with its expiry."""
-    if declaration.ttl is None:
-        return declaration.name
-    return LeaseName.new(declaration.name, now + declaration.ttl).name
-
-
 def rotation_outcome(action: Rotate, rotation: Any) -> Outcome:
     """The outcome of a finished rotation (the secret dropped: every sink holds it)."""
     new = rotation.new
@@ -284,7 +275,9 @@ def attach(interruption: BaseException, applied: Applied) -> None:
     )
 
 
-def failure(action: Action, err: NeonError, new: APIKey | None = None, held: Sequence[str] = ()) -> Outcome:
+def failure(
+    action: Action, err: NeonError, new: APIKey | None = None, held: Sequence[str] = ()
+) -> Outcome:
     """The outcome of an action whose request failed."""
     return Outcome(action, OutcomeStatus.FAILED, " ".join(str(err).split()), new, tuple(held), err)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -93,15 +93,31 @@ def read_world(client: NeonKeys, policy: Policy) -> World:
     scopes = managed_scopes(policy, orgs)
     with ThreadPoolExecutor(max_workers=min(MAX_READERS, len(scopes) + 1)) as pool:
         caller = pool.submit(client.whoami)
-        listed = [
-            pool.submit(client.org(org_id).keys.list if org_id else client.personal_keys.list)
-            for org_id in scopes
-        ]
+        listed = [pool.submit(_lister(client, org_id)) for org_id in scopes]
         listings: dict[str | None, tuple[APIKey, ...]] = {
-            org_id: tuple(future.result()) for org_id, future in zip(scopes, listed, strict=True)
+            org_id: future.result() for org_id, future in zip(scopes, listed, strict=True)
         }
         auth = caller.result()
     return World(listings, auth, _now(client))
+
+
+def _first(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The first error of a task group (a cancellation is the last choice)."""
+    leaves: list[BaseException] = []
+    todo: list[BaseException] = [group]
+    while todo:
+        current = todo.pop(0)
+        if isinstance(current, BaseExceptionGroup):
+            todo[:0] = list(current.exceptions)
+        else:
+            leaves.append(current)
+    errors = [leaf for leaf in leaves if isinstance(leaf, Exception)]
+    return (errors or leaves)[0]
+
+
+def _lister(client: NeonKeys, org_id: str | None) -> Callable[[], tuple[APIKey, ...]]:
+    scope = client.org(org_id).keys if org_id else client.personal_keys
+    return lambda: tuple(scope.list())
 
 
 async def aread_world(client: AsyncNeonKeys, policy: Policy) -> World:
@@ -120,9 +136,12 @@ async def aread_world(client: AsyncNeonKeys, policy: Policy) -> World:
     async def whoami() -> None:
         found["caller"] = await client.whoami()
 
-    async with anyio.create_task_group() as group:
-        group.start_soon(whoami)
-        for org_id in scopes:
-            group.start_soon(list_scope, org_id)
+    try:
+        async with anyio.create_task_group() as group:
+            group.start_soon(whoami)
+            for org_id in scopes:
+                group.start_soon(list_scope, org_id)
+    except BaseExceptionGroup as failed:  # one listing failed: raise its error, as sync does
+        raise _first(failed) from None
     ordered = {org_id: listings[org_id] for org_id in scopes}
     return World(ordered, found["caller"], _now(client))
