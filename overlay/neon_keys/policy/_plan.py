@@ -370,8 +370,11 @@ class _ScopePlanner:
         )
         for outcome in outcomes:
             key = outcome.key
-            self.retiring.add(key.id)
             made_here = outcome.replacement is not None and outcome.replacement.id == _NEWEST_ID
+            if outcome.newer.id != _NEWEST_ID:
+                # Replaced already: audit's retiring key, spared the age findings. A key
+                # only this plan replaces is still in service, and its findings stand.
+                self.retiring.add(key.id)
             if outcome.status is not RetireStatus.DUE:
                 if outcome.replacement is not None or action is None:
                     message = outcome.message if not made_here else _in_grace(declaration)
