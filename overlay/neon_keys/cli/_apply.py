@@ -75,7 +75,7 @@ def apply_command(session: Session, /, *, path: str, yes: bool) -> None:
     if session.json:
         failure = emit_json_report(applied_record(applied, shown))
     else:
-        failure = emit_report(outcomes_table(applied))
+        failure = emit_report("\n" + outcomes_table(applied))
         emit(applied_summary(applied), err=True)
     if failure is not None:
         raise failure
