@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import neon_keys
@@ -13,11 +14,19 @@ from fakes import FakeNeon
 pytest_plugins = ["hygiene"]
 
 
+@pytest.fixture(scope="session")
+def _empty_config_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A configuration folder holding no neon-keys config file."""
+    return tmp_path_factory.mktemp("xdg-config")
+
+
 @pytest.fixture(autouse=True)
-def _no_ambient_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests never pick up a developer's real key or host from the environment."""
+def _no_ambient_credentials(monkeypatch: pytest.MonkeyPatch, _empty_config_home: Path) -> None:
+    """Tests never pick up a developer's real key, host, profile or config file."""
     monkeypatch.delenv("NEON_API_KEY", raising=False)
     monkeypatch.delenv("NEON_API_HOST", raising=False)
+    monkeypatch.delenv("NEON_KEYS_PROFILE", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(_empty_config_home))
 
 
 @pytest.fixture(autouse=True)

@@ -557,3 +557,13 @@ def test_a_lying_content_length(flavour: str) -> None:
         _closing(_socket_client(flavour, server), lambda n: n.personal_keys.create("ci"))
     assert [key.id for key in lost.value.candidates or ()] == [9]
     assert all(b"\r\naccept-encoding: gzip, deflate\r\n" in r.lower() for r in server.requests)
+
+
+@pytest.mark.parametrize("wrapped", [True, False], ids=["zlib", "raw"])
+def test_a_deflate_header_split_after_its_first_byte_still_reads(wrapped: bool) -> None:
+    """Deflate data whose first chunk is one byte is told zlib-wrapped or raw all the same."""
+    data = b"\x00"
+    raw = zlib.compress(data) if wrapped else zlib.compress(data, wbits=-zlib.MAX_WBITS)
+    reader = BodyReader("deflate", 10_000, strict=True)
+    assert _read(reader, [raw[:1], raw[1:]]) == data
+    assert reader.problem is None

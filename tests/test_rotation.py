@@ -19,6 +19,7 @@ from neon_keys import (
     DeliveryStatus,
     FileSink,
     NeonKeys,
+    RetireStatus,
     Rotation,
     RotationError,
     RotationStep,
@@ -354,3 +355,73 @@ def test_file_sink_through_rotate(
     assert done.new is not None and done.new.secret is not None
     assert target.read_text() == done.new.secret.reveal() + "\n"
     assert target.stat().st_mode & 0o777 == 0o600
+
+
+# -- a stop at every step boundary, then convergence ------------------------------------------
+
+_BOUNDARIES = [
+    ("before find", 1, None),
+    ("before create", 2, None),
+    ("during delivery 1, right after the create", None, 0),
+    ("during delivery 2", None, 1),
+    ("during delivery 3", None, 2),
+    ("after the deliveries, before verify", 3, None),
+    ("after verify, before the revoke", 4, None),
+]
+
+
+@pytest.mark.parametrize("boundary", _BOUNDARIES, ids=[b[0] for b in _BOUNDARIES])
+def test_a_stop_at_any_boundary_loses_no_secret_revokes_nothing_and_converges(
+    world: World,
+    server: EmulatorServer,
+    rotate: Callable[..., Rotation],
+    boundary: tuple[str, int | None, int | None],
+) -> None:
+    """Stopped (Ctrl-C) at any step boundary, a rotation has revoked nothing and the secret
+    of any key it made is in its record; rotating again with grace and retiring then leaves
+    one live key of the name, held by every sink."""
+    where, at_check, at_sink = boundary  # the checkpoint's call, or the sink, that stops it
+    old, _ = _personal(world)
+    sinks = [MemorySink("a"), MemorySink("b"), MemorySink("c")]
+    if at_sink is not None:
+        sinks[at_sink].interrupt = KeyboardInterrupt()
+    calls = 0
+
+    def checkpoint() -> None:
+        nonlocal calls
+        calls += 1
+        if calls == at_check:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt) as stopped:
+        rotate(old, deliver=sinks, checkpoint=checkpoint)
+    record = interrupted_rotation(stopped.value)
+    assert record is not None, where
+    assert not world.key(old).revoked and not record.old_revoked
+    made = [key_id for key_id in _live(world) if key_id != old]
+    if made:  # the create happened: its secret is in the record, never lost
+        assert record.new is not None and record.new.secret is not None
+        (made_id,) = made
+        assert world.key_for_token(record.new.secret.reveal()).id == made_id  # type: ignore[union-attr]
+    else:
+        assert record.new is None
+    if at_sink is not None:  # which sinks hold it, which do not
+        expected = [DeliveryStatus.DELIVERED] * at_sink + [DeliveryStatus.INTERRUPTED]
+        expected += [DeliveryStatus.NOT_ATTEMPTED] * (len(sinks) - at_sink - 1)
+        assert [d.status for d in record.deliveries] == expected
+
+    for sink in sinks:
+        sink.interrupt = None
+    world.advance_clock(60)
+    done = rotate(old, grace=DAY, deliver=sinks)
+    assert done.new is not None and done.new.secret is not None
+    token = done.new.secret.reveal()
+    assert [sink.received[-1] for sink in sinks] == [token, token, token]
+    world.advance_clock(DAY.total_seconds())
+    older = set(_live(world)) - {done.new.id}
+    with NeonKeys(
+        api_key=server.api_key, base_url=server.base_url, backoff=Backoff.immediate()
+    ) as neon:
+        outcomes = neon.personal_keys.retire(grace=DAY)
+    assert {o.key.id for o in outcomes if o.status is RetireStatus.REVOKED} == older
+    assert _live(world) == [done.new.id]

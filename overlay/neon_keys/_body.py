@@ -115,6 +115,7 @@ class BodyReader:
             self._coding = codings[0]
             self._inflater = zlib.decompressobj(_WBITS[self._coding])
         self._started = False
+        self._head = b""  # the first byte of a deflate body, until its second arrives
 
     def feed(self, raw: bytes) -> list[bytes]:
         """The decoded bytes ``raw`` (the next raw chunk) adds, within the limit."""
@@ -150,6 +151,13 @@ class BodyReader:
     def _inflate(self, data: memoryview | bytes) -> list[bytes]:
         assert self._inflater is not None
         pieces: list[bytes] = []
+        if self._coding == "deflate" and not self._started:
+            # zlib's header is two bytes, and only both tell it from raw deflate data: hold a
+            # lone first byte back, or a header split between chunks would read as corrupt.
+            data = self._head + bytes(data)
+            self._head = data if len(data) < 2 else b""
+            if self._head:
+                return pieces
         while data and not self.done:
             # One byte past the limit is enough to know a strict body is too long.
             room = self.limit - self.size + (1 if self.strict else 0)

@@ -365,8 +365,10 @@ def _steps(  # noqa: PLR0915  (the steps one after another, read top to bottom)
     project_id = _project_of(old)
     try:
         if lease is not None and lifetime is not None:
-            # Stamped on Neon's clock, which the listing just read (``server_now``).
-            new = yield from create_flow(scope, neon_now, lease.base_name, lifetime, project_id)
+            # Stamped on Neon's clock as the listing just read it, to the whole second as
+            # Neon records creation times: the new lease is listed with the same lifetime.
+            stamp = _whole_seconds(neon_now)
+            new = yield from create_flow(scope, stamp, lease.base_name, lifetime, project_id)
         else:
             new = yield Call(scope.create, (new_name or old.name,), {"project_id": project_id})
     except NeonError as err:
@@ -464,6 +466,16 @@ def _lifetime(old: APIKey, lease: LeaseName) -> datetime.timedelta | None:
 
 
 _ONE_SECOND = datetime.timedelta(seconds=1)
+
+
+def _whole_seconds(neon_now: NeonNow) -> NeonNow:
+    """``neon_now`` with the fraction of a second dropped."""
+
+    def now() -> datetime.datetime | None:
+        moment = neon_now()
+        return moment.replace(microsecond=0) if moment is not None else None
+
+    return now
 
 
 def _iso(moment: datetime.datetime | None) -> str:

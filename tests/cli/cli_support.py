@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from click.testing import CliRunner, Result
 from neon_keys import Backoff, NeonKeys
@@ -41,6 +43,8 @@ class Neon:
 
     world: World
     server: EmulatorServer
+    local_clock: Callable[[], datetime.datetime] | None = None
+    """This machine's clock as the CLI sees it (None: the emulator's, which Neon's follows)."""
 
     @property
     def org(self) -> str:
@@ -61,7 +65,8 @@ class Neon:
     ) -> Result:
         """Run ``neon-keys ARGS`` with ``NEON_API_KEY``/``NEON_API_HOST`` set for the emulator."""
         session = Session(
-            client_options={"backoff": Backoff.immediate()}, clock=self.world.clock.now
+            client_options={"backoff": Backoff.immediate()},
+            clock=self.local_clock or self.world.clock.now,
         )
         environment: dict[str, str | None] = {
             "NEON_API_KEY": key if key is not None else self.world.seed.admin_token,
@@ -99,3 +104,15 @@ def mode(path: str | os.PathLike[str]) -> int:
 def lines(text: str) -> list[str]:
     """Non-empty lines of ``text``."""
     return [line for line in text.splitlines() if line.strip()]
+
+
+def write_config(home: str | os.PathLike[str], text: str) -> Path:
+    """Write ``home``/neon-keys/config.toml as a careful user would: only they may write it
+    (neon-keys refuses a config file others could change, whatever this process's umask)."""
+    folder = Path(home) / "neon-keys"
+    folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(0o700)
+    path = folder / "config.toml"
+    path.write_text(text)
+    path.chmod(0o600)
+    return path

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
 import json
-from pathlib import Path
 
 import pytest
 from cli_support import DAY, Neon, lines
@@ -252,13 +252,37 @@ def test_a_bad_min_age_is_refused_before_any_request(neon: Neon, bad: str) -> No
     assert len(neon.world.log) == 0
 
 
-def test_the_audit_table_of_docs_cli_is_what_this_scene_prints(
-    neon: Neon, scene: dict[str, int]
+@pytest.mark.parametrize("local_skew_days", [-400, 400])
+def test_ages_are_judged_on_neons_clock_not_this_machines(
+    neon: Neon, clock: FakeClock, local_skew_days: int
 ) -> None:
-    """docs/cli.md's 120-day audit table, which no sandbox session can make, is this output."""
-    page = (Path(__file__).resolve().parents[2] / "docs" / "cli.md").read_text(encoding="utf-8")
-    block = page.split('needs keys unused for 120 days (a moved clock)"\n', 1)[1]
-    shown = block.split("```", 1)[0].splitlines()
-    assert shown[0] == "$ neon-keys audit"
-    result = neon("audit")
-    assert (result.stdout + result.stderr).splitlines() == shown[1:]
+    """A local clock 400 days off flags nothing wrongly and misses nothing: the audit's
+    "now" is Neon's, from the Date of the listing's answer."""
+    wrong = clock.now() + datetime.timedelta(days=local_skew_days)
+    neon.local_clock = lambda: wrong
+    neon.world.issue_personal_key(neon.world.seed.admin_id, "young")
+    young = neon("-o", "json", "audit", "--fail-on-findings")
+    assert young.exit_code == 0, young.stdout
+    assert json.loads(young.stdout)["findings"] == []
+    clock.advance(120 * DAY)
+    old = neon("-o", "json", "audit")
+    findings = {
+        f["name"]: [x["code"] for x in f["findings"]] for f in json.loads(old.stdout)["findings"]
+    }
+    assert findings == {"young": ["never_used"]}
+    assert "created 120 days ago" in old.stdout
+
+
+@pytest.mark.parametrize("local_skew_days", [-400, 400])
+def test_list_unused_days_is_judged_on_neons_clock(
+    neon: Neon, clock: FakeClock, local_skew_days: int
+) -> None:
+    """``list --unused-days`` measures on Neon's clock too."""
+    neon.local_clock = lambda: clock.now() + datetime.timedelta(days=local_skew_days)
+    token = neon.world.issue_personal_key(neon.world.seed.admin_id, "busy")
+    neon.use(token)
+    listed = neon("-o", "json", "list", "--unused-days", "30")
+    assert [k["name"] for k in json.loads(listed.stdout)] == []
+    clock.advance(31 * DAY)
+    listed = neon("-o", "json", "list", "--unused-days", "30")
+    assert [k["name"] for k in json.loads(listed.stdout)] == ["busy"]

@@ -25,8 +25,8 @@ def test_missing_api_key_exits_3_without_a_request(neon: Neon) -> None:
     result = neon("list", env={"NEON_API_KEY": None})
     assert result.exit_code == 3
     assert lines(result.stderr) == [
-        "Error: no Neon API key: pass --api-key or set NEON_API_KEY "
-        "(create one in the Neon Console: Account settings > API keys)"
+        "Error: no Neon API key: pass --api-key, set NEON_API_KEY, or use a --profile "
+        "with an api_key_command (create a key in the Neon Console: Account settings > API keys)"
     ]
     assert len(neon.world.log) == 0
 

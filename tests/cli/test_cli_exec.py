@@ -179,7 +179,13 @@ def test_exec_knows_when_a_terminal_signals_its_whole_group(tmp_path: Path) -> N
         os.close(terminal)
     assert status == 0 and b"FOREGROUND True" in seen
     detached = subprocess.run(
-        argv, capture_output=True, text=True, start_new_session=True, timeout=TIMEOUT, check=True
+        argv,
+        capture_output=True,
+        text=True,
+        start_new_session=True,
+        timeout=TIMEOUT,
+        check=True,
+        cwd=tmp_path,
     )
     assert detached.stdout.strip() == "FOREGROUND False"
 

@@ -137,7 +137,7 @@ def test_the_stdout_sink_is_delivered_before_the_command_stops(
     done = run(neon, tmp_path, "-o", "json", "create", "ci", **hook)
     clean_end(done, sig)
     assert done.stdout == _token_of(neon, done.stdout) + "\n"
-    record = json.loads(done.stderr[: done.stderr.rindex("}") + 1])
+    record = json.JSONDecoder().raw_decode(done.stderr)[0]
     assert record["secret_delivered_to"] == "stdout" and record["name"] == "ci"
 
 
@@ -218,7 +218,10 @@ def test_bulk_revoke_interrupted_reports_every_id(
             for row in lines(done.stdout)[1:]
         ]
     counts = _check_bulk(neon, ids, rows)
-    assert counts["revoked"] >= 5 and counts.get("interrupted", 0) <= 1
+    # Five revokes were carried out when the signal was sent; the answer of the fifth may
+    # still have been held by the delay fault, so that one may read "interrupted".
+    interrupted = counts.get("interrupted", 0)
+    assert counts["revoked"] + interrupted >= 5 and interrupted <= 1
     assert counts["not_attempted"] >= 1
     assert f"{counts['revoked']} of 150 keys revoked" in done.stderr
     assert "to finish: neon-keys revoke " in done.stderr and "--missing-ok" in done.stderr

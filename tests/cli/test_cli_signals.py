@@ -182,10 +182,18 @@ def test_a_bulk_revoke_interrupted_mid_request(neon: Neon, monkeypatch: pytest.M
     assert records[4]["error"] == "not attempted: stopped by SIGTERM"
     assert [r["name"] for r in records] == [f"k{n}" for n in range(6)]
     left = " ".join(map(str, ids[3:]))
-    assert lines(result.stderr) == [
-        "Interrupted by SIGTERM: 3 of 6 keys revoked, 1 interrupted (may or may not be "
-        f"revoked), 2 not attempted; to finish: neon-keys revoke {left} --missing-ok"
-    ]
+    (line,) = lines(result.stderr)
+    assert json.loads(line) == {
+        "error": {
+            "message": "Interrupted by SIGTERM: 3 of 6 keys revoked, 1 interrupted (may or "
+            f"may not be revoked), 2 not attempted; to finish: neon-keys revoke {left} "
+            "--missing-ok",
+            "exit_code": 143,
+            "kind": "interrupted",
+            "signal": "SIGTERM",
+            "library_error": None,
+        }
+    }
     assert [neon.world.key(key_id).revoked for key_id in ids] == [True] * 3 + [False] * 3
 
 

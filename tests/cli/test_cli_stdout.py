@@ -103,7 +103,7 @@ def test_a_created_key_is_reported_on_stderr_when_stdout_fails(
     done = _run(neon, tmp_path, mode, "-o", "json", "create", "ci", "--save", "ci.token")
     _never_crashed(done)
     assert done.code == 1
-    record = json.loads(done.stderr[: done.stderr.rindex("}") + 1])
+    record = json.JSONDecoder().raw_decode(done.stderr)[0]
     token = (tmp_path / "ci.token").read_text().strip()
     assert neon.world.key_for_token(token).id == record["id"]  # type: ignore[union-attr]
     assert token not in done.stderr

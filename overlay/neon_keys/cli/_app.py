@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from ._apply import apply_command
 from ._audit import audit_keys
+from ._completion import completion
 from ._create import create
+from ._examples import add_examples
 from ._exec import exec_command
 from ._identity import orgs, whoami
 from ._list import list_keys
@@ -34,5 +36,7 @@ cli.add_command(sweep_command)
 cli.add_command(plan_command)
 cli.add_command(apply_command)
 cli.add_command(check_command)
+cli.add_command(completion)
+add_examples(cli)
 
 __all__ = ["cli"]

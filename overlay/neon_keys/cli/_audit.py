@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime
 import enum
+import sys
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,8 +35,9 @@ import click
 from neon_keys._durations import format_duration
 from neon_keys._retire import DEFAULT_RETIRE_GRACE, RetireOutcome, plan_retirement
 
+from . import _color
 from ._caller import find_calling_keys, refuse_self
-from ._errors import CliError, ExitCode, Interruption
+from ._errors import CliError, ErrorKind, ExitCode, Interruption, partial
 from ._options import global_options, pass_session
 from ._output import (
     NEVER,
@@ -237,8 +239,8 @@ def still_active(flagged: Sequence[Flagged], revocation: Revocation | None) -> l
     return [item for item in flagged if item.key.id not in gone]
 
 
-def flagged_table(items: Sequence[Flagged], *, org: bool) -> str:
-    """A table of flagged keys and the reasons."""
+def flagged_table(items: Sequence[Flagged], *, org: bool, color: bool = False) -> str:
+    """A table of flagged keys and the reasons; with ``color``, the reasons stand out."""
     headers = ["id", "name", "kind", *(["project"] if org else []), "last used", "findings"]
     rows = [
         [
@@ -251,7 +253,8 @@ def flagged_table(items: Sequence[Flagged], *, org: bool) -> str:
         ]
         for item in items
     ]
-    return render_table(headers, rows)
+    colors = [[None] * (len(headers) - 1) + [_color.WARNING] for _ in items]
+    return render_table(headers, rows, colors if color else None)
 
 
 # -- the command -----------------------------------------------------------------------------
@@ -314,13 +317,15 @@ def audit_keys(
         require_confirmation_possible(yes, "audit --revoke")
     keys = session.scope(org)
     listing = keys.list()
-    now = session.clock()
+    now = session.now()  # after the listing: Neon's clock, from its answer
     flagged = audit(listing, unused_days=unused_days, now=now, min_age=min_age)
     retiring = list(retiring_keys(listing, now).values())
     if not session.json:
         if flagged:
-            emit(flagged_table(flagged, org=org is not None))
-        emit(f"{len(flagged)} of {plural(len(listing), 'key')} flagged.", err=True)
+            emit(flagged_table(flagged, org=org is not None, color=_color.enabled(sys.stdout)))
+        summary = f"{len(flagged)} of {plural(len(listing), 'key')} flagged."
+        color = _color.WARNING if flagged else None
+        emit(_color.paint(summary, color, on=_color.enabled(sys.stderr)), err=True)
         for item in retiring:
             assert item.replacement is not None
             emit(
@@ -333,7 +338,8 @@ def audit_keys(
     def report(revocation: Revocation) -> CliError | None:
         if session.json:
             return emit_json_report(record(revocation))
-        return emit_report(revocation.table(missing_ok=True))
+        color = _color.enabled(sys.stdout)
+        return emit_report(revocation.table(missing_ok=True, color=color))
 
     def record(revocation: Revocation | None) -> dict[str, Any]:
         return report_record(
@@ -366,9 +372,11 @@ def audit_keys(
             raise output_failure
     elif session.json:
         emit_json(record(None))
-    if revocation is not None and revocation.exit_code(missing_ok=True):
-        raise CliError(
-            "some flagged keys could not be revoked", revocation.exit_code(missing_ok=True)
-        )
+    if revocation is not None and (code := revocation.exit_code(missing_ok=True)):
+        raise CliError("some flagged keys could not be revoked", code, partial(code))
     if fail_on_findings and (active := still_active(flagged, revocation)):
-        raise CliError(f"{plural(len(active), 'flagged key')} still active", ExitCode.FAILURE)
+        raise CliError(
+            f"{plural(len(active), 'flagged key')} still active",
+            ExitCode.FAILURE,
+            ErrorKind.FINDINGS,
+        )

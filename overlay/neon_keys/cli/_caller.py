@@ -55,7 +55,8 @@ def refuse_self(ids: Sequence[int], calling: set[int], names: dict[int, str]) ->
         return
     labels = ", ".join(f'{key_id} "{clean(names.get(key_id, ""))}"' for key_id in own)
     raise CliError(
-        f"key {labels} may be the key making this call (the one in --api-key or NEON_API_KEY): "
+        f"key {labels} may be the key making this call (the API key this command runs with: "
+        "--api-key, NEON_API_KEY or a profile's): "
         "revoking it ends this key's access; pass --including-self to revoke it anyway; "
         "no key was revoked",
         ExitCode.USAGE,

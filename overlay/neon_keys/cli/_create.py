@@ -7,6 +7,8 @@ from typing import Any, Unpack
 
 import click
 
+from neon_keys._sinks import Sink
+
 from ._errors import CliError, Interruption, one_line
 from ._interrupts import interrupted_create_report
 from ._leasing import TTL, check_lease_base, create_lease_for, expiry_text, lease_interrupted_report
@@ -128,12 +130,11 @@ def create(
 
 
 def delivery_record(
-    sink: object, error: BaseException | None, status: str | None = None
+    sink: Sink, error: BaseException | None, status: str | None = None
 ) -> dict[str, Any]:
     """One delivery as JSON: ``target``, ``status`` (delivered, failed, ...), ``error``."""
-    target = getattr(sink, "target", str(sink))
     return {
-        "target": target,
+        "target": sink.target,
         "status": status or ("delivered" if error is None else "failed"),
         "error": one_line(error) if error is not None else None,
     }

@@ -60,13 +60,54 @@ class ExitCode(enum.IntEnum):
     """Stopped by SIGTERM, after saying what exists (128 + 15, as shells expect)."""
 
 
-class CliError(click.ClickException):
-    """A failure shown as one ``Error: ...`` line on stderr, exiting with ``exit_code``."""
+class ErrorKind(enum.StrEnum):
+    """What kind of failure ended a run: the ``kind`` of a JSON error (docs/cli.md)."""
 
-    def __init__(self, message: str, exit_code: int = ExitCode.FAILURE) -> None:
+    USAGE = "usage"
+    """Bad usage or input, a config file refused; nothing was sent (exit 2)."""
+    AUTH = "auth"
+    """No API key, or Neon refused it (exit 3)."""
+    API = "api"
+    """Neon answered with an error status other than 401."""
+    CONNECTION = "connection"
+    """Neon could not be reached, or the connection failed."""
+    TIMEOUT = "timeout"
+    """Neon did not answer in time."""
+    UNEXPECTED_RESPONSE = "unexpected_response"
+    """Neon's answer could not be read as its API description says."""
+    CREATE_OUTCOME_UNKNOWN = "create_outcome_unknown"
+    """A create was sent and its answer lost: the key may exist."""
+    PARTIAL = "partial"
+    """Some of the work was done, some not (keys not revoked, scopes not listed or not
+    retired, a rotation stopped once its new key existed); the output says which."""
+    FINDINGS = "findings"
+    """``audit --fail-on-findings``: flagged keys are still active."""
+    DECLINED = "declined"
+    """The confirmation was answered no, or not at all."""
+    OUTPUT = "output"
+    """stdout could not be written."""
+    FAILURE = "failure"
+    """Another failure (a secret delivered only to stderr, say); the message says what."""
+    INTERRUPTED = "interrupted"
+    """SIGINT or SIGTERM stopped the run (exit 130 or 143)."""
+    INTERNAL = "internal"
+    """A bug: an error the program did not expect."""
+
+
+class CliError(click.ClickException):
+    """A failure shown as one ``Error: ...`` line on stderr, exiting with ``exit_code``.
+
+    ``kind`` says what failed, for JSON errors (None: worked out from the exit code and
+    the library error behind it).
+    """
+
+    def __init__(
+        self, message: str, exit_code: int = ExitCode.FAILURE, kind: ErrorKind | None = None
+    ) -> None:
         super().__init__(message)
         # click reads the exit code from the exception; its class-level default is 1.
         self.exit_code = int(exit_code)  # type: ignore[misc]
+        self.kind = kind
 
 
 class Interruption(click.ClickException):
@@ -86,6 +127,12 @@ class Interruption(click.ClickException):
         text = f"Interrupted by {signal_name(self.signum)}"
         text += f": {self.message}" if self.message else "."
         click.echo(text, file=file or sys.stderr)
+
+
+def partial(code: int) -> ErrorKind | None:
+    """The kind of a failure in which some of the work was done: ``PARTIAL`` for exit 1;
+    for another code (3: the credential was refused meanwhile), the code says it."""
+    return ErrorKind.PARTIAL if code == ExitCode.FAILURE else None
 
 
 def exit_code_for(error: BaseException) -> ExitCode:

@@ -205,9 +205,8 @@ def _run_with_lease(
         if isinstance(failure, Interruption):
             raise Interruption(failure.signum, message)
         raise CliError(message, failure.exit_code)
-    if problem is not None:
-        emit(f"Error: {problem}", err=True)
-        code = code or ExitCode.FAILURE
+    if problem is not None:  # an error (JSON with -o json), with COMMAND's status, or 1
+        raise CliError(problem, code or ExitCode.FAILURE)
     if code:
         raise click.exceptions.Exit(code)
 

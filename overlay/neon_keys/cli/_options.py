@@ -7,24 +7,53 @@ that both fill in.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import click
+from click.core import ParameterSource
+from click.shell_completion import CompletionItem
 
 from neon_keys._constants import API_HOST_ENV, API_KEY_ENV
 from neon_keys._version import __version__
 
 from ._errors import API_TIMEOUT_ENV
+from ._profiles import PROFILE_ENV, profile_names
 from ._session import Session
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-pass_session = click.make_pass_decorator(Session)
-"""Hands a command the run's ``Session`` as its first argument."""
+
+def pass_session(command: F) -> F:
+    """Hand a command the run's ``Session`` as its first argument.
+
+    A command with an ``org`` parameter that ``--org`` left unset gets the chosen profile's
+    default organization instead (None without one): every command that takes ``--org``
+    follows the profile alike. Not with ``--all-orgs``, which a default does not narrow.
+    """
+
+    @functools.wraps(command)
+    def with_session(*args: Any, **kwargs: Any) -> Any:
+        session = click.get_current_context().find_object(Session)
+        if session is None:
+            raise RuntimeError("neon-keys commands run under the neon-keys group")
+        if "org" in kwargs and kwargs["org"] is None and not kwargs.get("all_orgs"):
+            kwargs["org"] = session.default_org()
+        return command(session, *args, **kwargs)
+
+    return cast(F, with_session)
+
+
+def complete_profiles(
+    _ctx: click.Context, _param: click.Parameter, incomplete: str
+) -> list[CompletionItem]:
+    """The config file's profile names that start with what was typed (for shells)."""
+    return [CompletionItem(name) for name in profile_names() if name.startswith(incomplete)]
+
 
 _LOGGER = "neon_keys"
 OUTPUTS = ("table", "json")
@@ -82,6 +111,15 @@ def root_options(group: F) -> F:
             help="The API root, default https://console.neon.tech/api/v2.",
         ),
         click.option(
+            "--profile",
+            envvar=PROFILE_ENV,
+            show_envvar=True,
+            metavar="NAME",
+            shell_complete=complete_profiles,
+            help="Use this profile of the config file (~/.config/neon-keys/config.toml): "
+            "its API root, default --org and the command that prints the API key.",
+        ),
+        click.option(
             "--output",
             "-o",
             type=click.Choice(OUTPUTS),
@@ -117,14 +155,20 @@ def start_session(
     *,
     api_key: str | None,
     api_host: str | None,
+    profile: str | None,
     output: str,
     timeout: float | None,
     verbose: bool,
 ) -> Session:
     """The run's ``Session`` (a test may have passed one in ``obj``), set from the options."""
     session = ctx.ensure_object(Session)
-    session.api_key = api_key
-    session.api_host = api_host
+
+    def from_env(name: str) -> bool:
+        return ctx.get_parameter_source(name) is ParameterSource.ENVIRONMENT
+
+    session.set_option("api_key", api_key, from_env=from_env("api_key"))
+    session.set_option("api_host", api_host, from_env=from_env("api_host"))
+    session.choose_profile(profile, from_env=from_env("profile"))
     session.output = output
     session.timeout = timeout
     session.verbose = False
@@ -173,15 +217,24 @@ def _late_global(ctx: click.Context, param: click.Parameter, value: Any) -> None
         return
     if param.name == "verbose":
         enable_verbose(ctx, session)
+    elif param.name == "profile":
+        session.choose_profile(value, from_env=False)
+    elif param.name in ("api_key", "api_host"):
+        session.set_option(param.name, value, from_env=False)
     else:
         setattr(session, str(param.name), value)
 
 
-def global_options(*, api: bool = True, timeout: bool = True) -> Callable[[F], F]:
+def global_options(
+    *, api: bool = True, timeout: bool = True, profile: bool = True
+) -> Callable[[F], F]:
     """Accept the global options after the command too (``neon-keys list -o json``).
 
-    ``api``: include ``--api-key``, ``--api-host`` and ``--timeout`` (not for ``sandbox``);
-    ``timeout``: include ``--timeout`` (not for a command with a ``--timeout`` of its own).
+    ``api``: include ``--api-key``, ``--api-host``, ``--profile`` and ``--timeout`` (not for
+    ``sandbox``);
+    ``timeout``: include ``--timeout`` (not for a command with a ``--timeout`` of its own);
+    ``profile``: include ``--profile`` with ``api`` (not for the sandbox's controls, which
+    never call Neon).
     """
     common: dict[str, Any] = {"expose_value": False, "callback": _late_global}
     options = []
@@ -194,6 +247,16 @@ def global_options(*, api: bool = True, timeout: bool = True) -> Callable[[F], F
                 "--api-host", metavar="URL", help=f"The API root (${API_HOST_ENV}).", **common
             ),
         ]
+    if api and profile:
+        options.append(
+            click.option(
+                "--profile",
+                metavar="NAME",
+                shell_complete=complete_profiles,
+                help=f"Use this profile of the config file (${PROFILE_ENV}).",
+                **common,
+            )
+        )
     if api and timeout:
         options.append(
             click.option(

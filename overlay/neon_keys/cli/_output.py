@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from neon_keys._models import OrgKey, ProjectKey
 
+from ._color import paint
 from ._streams import StdoutUnwritable, write_stderr, write_stdout
 
 if TYPE_CHECKING:
@@ -42,13 +43,27 @@ def iso_time(value: datetime.datetime | None) -> str | None:
     return value.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z")
 
 
-def render_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """Left-aligned columns separated by two spaces, under an upper-case header line."""
+def render_table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    colors: Sequence[Sequence[str | None]] | None = None,
+) -> str:
+    """Left-aligned columns separated by two spaces, under an upper-case header line.
+
+    ``colors`` gives a colour (a click colour name, or None) for each cell of ``rows``: for
+    a terminal only (``_color``); None leaves the table plain.
+    """
     cells = [[clean(str(cell)) for cell in row] for row in [list(headers), *rows]]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    lines = [
-        "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in cells
-    ]
+    lines = []
+    for number, row in enumerate(cells):
+        painted = colors[number - 1] if colors is not None and number else [None] * len(row)
+        lines.append(
+            "  ".join(
+                paint(cell, color, on=True) + " " * (widths[i] - len(cell))
+                for i, (cell, color) in enumerate(zip(row, painted, strict=True))
+            ).rstrip()
+        )
     lines[0] = lines[0].upper()
     return "\n".join(lines)
 
@@ -121,7 +136,7 @@ def key_record(key: APIKey) -> dict[str, Any]:
         "id": key.id,
         "name": key.name,
         "kind": key.kind.value,
-        "org_id": key.org_id if isinstance(key, OrgKey | ProjectKey) else None,
+        "org_id": org_of(key),
         "project_id": project_of(key),
         "created_at": iso_time(key.created_at),
         "created_by": creator_record(key.created_by),
@@ -195,12 +210,21 @@ def key_label(key: APIKey) -> str:
 
 KEY_HEADERS = ("id", "name", "kind", "created", "created by", "last used", "last used from")
 ORG_KEY_HEADERS = ("id", "name", "kind", "project", *KEY_HEADERS[3:])
+ALL_KEY_HEADERS = ("id", "name", "kind", "org", "project", *KEY_HEADERS[3:])
 
 
-def key_row(key: APIKey, *, org: bool, expires: bool = False) -> list[str]:
-    """The cells of a key's row under ``KEY_HEADERS`` (``ORG_KEY_HEADERS`` when ``org``),
-    with an expiry cell after ``created`` when ``expires``."""
-    scope = [project_of(key) or NONE] if org else []
+def org_of(key: APIKey) -> str | None:
+    """The organization of an organization or project-scoped key (None for a personal key)."""
+    return key.org_id if isinstance(key, OrgKey | ProjectKey) else None
+
+
+def key_row(key: APIKey, *, org: bool, orgs: bool = False, expires: bool = False) -> list[str]:
+    """The cells of a key's row under ``KEY_HEADERS``, ``ORG_KEY_HEADERS`` when ``org``,
+    ``ALL_KEY_HEADERS`` when ``orgs``, with an expiry cell after ``created`` when
+    ``expires``."""
+    scope = [project_of(key) or NONE] if org or orgs else []
+    if orgs:
+        scope.insert(0, org_of(key) or NONE)
     expiry = [fmt_time(key.expires_at)] if expires else []
     return [
         str(key.id),
@@ -215,14 +239,16 @@ def key_row(key: APIKey, *, org: bool, expires: bool = False) -> list[str]:
     ]
 
 
-def keys_table(keys: Sequence[APIKey], *, org: bool) -> str:
-    """A table of keys, with a project column for an organization's keys, and an EXPIRES
-    column when any of them is a lease (``-`` for the others)."""
-    headers = list(ORG_KEY_HEADERS if org else KEY_HEADERS)
+def keys_table(keys: Sequence[APIKey], *, org: bool, orgs: bool = False) -> str:
+    """A table of keys, with a project column for an organization's keys, an org column too
+    for keys of several scopes (``orgs``), and an EXPIRES column when any of them is a
+    lease (``-`` for the others)."""
+    headers = list(ALL_KEY_HEADERS if orgs else ORG_KEY_HEADERS if org else KEY_HEADERS)
     expires = any(key.expires_at is not None for key in keys)
     if expires:
         headers.insert(headers.index("created") + 1, "expires")
-    return render_table(headers, [key_row(key, org=org, expires=expires) for key in keys])
+    rows = [key_row(key, org=org, orgs=orgs, expires=expires) for key in keys]
+    return render_table(headers, rows)
 
 
 def revoke_command(key_ids: Sequence[int | str], org_id: str | None) -> str:

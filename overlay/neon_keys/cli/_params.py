@@ -11,10 +11,13 @@ import re
 from typing import Any
 
 import click
+from click.shell_completion import CompletionItem
 
 from neon_keys import _validation
 from neon_keys._durations import parse_duration
 from neon_keys._exceptions import InvalidInputError
+
+from ._profiles import profile_orgs
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -58,6 +61,14 @@ class ResourceIdType(_Checked):
 
     def check(self, value: str) -> str:
         return _validation.resource_id(self.field, value)
+
+    def shell_complete(
+        self, ctx: click.Context, param: click.Parameter, incomplete: str
+    ) -> list[CompletionItem]:
+        """The organizations the config file's profiles name (organization ids only)."""
+        if self.field != "org_id":
+            return []
+        return [CompletionItem(org) for org in profile_orgs() if org.startswith(incomplete)]
 
 
 class KeyNameType(_Checked):

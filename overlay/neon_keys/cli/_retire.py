@@ -6,6 +6,11 @@ that replaced it was created, or sooner once it has gone quiet. This module asks
 for the decisions (a dry run), confirms, revokes the due keys with the CLI's revocation
 machinery (every id reported, whatever signal comes) and prints, per key, why it was or was
 not revoked.
+
+``--all-orgs`` covers every key the caller may retire: with a personal API key, its user's
+personal keys and then each organization the user belongs to; with an organization's key,
+that organization. A scope that cannot be retired (a plain member may not list an
+organization's keys) does not stop the others: the run ends with an error naming it.
 """
 
 from __future__ import annotations
@@ -17,10 +22,12 @@ from typing import Any
 import click
 
 from neon_keys._durations import format_duration
+from neon_keys._exceptions import NeonError
+from neon_keys._models import KeyKind
 from neon_keys._retire import DEFAULT_RETIRE_GRACE, RetireOutcome, RetireStatus
 from neon_keys._scope import KeyScope
 
-from ._errors import CliError, ExitCode, Interruption
+from ._errors import CliError, ExitCode, Interruption, describe, exit_code_for, partial
 from ._options import global_options, pass_session
 from ._output import NONE, emit_json_report, emit_report, iso_time, plural, render_table
 from ._params import DURATION, ORG_ID
@@ -69,7 +76,7 @@ class Row:
         key = self.decision.key
         replaced = self.decision.replacement or self.decision.newer
         why = self.decision.message + (f" ({self.error})" if self.error else "")
-        scope = [self.org_id or "personal"] if orgs else []
+        scope = [self.org_id or NONE] if orgs else []
         return [
             *scope,
             str(key.id),
@@ -98,9 +105,21 @@ class Row:
 
 
 def _scopes(session: Session, org: str | None, all_orgs: bool) -> list[tuple[str | None, KeyScope]]:
+    """The scopes to retire: ``--org``'s or the personal keys; with ``--all-orgs``, every
+    scope the caller's key reaches (its user's personal keys, then each organization)."""
     if not all_orgs:
         return [(org, session.scope(org))]
-    return [(found.id, session.scope(found.id)) for found in session.client().organizations()]
+    neon = session.client()
+    scopes: list[tuple[str | None, KeyScope]] = []
+    if neon.whoami().key_kind is KeyKind.PERSONAL:
+        scopes.append((None, neon.personal_keys))
+    # With an organization's key, Neon answers the one organization that owns it.
+    scopes += [(found.id, neon.org(found.id).keys) for found in neon.organizations()]
+    return scopes
+
+
+def _scope_name(org_id: str | None) -> str:
+    return f"organization {org_id}" if org_id else "your personal keys"
 
 
 def _revoke(
@@ -124,7 +143,11 @@ def _revoke(
 
 @click.command("retire")
 @click.option("--org", type=ORG_ID, metavar="ORG", help="Retire this organization's keys.")
-@click.option("--all-orgs", is_flag=True, help="Retire the keys of every organization you reach.")
+@click.option(
+    "--all-orgs",
+    is_flag=True,
+    help="Retire your personal keys and those of every organization you belong to.",
+)
 @click.option(
     "--name",
     "glob",
@@ -174,8 +197,15 @@ def retire(
     if not dry_run:
         require_confirmation_possible(yes, "retire")
     rows: list[Row] = []
+    left_out: list[tuple[str | None, NeonError]] = []
     for org_id, keys in _scopes(session, org, all_orgs):
-        plan = keys.retire(grace=grace, quiet=quiet, name=glob, dry_run=True)
+        try:
+            plan = keys.retire(grace=grace, quiet=quiet, name=glob, dry_run=True)
+        except NeonError as err:
+            if not all_orgs:
+                raise
+            left_out.append((org_id, err))  # the other scopes are still retired
+            continue
         scope_rows = [Row(org_id, decision, dry_run) for decision in plan]
         rows += scope_rows
         if dry_run:
@@ -187,8 +217,14 @@ def retire(
                 raise Interruption(revocation.signum, revocation.interruption_report(org_id))
     output_failure = _report(session, rows, all_orgs=all_orgs, grace=grace, quiet=quiet)
     failures = [row for row in rows if row.failed]
-    if failures:
-        raise CliError(f"{plural(len(failures), 'key')} could not be revoked", ExitCode.FAILURE)
+    problems = [f"{plural(len(failures), 'key')} could not be revoked"] if failures else []
+    problems += [
+        f"{_scope_name(org_id)} could not be retired: {session.redact(describe(err))}"
+        for org_id, err in left_out
+    ]
+    if problems:
+        code = max([ExitCode.FAILURE, *(exit_code_for(err) for _, err in left_out)])
+        raise CliError("; ".join(problems), code, partial(code))
     if output_failure is not None:
         raise output_failure
     if GUARD.pending is not None:
@@ -218,7 +254,7 @@ def _report(
     if not rows:
         emit_report("No replaced keys found.", err=True)
         return None
-    headers = [*(["scope"] if all_orgs else []), "id", "name", "replaced by", "outcome", "why"]
+    headers = [*(["org"] if all_orgs else []), "id", "name", "replaced by", "outcome", "why"]
     table = render_table(headers, [row.cells(orgs=all_orgs) for row in rows])
     failure = emit_report(table)
     emit_report(f"{plural(len(rows), 'replaced key')}: {summary or NONE}.", err=True)

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 import click
 
@@ -24,7 +24,8 @@ from neon_keys._exceptions import NeonError
 from neon_keys._models import APIKey
 from neon_keys._scope import KeyScope
 
-from ._errors import CliError, ExitCode, exit_code_for, one_line
+from . import _color
+from ._errors import CliError, ErrorKind, ExitCode, exit_code_for, one_line
 from ._output import (
     NONE,
     clean,
@@ -106,13 +107,22 @@ class Revocation:
             return ExitCode.AUTH
         return ExitCode.FAILURE
 
-    def table(self, *, missing_ok: bool) -> str:
-        """A table of outcomes: id, name, result."""
+    def table(self, *, missing_ok: bool, color: bool = False) -> str:
+        """A table of outcomes: id, name, result; with ``color``, failures stand out."""
         rows = [
             [str(item.key_id), item.name or NONE, self._text(item, missing_ok=missing_ok)]
             for item in self.settled
         ]
-        return render_table(("id", "name", "result"), rows)
+        colors = [[None, None, self._color(item, missing_ok=missing_ok)] for item in self.settled]
+        return render_table(("id", "name", "result"), rows, colors if color else None)
+
+    @staticmethod
+    def _color(item: Settled, *, missing_ok: bool) -> str | None:
+        if item.ok(missing_ok=missing_ok):
+            return None
+        if item.result in (Result.FAILED, Result.INTERRUPTED):
+            return _color.FAILURE
+        return _color.WARNING
 
     def records(self, *, missing_ok: bool) -> list[dict[str, Any]]:
         """The outcomes as JSON: ``id``, ``name``, ``outcome``, ``ok``, ``error``."""
@@ -190,6 +200,29 @@ def require_confirmation_possible(yes: bool, what: str) -> None:
         raise click.UsageError(f"{what} needs confirmation: pass --yes (stdin is not a terminal)")
 
 
+def open_terminal() -> IO[str] | None:
+    """The controlling terminal, to ask on when stdin carries data; None when there is none."""
+    try:
+        return open("/dev/tty", encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+
+
+def ask(question: str, answers: IO[str]) -> bool:
+    """Ask ``question`` on stderr and read the answer from ``answers`` (default: no)."""
+    while True:
+        click.echo(f"{question} [y/N]: ", err=True, nl=False)
+        line = answers.readline()
+        if not line:
+            raise click.Abort
+        answer = line.strip().lower()
+        if answer in ("y", "yes"):
+            return True
+        if answer in ("n", "no", ""):
+            return False
+        click.echo("Error: invalid input", err=True)
+
+
 def confirm(
     ids: Sequence[int],
     *,
@@ -197,10 +230,13 @@ def confirm(
     scope: str,
     calling: set[int],
     yes: bool,
+    answers: IO[str] | None = None,
 ) -> None:
     """Ask on stderr before revoking (unless ``yes``): each id with its name, self flagged.
 
     ``scope`` describes the keys (``personal keys``); a "no" stops the command (exit 1).
+    The answer is read from stdin, or from ``answers`` (the terminal, when stdin carried
+    the ids).
     """
     if yes:
         return
@@ -217,13 +253,16 @@ def confirm(
     )
     question = f"Revoke {'it' if len(ids) == 1 else 'them'}? This cannot be undone."
     try:
-        agreed = click.confirm(question, default=False, err=True)
+        if answers is not None:
+            agreed = ask(question, answers)
+        else:
+            agreed = click.confirm(question, default=False, err=True)
     except click.Abort:
         if GUARD.pending is not None:  # Ctrl-C at the prompt: an interruption like any other
             raise Interrupted(GUARD.pending) from None
         raise
     if not agreed:
-        raise CliError("nothing was revoked", ExitCode.FAILURE)
+        raise CliError("nothing was revoked", ExitCode.FAILURE, ErrorKind.DECLINED)
 
 
 # -- revoking --------------------------------------------------------------------------------
@@ -290,4 +329,5 @@ def report_revocation(done: Revocation, *, json: bool, missing_ok: bool) -> Stdo
     """Print every outcome (table or JSON); the stdout failure, if stdout failed."""
     if json:
         return emit_json_report(done.records(missing_ok=missing_ok))
-    return emit_report(done.table(missing_ok=missing_ok))
+    color = _color.enabled(sys.stdout)
+    return emit_report(done.table(missing_ok=missing_ok, color=color))

@@ -22,11 +22,12 @@ from neon_keys._exceptions import (
 )
 from neon_keys._models import KeyKind
 
-from ._errors import CliError, ExitCode, Interruption, describe, exit_code_for
+from ._errors import CliError, ErrorKind, ExitCode, Interruption, describe, exit_code_for
+from ._failures import output_requested, show
 from ._options import root_options, start_session
 from ._session import Session
 from ._signals import GUARD, exit_code, signal_of
-from ._streams import StdoutUnwritable, discard
+from ._streams import StdoutUnwritable
 
 
 class NeonGroup(click.Group):
@@ -58,14 +59,22 @@ class NeonGroup(click.Group):
         complete_var: str | None,
         **extra: Any,
     ) -> int:
+        words = list(sys.argv[1:] if args is None else args)
+        session = extra.setdefault("obj", Session())
+        redact = session.redact if isinstance(session, Session) else str
+        json_output = output_requested(words) == "json"
+
+        def report(error: click.ClickException) -> None:
+            show(error, json_output=json_output, redact=redact)
+
         try:
-            result = super().main(args, prog_name, complete_var, False, **extra)
+            result = super().main(words, prog_name, complete_var, False, **extra)
         except StdoutUnwritable as err:
             if not err.quiet:
-                _show(err)
+                report(err)
             return err.exit_code
         except click.ClickException as err:
-            _show(err)
+            report(err)
             return err.exit_code
         except click.exceptions.Abort as abort:  # a signal outside a command, or EOF at a prompt
             cause = abort.__cause__ or abort.__context__
@@ -74,9 +83,9 @@ class NeonGroup(click.Group):
             elif GUARD.pending is not None:
                 signum = GUARD.pending
             else:
-                _show(CliError("aborted"))
+                report(CliError("aborted", kind=ErrorKind.DECLINED))
                 return ExitCode.FAILURE
-            _show(Interruption(signum))
+            report(Interruption(signum))
             return exit_code(signum)
         except KeyboardInterrupt as interrupt:  # while the run was being torn down
             return exit_code(signal_of(interrupt))
@@ -100,19 +109,7 @@ class NeonGroup(click.Group):
             raise CliError(_redact(ctx, message), exit_code_for(err)) from err
         except Exception as err:
             _show_traceback(ctx)
-            raise CliError(_unexpected(ctx, err)) from err
-
-
-def _show(error: click.ClickException) -> None:
-    """Print an error; a second signal meanwhile waits until it is printed.
-
-    A stderr that cannot be written leaves nowhere to say anything: the exit code remains.
-    """
-    with GUARD.hold():
-        try:
-            error.show()
-        except (OSError, ValueError):
-            discard(sys.stderr)
+            raise CliError(_unexpected(ctx, err), kind=ErrorKind.INTERNAL) from err
 
 
 def _describe(ctx: click.Context, err: NeonError) -> str:
@@ -141,6 +138,7 @@ def _organization_key_hint(session: Session, err: NeonError) -> str:
 
 
 def _unexpected(ctx: click.Context, err: Exception) -> str:
+    """``unexpected error: ...`` (a bug), one line, with the way to the traceback."""
     message = _redact(ctx, " ".join(f"{type(err).__name__}: {err}".split()))
     hint = "" if _verbose(ctx) else " (run with --verbose for details)"
     return f"unexpected error: {message}{hint}"
@@ -168,6 +166,7 @@ def cli(
     *,
     api_key: str | None,
     api_host: str | None,
+    profile: str | None,
     output: str,
     timeout: float | None,
     verbose: bool,
@@ -182,5 +181,11 @@ def cli(
     130 and 143 interrupted by SIGINT or SIGTERM (after saying what exists).
     """
     start_session(
-        ctx, api_key=api_key, api_host=api_host, output=output, timeout=timeout, verbose=verbose
+        ctx,
+        api_key=api_key,
+        api_host=api_host,
+        profile=profile,
+        output=output,
+        timeout=timeout,
+        verbose=verbose,
     )

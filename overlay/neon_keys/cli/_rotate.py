@@ -29,7 +29,15 @@ from neon_keys._rotation import (
 from neon_keys._sinks import Sink, SinkError
 
 from ._create import delivery_record
-from ._errors import CliError, ExitCode, Interruption, describe, exit_code_for, one_line
+from ._errors import (
+    CliError,
+    ExitCode,
+    Interruption,
+    describe,
+    exit_code_for,
+    one_line,
+    partial,
+)
 from ._interrupts import interrupted_create_report
 from ._options import global_options, pass_session
 from ._output import emit_json_report, emit_report, fmt_time, iso_time, key_label, key_record
@@ -153,6 +161,8 @@ class Report:
             return CliError(
                 f"could not create the replacement of key {key_id}: {explain}; {self.kept}", code
             )
+        # From here on the new key exists: the rotation stopped midway.
+        kind = partial(code)
         new = rotation.new
         if rotation.step is RotationStep.DELIVER:
             missing = "; ".join(
@@ -168,18 +178,21 @@ class Report:
                 f"new {key_label(new)} created but its secret could not be delivered to "
                 f"{missing}{holds}; it was shown above, once; {self.kept}; to finish, rotate "
                 f"again: {self.rotate_command()} (then revoke key {new.id}, this attempt's: "
-                f"{self.revoke_command(new.id)})"
+                f"{self.revoke_command(new.id)})",
+                kind=kind,
             )
         if rotation.step is RotationStep.VERIFY:
             return CliError(
                 f"{self.created_and_delivered()}, but it failed verification "
                 f"({one_line(cause) if cause is not None else err.reason}); "
-                f"{self.kept}"
+                f"{self.kept}",
+                kind=kind,
             )
         return CliError(
             f"{self.created_and_delivered()} and verified, but revoking old key {key_id} "
             f"failed ({explain}); revoke it with: {self.revoke_command(key_id)}",
             code,
+            kind,
         )
 
     def interruption(self, interrupt: BaseException | None) -> str:
@@ -337,7 +350,8 @@ def rotate_key(
                 )
             if GUARD.pending is not None:
                 raise Interruption(GUARD.pending, report.interruption(None)) from None
-            raise failure from None
+            # The library error behind it, if any, goes into a JSON error's library_error.
+            raise failure from (err.__cause__ if isinstance(err.__cause__, NeonError) else None)
         _remember(session, report.rotation)
         record = report.record(error=None, interrupted=None)
         if session.json:

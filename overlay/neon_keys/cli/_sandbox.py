@@ -301,7 +301,7 @@ def start(session: Session, /, *, port: int, env_file: str | None, timeout: floa
     show_default=True,
     help="Seconds to wait for the server to be gone.",
 )
-@global_options(timeout=False)
+@global_options(timeout=False, profile=False)
 @pass_session
 def stop(session: Session, /, *, env_file: str | None, timeout: float) -> None:
     """Stop a running sandbox and wait until it is gone."""
@@ -317,7 +317,7 @@ def stop(session: Session, /, *, env_file: str | None, timeout: float) -> None:
 
 @sandbox.command()
 @_env_file_option("Read the sandbox's address and key from FILE (as start wrote it).")
-@global_options()
+@global_options(profile=False)
 @pass_session
 def status(session: Session, /, *, env_file: str | None) -> None:
     """Show a running sandbox's clock and the faults planned for its next requests."""
@@ -328,7 +328,7 @@ def status(session: Session, /, *, env_file: str | None) -> None:
 @sandbox.command()
 @click.argument("duration", metavar="DURATION")
 @_env_file_option("Read the sandbox's address and key from FILE (as start wrote it).")
-@global_options()
+@global_options(profile=False)
 @pass_session
 def advance(session: Session, /, *, duration: str, env_file: str | None) -> None:
     """Move a running sandbox's clock forward by DURATION (90s, 15m, 1h30m, 120d).
@@ -379,7 +379,7 @@ def advance(session: Session, /, *, duration: str, env_file: str | None) -> None
 @click.option("--content-type", metavar="VALUE", help="The label a content-type fault sends.")
 @click.option("--clear", is_flag=True, help="Forget every planned fault instead.")
 @_env_file_option("Read the sandbox's address and key from FILE (as start wrote it).")
-@global_options()
+@global_options(profile=False)
 @pass_session
 def fault(
     session: Session,

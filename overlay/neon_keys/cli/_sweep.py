@@ -16,7 +16,7 @@ import click
 from neon_keys._bulk import RevokeStatus
 from neon_keys._exceptions import NeonError
 
-from ._errors import ExitCode, describe, exit_code_for, one_line
+from ._errors import CliError, ExitCode, describe, exit_code_for, one_line, partial
 from ._options import global_options, pass_session
 from ._output import NONE, emit, emit_json, fmt_time, iso_time, plural, render_table
 from ._params import DURATION, ORG_ID
@@ -73,13 +73,14 @@ def sweep_command(
 
     swept: list[tuple[str | None, RevokeOutcome[Any]]] = []
     code = ExitCode.OK
+    problems = []  # said once at the end, as one error (a JSON object with -o json)
     for org_id, scope in scopes:
         try:
             outcomes = scope.sweep(dry_run=dry_run, grace=grace)
         except NeonError as err:
             if not all_orgs:
                 raise
-            emit(f"Error: organization {org_id}: {session.redact(describe(err))}", err=True)
+            problems.append(f"organization {org_id}: {describe(err)}")
             code = max(code, exit_code_for(err))
             continue
         swept.extend((org_id, outcome) for outcome in outcomes)
@@ -96,9 +97,9 @@ def sweep_command(
             o.error is not None and exit_code_for(o.error) is ExitCode.AUTH for o in failed
         )
         code = max(code, ExitCode.AUTH if refused else ExitCode.FAILURE)
-        emit(f"Error: {plural(len(failed), 'expired lease')} not revoked", err=True)
+        problems.append(f"{plural(len(failed), 'expired lease')} not revoked")
     if code:
-        raise click.exceptions.Exit(code)
+        raise CliError("; ".join(problems), code, partial(code))
 
 
 def _record(org_id: str | None, outcome: RevokeOutcome[Any]) -> dict[str, Any]:
