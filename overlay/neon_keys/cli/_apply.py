@@ -38,12 +38,7 @@ if TYPE_CHECKING:
     from neon_keys.policy import Applied, Outcome, Plan
 
 
-@click.command(
-    "apply",
-    epilog="Examples:\n\n\b\n"
-    "  neon-keys apply\n"
-    "  neon-keys apply -f infra/neon-keys.toml --yes -o json\n",
-)
+@click.command("apply")
 @file_option
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @global_options()

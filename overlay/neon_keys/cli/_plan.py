@@ -66,10 +66,7 @@ def compute_plan(session: Session, wanted: Policy) -> Plan:
     return policy.plan(session.client(), wanted)
 
 
-@click.command(
-    "plan",
-    epilog="Examples:\n\n\b\n  neon-keys plan\n  neon-keys plan -f infra/neon-keys.toml -o json\n",
-)
+@click.command("plan")
 @file_option
 @global_options()
 @pass_session
@@ -91,12 +88,7 @@ def plan_command(session: Session, /, *, path: str) -> None:
         raise click.exceptions.Exit(ExitCode.CHANGES)
 
 
-@click.command(
-    "check",
-    epilog="Examples:\n\n\b\n"
-    "  neon-keys check\n"
-    "  neon-keys check --format github   # in a GitHub Actions job\n",
-)
+@click.command("check")
 @file_option
 @click.option(
     "--format",
