@@ -78,6 +78,31 @@ def test_create_interrupted_in_flight_names_the_key_it_made(
     assert not (tmp_path / "slow.token").exists()
 
 
+def test_a_hang_up_during_a_create_still_delivers_or_names_the_key(
+    neon: Neon, tmp_path: Path
+) -> None:
+    """SIGHUP (the terminal closed) while Neon answers a create: the report and exit 129,
+    as for Ctrl-C, not a silent death that leaves the key undelivered and unnamed."""
+    slow = neon.world.faults.inject("createApiKey", Fault.delay(DELAY))
+    child = Child(neon, tmp_path, "create", "slow", "--save", "slow.token")
+    wait_until(struck(neon, slow), "the create")
+    child.send(signal.SIGHUP)
+    done = child.finish()
+    clean_end(done, signal.SIGHUP)
+    (key_id,) = _new_keys(neon, "slow")
+    assert f"revoke it with neon-keys revoke {key_id}" in done.stderr
+
+
+def test_a_hang_up_once_the_key_exists_saves_its_secret(neon: Neon, tmp_path: Path) -> None:
+    """SIGHUP once the key exists: its secret is saved before the command stops (exit 129)."""
+    hook = signal_at("neon_keys._sinks:FileSink.deliver", signal.SIGHUP)
+    done = run(neon, tmp_path, "create", "ci", "--save", "ci.token", **hook)
+    clean_end(done, signal.SIGHUP)
+    (key_id,) = _new_keys(neon, "ci")
+    token = (tmp_path / "ci.token").read_text().strip()
+    assert neon.world.key_for_token(token).id == key_id  # type: ignore[union-attr]
+
+
 def test_a_second_ctrl_c_skips_the_search(neon: Neon, tmp_path: Path) -> None:
     """Ctrl-C again while the key is looked for: no search, but the way to find it is given."""
     slow = neon.world.faults.inject("createOrgApiKey", Fault.delay(DELAY))
@@ -95,7 +120,7 @@ def test_a_second_ctrl_c_skips_the_search(neon: Neon, tmp_path: Path) -> None:
 
 def test_create_interrupted_before_it_was_sent_creates_nothing(neon: Neon, tmp_path: Path) -> None:
     """A signal while the sink is being checked: nothing was sent, nothing exists."""
-    hook = signal_at("neon_keys.cli._sinks:FileSink.check", signal.SIGTERM)
+    hook = signal_at("neon_keys._sinks:FileSink.check", signal.SIGTERM)
     done = run(neon, tmp_path, "create", "ci", "--save", "ci.token", **hook)
     clean_end(done, signal.SIGTERM)
     assert neon.world.log.count("createApiKey") == 0
@@ -126,6 +151,22 @@ def test_a_created_key_is_always_delivered(
     assert neon.world.key_for_token(token).id == key_id  # type: ignore[union-attr]
     assert f'personal key {key_id} "ci" was created; its secret saved to ci.token' in done.stderr
     assert token not in done.stderr + done.stdout
+
+
+@pytest.mark.parametrize("sig", SIGNALS)
+def test_a_signal_once_neons_answer_was_read_still_delivers_the_secret(
+    neon: Neon, tmp_path: Path, sig: int
+) -> None:
+    """A signal in the instant between Neon's answer being read and create returning: the
+    library hands the key back and its secret is saved, never called "not created"."""
+    hook = signal_at("neon_keys._operations:DeliveredKeys.add", sig, on_return=True)
+    done = run(neon, tmp_path, "create", "ci", "--save", "ci.token", **hook)
+    clean_end(done, sig)
+    (key_id,) = _new_keys(neon, "ci")
+    token = (tmp_path / "ci.token").read_text().strip()
+    assert neon.world.key_for_token(token).id == key_id  # type: ignore[union-attr]
+    assert f'personal key {key_id} "ci" was created; its secret saved to ci.token' in done.stderr
+    assert neon.world.log.count("listApiKeys") == 0  # handed back, not searched for
 
 
 @pytest.mark.parametrize("sig", SIGNALS)
@@ -327,6 +368,22 @@ def test_rotate_interrupted_while_creating(neon: Neon, tmp_path: Path, sig: int)
     clean_end(done, sig)
     new = max(_new_keys(neon, "ci"))
     # The old key, made a moment before and of the same name, is never offered for revoking.
+    assert f"revoke it with neon-keys revoke {new}\n" in done.stderr.replace(";", "\n")
+    assert f"old key {old} NOT revoked" in done.stderr
+    assert not neon.world.key(old).revoked and not (tmp_path / "new.token").exists()
+
+
+def test_rotate_stopped_once_the_new_keys_answer_was_read_names_it(
+    neon: Neon, tmp_path: Path
+) -> None:
+    """A signal just after the replacement's answer was read: it is named for revoking as
+    made (not as "may have happened"), and the old key stays."""
+    old = _old(neon)
+    hook = signal_at("neon_keys._operations:DeliveredKeys.add", signal.SIGTERM, on_return=True)
+    done = run(neon, tmp_path, "rotate", str(old), "--save", "new.token", **hook)
+    clean_end(done, signal.SIGTERM)
+    new = max(_new_keys(neon, "ci"))
+    assert f'Neon made personal key {new} "ci", but the command stopped' in done.stderr
     assert f"revoke it with neon-keys revoke {new}\n" in done.stderr.replace(";", "\n")
     assert f"old key {old} NOT revoked" in done.stderr
     assert not neon.world.key(old).revoked and not (tmp_path / "new.token").exists()

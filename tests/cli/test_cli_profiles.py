@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import signal
 import sys
 from pathlib import Path
 
@@ -135,6 +136,20 @@ def test_the_key_command_may_be_an_array(
     config.write(f"[profiles.ci]\napi_key_command = {json.dumps(admin_command.words('x y'))}\n")
     assert _account(neon, "--profile", "ci", env=config.env) == neon.world.seed.admin_id
     assert admin_command.runs == ["['x y'] stdin=''"]
+
+
+def test_a_malformed_key_from_the_key_command_names_the_profile(
+    neon: Neon, config: Config, admin_command: KeyCommand
+) -> None:
+    """A key command printing a quoted key is refused before sending, naming the profile."""
+    config.write(f"[profiles.ci]\napi_key_command = {admin_command.toml()}\n")
+    admin_command.prints('"napi_quoted_by_the_vault"\n')
+    result = neon("--profile", "ci", "whoami", env=config.env)
+    assert result.exit_code == 2
+    (line,) = lines(result.stderr)
+    assert "quote" in line and "profile" in line and "ci" in line and "--api-host" not in line
+    assert "napi_quoted_by_the_vault" not in line
+    assert len(neon.world.log) == 0
 
 
 Case = tuple[list[str], dict[str, str], str]
@@ -489,3 +504,50 @@ def test_a_key_command_printing_too_much_is_refused(
     result = neon("--profile", "ci", "whoami", env=config.env)
     assert result.exit_code == 3 and "printed 5000 characters, more than a key" in result.stderr
     assert "xxxx" not in result.stderr and len(neon.world.log) == 0
+
+
+HOLDER_SCRIPT = """\
+import pathlib, subprocess, sys
+folder = pathlib.Path(sys.argv[1])
+holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+(folder / "holder.pid").write_text(str(holder.pid))
+sys.stdout.write((folder / "token").read_text())
+"""
+"""A key command that prints the key and exits, leaving a process (an agent it started)
+that keeps its stdout open."""
+
+
+def test_a_process_the_key_command_leaves_behind_does_not_hold_the_run(
+    neon: Neon, config: Config, admin_command: KeyCommand
+) -> None:
+    """The key is taken once the command exits, even if something it started keeps its
+    stdout open (the run does not wait for the timeout and then call the command hung)."""
+    script = admin_command.folder / "holder.py"
+    script.write_text(HOLDER_SCRIPT)
+    command = json.dumps(shlex.join([sys.executable, str(script), str(admin_command.folder)]))
+    config.write(f'[profiles.ci]\napi_key_command = {command}\napi_key_command_timeout = "5s"\n')
+    try:
+        result = neon("-o", "json", "--profile", "ci", "whoami", env=config.env)
+    finally:
+        holder = int((admin_command.folder / "holder.pid").read_text())
+        os.kill(holder, signal.SIGKILL)
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["account_id"] == neon.world.seed.admin_id
+
+
+def test_a_key_command_flooding_its_output_is_stopped_at_once(
+    neon: Neon, config: Config, tmp_path: Path
+) -> None:
+    """A command printing megabytes (a file or a device by mistake) is stopped once its
+    output is more than any key, not read into memory until its timeout."""
+    script = tmp_path / "flood.py"
+    script.write_text(
+        "import sys, time\nsys.stdout.write('x' * 4_000_000)\nsys.stdout.flush()\ntime.sleep(60)\n"
+    )
+    command = json.dumps(shlex.join([sys.executable, str(script)]))
+    config.write(f'[profiles.ci]\napi_key_command = {command}\napi_key_command_timeout = "5s"\n')
+    result = neon("--profile", "ci", "whoami", env=config.env)
+    assert result.exit_code == 3
+    (line,) = lines(result.stderr)
+    assert "printed more than 64 KiB, more than a key; it was stopped" in line
+    assert "xxxx" not in line and len(neon.world.log) == 0

@@ -7,6 +7,9 @@ from typing import Any, Unpack
 
 import click
 
+from neon_keys import interrupted_create
+from neon_keys._models import APIKey
+from neon_keys._scope import KeyScope
 from neon_keys._sinks import Sink
 
 from ._errors import CliError, Interruption, one_line
@@ -76,17 +79,7 @@ def create(
     # delivered (or shown) and what exists is said before the command stops.
     with GUARD.hold():
         GUARD.check()  # a signal before the request: nothing was sent, stop here
-        try:
-            if ttl is None:
-                new = keys.create(name, project_id=project)
-            else:
-                new = create_lease_for(session, keys, name, ttl=ttl, project_id=project)
-        except KeyboardInterrupt as interrupt:
-            if ttl is None:
-                report = interrupted_create_report(interrupt, name=name, org_id=org)
-            else:
-                report = lease_interrupted_report(interrupt, base_name=name, org_id=org)
-            raise Interruption(signal_of(interrupt), report) from None
+        new, stopped_by = _create_key(session, keys, name, org=org, project=project, ttl=ttl)
         assert new.secret is not None
         session.remember_secret(new.secret.reveal())
         label = key_label(new)
@@ -116,8 +109,9 @@ def create(
                 )
         else:
             fate = "its secret could not be delivered and was shown above, once"
-        if GUARD.pending is not None:
-            raise Interruption(GUARD.pending, f"{label} was created; {fate}")
+        stopped_by = GUARD.pending if GUARD.pending is not None else stopped_by
+        if stopped_by is not None:
+            raise Interruption(stopped_by, f"{label} was created; {fate}")
     if failed:
         where = "; ".join(f"{sink.target} ({one_line(error)})" for sink, error in failed)
         held = f"; it is in {', '.join(s.target for s in delivered)}" if delivered else ""
@@ -127,6 +121,36 @@ def create(
         )
     if output_failure is not None:
         raise output_failure
+
+
+def _create_key(
+    session: Session,
+    keys: KeyScope,
+    name: str,
+    *,
+    org: str | None,
+    project: str | None,
+    ttl: datetime.timedelta | None,
+) -> tuple[APIKey, int | None]:
+    """The new key (a lease with ``ttl``), and the signal that came while it was made.
+
+    A signal during the request ends the command with a report of the key that may exist,
+    unless Neon's answer was read before it came: that key is returned, to be delivered
+    like any other before the command stops.
+    """
+    try:
+        if ttl is None:
+            return keys.create(name, project_id=project), None
+        return create_lease_for(session, keys, name, ttl=ttl, project_id=project), None
+    except KeyboardInterrupt as interrupt:
+        found = interrupted_create(interrupt)
+        if found is None or found.created is None:
+            if ttl is None:
+                report = interrupted_create_report(interrupt, name=name, org_id=org)
+            else:
+                report = lease_interrupted_report(interrupt, base_name=name, org_id=org)
+            raise Interruption(signal_of(interrupt), report) from None
+        return found.created, signal_of(interrupt)
 
 
 def delivery_record(

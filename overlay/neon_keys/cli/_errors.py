@@ -9,6 +9,7 @@
 | 2    | usage error or invalid input; refused before any request was sent             |
 | 3    | authentication failure: no API key, or Neon answered 401 (unknown or revoked) |
 | 4    | ``plan``: changes are pending                                                 |
+| 129  | interrupted by SIGHUP (the terminal closed), after saying what exists          |
 | 130  | interrupted by SIGINT (Ctrl-C), after saying what exists                      |
 | 143  | interrupted by SIGTERM, after saying what exists                              |
 """
@@ -54,6 +55,8 @@ class ExitCode(enum.IntEnum):
     """No API key, or Neon refused it (401)."""
     CHANGES = 4
     """``plan`` found changes to make (0: none)."""
+    HANGUP = 129
+    """Stopped by SIGHUP (its terminal closed), after saying what exists (128 + 1)."""
     INTERRUPTED = 130
     """Stopped by SIGINT (Ctrl-C), after saying what exists (128 + 2, as shells expect)."""
     TERMINATED = 143
@@ -126,7 +129,9 @@ class Interruption(click.ClickException):
         """Print the report (``message``, scrubbed of secrets by then) on stderr."""
         text = f"Interrupted by {signal_name(self.signum)}"
         text += f": {self.message}" if self.message else "."
-        click.echo(text, file=file or sys.stderr)
+        target = file or sys.stderr
+        if target is not None:  # stderr closed: nowhere to say it (never stdout)
+            click.echo(text, file=target)
 
 
 def partial(code: int) -> ErrorKind | None:

@@ -209,7 +209,7 @@ EXAMPLES: dict[str, Examples] = {
             ],
         ),
         (
-            "The expired leases of every organization you belong to",
+            "The expired leases of your personal keys and every organization you belong to",
             [
                 "neon-keys sweep --all-orgs",
             ],

@@ -26,8 +26,10 @@ from __future__ import annotations
 import datetime
 import os
 import re
+import selectors
 import shlex
 import subprocess
+import time
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -63,6 +65,13 @@ _PROFILE_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 MAX_KEY_LENGTH = 1024
 """Longest output taken for a key (Neon's are under a hundred characters)."""
+
+MAX_OUTPUT = 64 * 1024
+"""Bytes of a key command's output read before it is stopped (``cat`` of a large file or
+a device by mistake): it is never read into memory whole."""
+
+_EXIT_POLL = 0.05
+"""Seconds between looks at whether the key command exited while its stdout stays open."""
 
 
 def config_path(environ: Mapping[str, str] | None = None) -> Path:
@@ -106,12 +115,7 @@ class Profile:
         where = f'the api_key_command of profile "{self.name}" ({command})'
         seconds = self.api_key_command_timeout.total_seconds()
         try:
-            done = subprocess.run(  # noqa: PLW1510  (the status is checked below)
-                self.api_key_command,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                timeout=seconds,
-            )
+            status, output = _run(self.api_key_command, seconds)
         except FileNotFoundError:
             raise _no_key(f"{where} cannot run: {program} was not found") from None
         except PermissionError:
@@ -123,9 +127,80 @@ class Profile:
                 f"{where} did not finish within {format_duration(self.api_key_command_timeout)} "
                 "(api_key_command_timeout); it was stopped"
             ) from None
-        if done.returncode != 0:
-            raise _no_key(f"{where} exited with status {done.returncode}")
-        return _the_key(done.stdout, where)
+        except _Flood:
+            raise _no_key(
+                f"{where} printed more than {MAX_OUTPUT // 1024} KiB, more than a key; "
+                "it was stopped"
+            ) from None
+        if status != 0:
+            raise _no_key(f"{where} exited with status {status}")
+        return _the_key(output, where)
+
+
+class _Flood(Exception):
+    """A key command printed more than ``MAX_OUTPUT`` bytes."""
+
+
+def _run(argv: Sequence[str], seconds: float) -> tuple[int, bytes]:
+    """Run ``argv`` with stdin closed: its exit status and what it printed on stdout.
+
+    Returns once the command has exited, even if a process it started (an agent) keeps its
+    stdout open: what it printed before exiting is all read. Raises ``TimeoutExpired`` after
+    ``seconds`` and ``_Flood`` past ``MAX_OUTPUT`` bytes, the command killed either way.
+    """
+    if os.name != "posix":  # pragma: no cover - no non-blocking pipes to select on
+        done = subprocess.run(
+            argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, timeout=seconds, check=False
+        )
+        if len(done.stdout) > MAX_OUTPUT:
+            raise _Flood
+        return done.returncode, done.stdout
+    deadline = time.monotonic() + seconds
+    with subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE) as process:
+        try:
+            return _read_until_exit(process, deadline)
+        except BaseException:
+            process.kill()
+            raise
+
+
+def _read_until_exit(process: subprocess.Popen[bytes], deadline: float) -> tuple[int, bytes]:
+    """The exit status and stdout of ``process``, read until it exits (see ``_run``)."""
+    assert process.stdout is not None
+    fd = process.stdout.fileno()
+    os.set_blocking(fd, False)
+    output = bytearray()
+    ended = False
+    with selectors.DefaultSelector() as selector:
+        selector.register(fd, selectors.EVENT_READ)
+        while True:
+            status = process.poll()  # before reading: all it wrote is then in the pipe
+            ended = _drain(fd, output) or ended
+            if len(output) > MAX_OUTPUT:
+                raise _Flood
+            if status is not None:
+                return status, bytes(output)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise subprocess.TimeoutExpired(process.args, 0)
+            if ended:
+                process.wait(left)
+            else:
+                selector.select(min(left, _EXIT_POLL))
+
+
+def _drain(fd: int, output: bytearray) -> bool:
+    """Read what ``fd`` holds now into ``output`` (at most one byte past ``MAX_OUTPUT``);
+    whether it reached the end (every writer closed it)."""
+    while len(output) <= MAX_OUTPUT:
+        try:
+            chunk = os.read(fd, MAX_OUTPUT + 1 - len(output))
+        except BlockingIOError:
+            return False
+        if not chunk:
+            return True
+        output += chunk
+    return False
 
 
 def _the_key(output: bytes, where: str) -> str:

@@ -23,7 +23,6 @@ import click
 
 from neon_keys._durations import format_duration
 from neon_keys._exceptions import NeonError
-from neon_keys._models import KeyKind
 from neon_keys._retire import DEFAULT_RETIRE_GRACE, RetireOutcome, RetireStatus
 from neon_keys._scope import KeyScope
 
@@ -106,16 +105,8 @@ class Row:
 
 def _scopes(session: Session, org: str | None, all_orgs: bool) -> list[tuple[str | None, KeyScope]]:
     """The scopes to retire: ``--org``'s or the personal keys; with ``--all-orgs``, every
-    scope the caller's key reaches (its user's personal keys, then each organization)."""
-    if not all_orgs:
-        return [(org, session.scope(org))]
-    neon = session.client()
-    scopes: list[tuple[str | None, KeyScope]] = []
-    if neon.whoami().key_kind is KeyKind.PERSONAL:
-        scopes.append((None, neon.personal_keys))
-    # With an organization's key, Neon answers the one organization that owns it.
-    scopes += [(found.id, neon.org(found.id).keys) for found in neon.organizations()]
-    return scopes
+    scope the caller's key reaches."""
+    return session.every_scope() if all_orgs else [(org, session.scope(org))]
 
 
 def _scope_name(org_id: str | None) -> str:
