@@ -239,3 +239,21 @@ def test_findings_alone_leave_plan_at_0(neon: Neon, tmp_path: Path) -> None:
     result = neon("plan")
     assert result.exit_code == 0, result.output
     assert "undeclared" in result.stdout
+
+
+def test_a_secret_no_sink_took_is_printed_once_on_stderr(neon: Neon, tmp_path: Path) -> None:
+    """A create whose delivery command fails: exit 1, the secret once on stderr, never stdout."""
+    (tmp_path / "neon-keys.toml").write_text(
+        'version = 1\n[scopes]\npersonal = true\n[[keys]]\nname = "ci"\nscope = "personal"\n'
+        "deliver = [\"sh -c 'exit 3'\"]\n",
+        encoding="utf-8",
+    )
+    result = neon("apply", "--yes")
+    assert result.exit_code == 1
+    (new,) = [k for k in neon.world.personal_keys(neon.world.seed.admin_id) if k.name == "ci"]
+    secrets = [line for line in lines(result.stderr) if line.startswith("napi_")]
+    assert len(secrets) == 1
+    holder = neon.world.key_for_token(secrets[0])
+    assert holder is not None and holder.id == new.id
+    assert secrets[0] not in result.stdout
+    assert f"neon-keys revoke {new.id}" in result.stderr

@@ -194,3 +194,41 @@ def test_an_undeliverable_secret_revokes_nothing_it_was_to_replace(
         run(lambda neon: _plan_and_apply(neon, wanted))
     assert not world.key(deploy).revoked
     assert all(not record.changed for record in world.log)
+
+
+@pytest.mark.parametrize("stop_at", [1, 2, 3, 4])
+def test_an_interrupted_apply_says_what_exists_and_a_second_one_converges(
+    world: World, server: EmulatorServer, tmp_path: Path, stop_at: int
+) -> None:
+    """Ctrl-C at any checkpoint: the record says each action's fate, nothing is revoked
+    early, and a second apply leaves no change to make."""
+    deploy = _use(world, world.issue_org_key(world.seed.org_id, "deploy"))
+    world.issue_personal_key(world.seed.admin_id, "stray")
+    world.clock.advance(31 * DAY)
+    wanted = _policy(tmp_path, world)
+    calls = 0
+
+    def checkpoint() -> None:
+        nonlocal calls
+        calls += 1
+        if calls == stop_at:
+            raise KeyboardInterrupt
+
+    with NeonKeys(
+        api_key=server.api_key, base_url=server.base_url, backoff=Backoff.immediate()
+    ) as neon:
+        shown = policy.plan(neon, wanted)
+        with pytest.raises(KeyboardInterrupt) as stopped:
+            policy.apply(neon, shown, checkpoint=checkpoint)
+        record = policy.interrupted_apply(stopped.value)
+        assert record is not None
+        statuses = [o.status for o in record.outcomes]
+        assert OutcomeStatus.INTERRUPTED in statuses
+        assert len(record.outcomes) == len(shown.actions)
+        replaced = world.key(deploy)
+        if replaced.revoked:  # only once its replacement is held, verified, by the file
+            holder = world.key_for_token((tmp_path / "deploy.token").read_text().strip())
+            assert holder is not None and holder.last_used_at is not None
+        done = policy.apply(neon, policy.plan(neon, wanted))
+        assert done.ok
+        assert not policy.plan(neon, wanted).changes
