@@ -204,11 +204,14 @@ class ApplyMachine(RuleBasedStateMachine):
         self.tested, self.reference = sides
         self.killed = False
 
-    @rule(kill_after=st.integers(1, 30))
-    def apply_killed(self, kill_after: int) -> None:
-        """apply dies right after its n-th request (or ends first)."""
-        if not self.tested.apply(kill_after):
-            self.killed = True
+    @rule(kills=st.lists(st.integers(1, 30), min_size=1, max_size=2))
+    def apply_killed(self, kills: list[int]) -> None:
+        """apply dies right after its n-th request (or ends first), once or twice in a row,
+        then runs to the end; the reference world runs once, unbroken, at the same moment."""
+        for kill_after in kills:
+            if not self.tested.apply(kill_after):
+                self.killed = True
+        self.apply_both()
 
     @rule()
     def apply_both(self) -> None:
