@@ -29,6 +29,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import IO, TYPE_CHECKING
 
 from ._constants import API_KEY_ENV
+from ._processes import stop_group
 from ._redaction import redact
 from ._sinks import SinkError, check_secret, one_line
 
@@ -42,9 +43,6 @@ DEFAULT_DELIVERY_TIMEOUT = 60.0
 
 OUTPUT_LIMIT = 64 * 1024
 """Bytes of each of a command's streams that are kept (the last ones: errors come last)."""
-
-_KILL_GRACE = 2.0
-"""Seconds between SIGTERM and SIGKILL for a command that ran out of time."""
 
 _DRAIN_WAIT = 2.0
 """Seconds to wait for a stopped command's streams to close (a grandchild may hold them)."""
@@ -156,12 +154,12 @@ class CommandSink:
             process.wait(timeout=self.timeout)
         except subprocess.TimeoutExpired:
             timed_out = True
-            _stop(process)
+            stop_group(process)
         finally:
             if process.poll() is None:  # interrupted while waiting: let it finish its work
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     process.wait(timeout=self.timeout)
-                _stop(process)
+                stop_group(process)
             feeder.join(_DRAIN_WAIT)
             for reader in readers.values():
                 reader.join(_DRAIN_WAIT)
@@ -225,17 +223,6 @@ def _feed(stdin: IO[bytes], data: bytes) -> None:
         stdin.write(data)
     with contextlib.suppress(OSError, ValueError):
         stdin.close()
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """End the command and everything it started: SIGTERM to its group, then SIGKILL."""
-    for signum, wait in ((signal.SIGTERM, _KILL_GRACE), (signal.SIGKILL, _KILL_GRACE)):
-        if process.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signum)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=wait)
 
 
 def _status(returncode: int) -> str:

@@ -425,3 +425,61 @@ def test_a_read_only_command_ends_with_the_signal_status(
     done: Done = child.finish()
     clean_end(done, sig)
     assert done.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("target", "sig"),
+    [
+        ("neon_keys.cli._revoke:read_ids", signal.SIGINT),  # reading ids from stdin
+        ("neon_keys.cli._revoke:find_calling_keys", signal.SIGTERM),  # checking who calls
+        ("neon_keys.cli._revoke:confirm", signal.SIGHUP),  # about to ask or go ahead
+    ],
+)
+def test_revoke_interrupted_before_revoking_says_no_key_was_revoked(
+    neon: Neon, tmp_path: Path, target: str, sig: int
+) -> None:
+    """A signal before the first revoke (reading stdin, listing, confirming) ends the run
+    saying that no key was revoked, and none was."""
+    token = neon.world.issue_personal_key(neon.world.seed.admin_id, "victim")
+    key = neon.world.key_for_token(token)
+    assert key is not None
+    key_id = key.id
+    hook = signal_at(target, sig)
+    ids = "-" if target.endswith("read_ids") else str(key_id)
+    args = ["revoke", ids, "--yes"]
+    done = run(neon, tmp_path, *args, **hook)
+    clean_end(done, sig)
+    assert f"Interrupted by {signal.Signals(sig).name}: no key was revoked" in done.stderr
+    assert neon.world.log.count("revokeApiKey") == 0 and not neon.world.key(key_id).revoked
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGHUP])
+def test_a_rotation_stopped_after_a_failed_delivery_names_only_where_the_secret_is(
+    neon: Neon, tmp_path: Path, sig: int
+) -> None:
+    """A signal during a staged rotation whose first delivery command fails and second one
+    succeeds: the report says the secret reached the second only, never the first."""
+    token = neon.world.issue_personal_key(neon.world.seed.admin_id, "ci")
+    old = neon.world.key_for_token(token)
+    assert old is not None
+    hook = signal_at("neon_keys._command_sink:CommandSink.deliver", sig)
+    done = run(
+        neon,
+        tmp_path,
+        "rotate",
+        str(old.id),
+        "--grace",
+        "1d",
+        "--deliver-cmd",
+        "sh -c 'cat > /dev/null; exit 7'",
+        "--deliver-cmd",
+        "sh -c 'cat > got.token'",
+        **hook,
+    )
+    clean_end(done, sig)
+    report = lines(done.stderr)[-1]
+    assert "and its secret passed to `sh -c 'cat > got.token'`, NOT delivered to" in report
+    assert "passed to `sh -c 'cat > /dev/null; exit 7'`" not in report
+    assert f"old key {old.id} NOT revoked" in report and not neon.world.key(old.id).revoked
+    new = _new_keys(neon, "ci")[-1]
+    assert neon.world.key_for_token((tmp_path / "got.token").read_text()).id == new

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import enum
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import IO, Any
 
 import click
@@ -33,7 +35,7 @@ from neon_keys._exceptions import (
     NotFoundError,
 )
 
-from ._signals import exit_code, signal_name
+from ._signals import GUARD, exit_code, signal_name, signal_of
 
 API_TIMEOUT_ENV = "NEON_API_TIMEOUT"
 """Environment variable of ``--timeout`` (the CLI's only; the library takes ``timeout=``)."""
@@ -132,6 +134,23 @@ class Interruption(click.ClickException):
         target = file or sys.stderr
         if target is not None:  # stderr closed: nowhere to say it (never stdout)
             click.echo(text, file=target)
+
+
+@contextmanager
+def nothing_changed_yet(report: str) -> Iterator[None]:
+    """A signal in the block (before the command changed anything) stops the command with
+    ``report`` saying so (``no key was revoked``), not with a bare ``Interrupted by SIGINT.``
+
+    A signal at a prompt counts too (click turns it into ``Abort``; the guard noted it).
+    """
+    try:
+        yield
+    except KeyboardInterrupt as interrupt:
+        raise Interruption(signal_of(interrupt), report) from None
+    except click.exceptions.Abort:
+        if GUARD.pending is None:  # end of input at a prompt: not a signal
+            raise
+        raise Interruption(GUARD.pending, report) from None
 
 
 def partial(code: int) -> ErrorKind | None:

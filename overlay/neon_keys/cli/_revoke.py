@@ -14,7 +14,7 @@ from neon_keys._exceptions import InvalidInputError
 
 from . import _revoking
 from ._caller import find_calling_keys, refuse_self
-from ._errors import CliError, Interruption, partial
+from ._errors import CliError, Interruption, nothing_changed_yet, partial
 from ._options import global_options, pass_session
 from ._output import clean, emit, emit_json, plural
 from ._params import KEY_ID, ORG_ID
@@ -167,24 +167,26 @@ def revoke(
         raise click.UsageError(
             "which keys? give their ids, - to read ids from stdin, or --name GLOB"
         )
-    answers = _answers(session, yes=yes, from_stdin=STDIN in key_ids)
-    ids = [key_id for key_id in key_ids if isinstance(key_id, int)]
-    if STDIN in key_ids:
-        ids += read_ids(sys.stdin)
-    ids = list(dict.fromkeys(ids))
-    keys = session.scope(org)
-    scope = f"organization {org}'s keys" if org else "your personal keys"
-    listing = keys.list() if ids or name_glob is not None else []
-    if name_glob is not None:
-        ids = [key.id for key in listing if fnmatch.fnmatchcase(key.name, name_glob)]
+    with nothing_changed_yet("no key was revoked"):
+        answers = _answers(session, yes=yes, from_stdin=STDIN in key_ids)
+        ids = [key_id for key_id in key_ids if isinstance(key_id, int)]
+        if STDIN in key_ids:
+            ids += read_ids(sys.stdin)
+        ids = list(dict.fromkeys(ids))
+        keys = session.scope(org)
+        scope = f"organization {org}'s keys" if org else "your personal keys"
+        listing = keys.list() if ids or name_glob is not None else []
+        if name_glob is not None:
+            ids = [key.id for key in listing if fnmatch.fnmatchcase(key.name, name_glob)]
+        if ids:
+            names = key_names(listing)
+            calling = find_calling_keys(keys, listing, ids, whoami=session.client().whoami)
+            if not including_self:
+                refuse_self(ids, calling, names)
+            confirm(ids, names=names, scope=scope, calling=calling, yes=yes, answers=answers)
     if not ids:
         _nothing_to_revoke(session, scope, name_glob)
         return
-    names = key_names(listing)
-    calling = find_calling_keys(keys, listing, ids, whoami=session.client().whoami)
-    if not including_self:
-        refuse_self(ids, calling, names)
-    confirm(ids, names=names, scope=scope, calling=calling, yes=yes, answers=answers)
     with GUARD.hold():
         done = revoke_all(keys, ids, names=names, progress=progress_wanted(json=session.json))
         output_failure = report_revocation(done, json=session.json, missing_ok=missing_ok)

@@ -98,9 +98,19 @@ class Report:
         return command_line(words + sink_arguments(self.options))
 
     def created_and_delivered(self) -> str:
-        """``new personal key 7 "ci" created and its secret saved to ci.token``."""
+        """``new personal key 7 "ci" created and its secret saved to ci.token``; the sinks
+        the rotation did not deliver to (a failure, or a stop before them) are named as such."""
         assert self.rotation.new is not None
-        return f"new {key_label(self.rotation.new)} created and its secret {done_texts(self.sinks)}"
+        made = f"new {key_label(self.rotation.new)} created"
+        status = {id(d.sink): d.status for d in self.rotation.deliveries}
+        held = [s for s in self.sinks if status.get(id(s)) is DeliveryStatus.DELIVERED]
+        missing = [s.target for s in self.sinks if s not in held]
+        if not missing:
+            return f"{made} and its secret {done_texts(self.sinks)}"
+        not_held = f"NOT delivered to {', '.join(missing)} (it was shown above, once)"
+        if not held:
+            return f"{made}; its secret {not_held}"
+        return f"{made} and its secret {done_texts(held)}, {not_held}"
 
     def summary(self) -> str:
         """A few lines for a person, after a successful rotation."""
