@@ -17,7 +17,7 @@ from neon_keys.testing import Fault
 
 def test_exit_codes_are_stable() -> None:
     """The documented exit codes keep their values."""
-    assert [int(code) for code in ExitCode] == [0, 1, 2, 3, 129, 130, 143]
+    assert [int(code) for code in ExitCode] == [0, 1, 2, 3, 4, 129, 130, 143]
 
 
 def test_missing_api_key_exits_3_without_a_request(neon: Neon) -> None:

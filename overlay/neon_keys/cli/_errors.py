@@ -8,6 +8,7 @@
 |      | written                                                                       |
 | 2    | usage error or invalid input; refused before any request was sent             |
 | 3    | authentication failure: no API key, or Neon answered 401 (unknown or revoked) |
+| 4    | ``plan``: changes are pending                                                 |
 | 129  | interrupted by SIGHUP (the terminal closed), after saying what exists          |
 | 130  | interrupted by SIGINT (Ctrl-C), after saying what exists                      |
 | 143  | interrupted by SIGTERM, after saying what exists                              |
@@ -54,6 +55,8 @@ class ExitCode(enum.IntEnum):
     """Bad usage or invalid input; nothing was sent."""
     AUTH = 3
     """No API key, or Neon refused it (401)."""
+    CHANGES = 4
+    """``plan`` found changes to make (0: none)."""
     HANGUP = 129
     """Stopped by SIGHUP (its terminal closed), after saying what exists (128 + 1)."""
     INTERRUPTED = 130

@@ -178,6 +178,7 @@ def cli(
 
     Exit codes: 0 success; 1 failure (API error, partial failure, audit findings);
     2 usage error or invalid input (nothing sent); 3 authentication failure;
+    4 plan: changes pending;
     130, 143 and 129 interrupted by SIGINT, SIGTERM or SIGHUP (after saying what exists).
     """
     start_session(
