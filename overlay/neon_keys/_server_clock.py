@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import email.utils
 import time
+from collections.abc import Callable
 
 __all__ = ["ServerClock"]
 
@@ -30,9 +31,11 @@ class ServerClock:
     lock: the anchor is one tuple, replaced whole.
     """
 
-    __slots__ = ("_anchor", "_last_date")
+    __slots__ = ("_anchor", "_last_date", "_monotonic")
 
-    def __init__(self) -> None:
+    def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
+        """``monotonic``: seconds that only run forward, to measure time elapsed here."""
+        self._monotonic = monotonic
         self._last_date: str | None = None
         self._anchor: tuple[float, float] | None = None
         """(POSIX seconds of Neon's ``Date``, ``time.monotonic()`` when it was read)."""
@@ -49,7 +52,7 @@ class ServerClock:
         seconds = _posix_time(date)
         if seconds is None:
             return
-        self._anchor = (seconds, time.monotonic())
+        self._anchor = (seconds, self._monotonic())
         self._last_date = date
 
     def now(self) -> datetime.datetime | None:
@@ -58,7 +61,9 @@ class ServerClock:
         if anchor is None:
             return None
         seconds, read_at = anchor
-        return datetime.datetime.fromtimestamp(seconds + (time.monotonic() - read_at), datetime.UTC)
+        return datetime.datetime.fromtimestamp(
+            seconds + (self._monotonic() - read_at), datetime.UTC
+        )
 
 
 def _posix_time(date: str) -> float | None:
