@@ -153,6 +153,10 @@ def project(tmp_path: Path) -> Path:
     root = tmp_path / "project"
     (root / "src" / "mini").mkdir(parents=True)
     (root / "tests").mkdir()
+    # Imported before any test runs, as the project's own pytest plugin imports its package.
+    (root / "tests" / "conftest.py").write_text(
+        "import mini.calc  # noqa: F401\n", encoding="utf-8"
+    )
     (root / "pyproject.toml").write_text(
         '[tool.pytest.ini_options]\nfilterwarnings = ["error"]\n', encoding="utf-8"
     )
@@ -290,15 +294,49 @@ def test_a_run_reports_killed_surviving_unreached_and_hanging_mutants(
     assert "calc.py:12  x > 10 -> (x >= 10)  [survived, 1]" in result.stdout
 
 
-def test_a_suite_that_fails_when_forked_stops_the_run(project: Path, tmp_path: Path) -> None:
-    """When the unmutated code fails as a mutant would be run, nothing is reported as killed."""
+def test_tests_that_fail_without_mutants_are_left_out_and_named(
+    project: Path, tmp_path: Path
+) -> None:
+    """A test failing under the tracer or only when forked is named, left out; the run goes on."""
     (project / "tests" / "test_fork_sensitive.py").write_text(
         "import os\n\nfrom mini.calc import add\n\n\n"
         "def test_only_outside_a_mutation_run():\n"
-        '    assert add(1, 1) == 2 and "slot" not in os.environ.get("PYTHONPATH", "")\n',
+        '    assert add(1, 1) == 2 and "slot" not in os.environ.get("PYTHONPATH", "")\n\n\n'
+        "def test_only_without_the_tracer():\n"
+        '    assert add(2, 2) == 4 and "MUTATE_TRACE" not in os.environ\n',
         encoding="utf-8",
     )
-    result = mutate(project, tmp_path)
-    assert result.returncode == 2
-    assert "the unmutated package fails its tests" in result.stderr
-    assert "Mutation kill rate" not in result.stdout
+    out = tmp_path / "results.json"
+    result = mutate(project, tmp_path, "--json", str(out))
+    assert result.returncode == 0, result.stdout + result.stderr
+    left_out = result.stdout.split("Tests left out", 1)[1].split("\n\n", 1)[0]
+    assert "test_fork_sensitive.py::test_only_outside_a_mutation_run" in left_out
+    assert "test_fork_sensitive.py::test_only_without_the_tracer" in left_out
+    mutants = json.loads(out.read_text())["mutants"]
+    add = [m for m in mutants if m["file"] == "calc.py" and m["line"] == 2]
+    assert {m["outcome"] for m in add} == {"killed"}
+    assert {m["by"] for m in add} == {"tests/test_calc.py::test_add"}
+    assert "Mutation kill rate: " in result.stdout
+
+
+def test_a_rerun_after_a_new_test_runs_only_what_was_not_killed(
+    project: Path, tmp_path: Path
+) -> None:
+    """Kills are kept between runs; a new test file is traced alone and kills the survivor."""
+    first, second = tmp_path / "first.json", tmp_path / "second.json"
+    assert mutate(project, tmp_path, "--json", str(first)).returncode == 0
+    (project / "tests" / "test_boundary.py").write_text(
+        "from mini.calc import is_big\n\n\ndef test_ten_is_not_big():\n    assert not is_big(10)\n",
+        encoding="utf-8",
+    )
+    result = mutate(project, tmp_path, "--json", str(second))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 test files traced before, 1 to trace" in result.stdout
+    before = {(m["line"], m["change"]): m for m in json.loads(first.read_text())["mutants"]}
+    after = {(m["line"], m["change"]): m for m in json.loads(second.read_text())["mutants"]}
+    for key, old in before.items():
+        killed = old["outcome"] in ("killed", "timeout")
+        assert after[key]["reused"] is killed, key
+    assert before[(12, "x > 10 -> (x >= 10)")]["outcome"] == "survived"
+    assert after[(12, "x > 10 -> (x >= 10)")]["outcome"] == "killed"
+    assert after[(12, "x > 10 -> (x >= 10)")]["by"] == "tests/test_boundary.py::test_ten_is_not_big"
