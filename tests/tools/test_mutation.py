@@ -130,6 +130,23 @@ def test_tests_are_chosen_by_line_fastest_first() -> None:
     assert coverage.tests_for("m.py", [2]) == ["t::fast", "t::other", "t::slow"]
 
 
+def test_the_modules_own_test_file_goes_first() -> None:
+    """Tests of test_calc.py run first for a mutant of _calc.py, however slow they are."""
+    coverage = Coverage(
+        durations={"tests/test_calc.py::slow": 2.0, "tests/test_other.py::fast": 0.1},
+        lines={
+            "tests/test_calc.py::slow": {"/p/_calc.py": {3}},
+            "tests/test_other.py::fast": {"/p/_calc.py": {3}},
+        },
+        import_lines={},
+        modules=[],
+    )
+    assert coverage.tests_for("/p/_calc.py", [3]) == [
+        "tests/test_calc.py::slow",
+        "tests/test_other.py::fast",
+    ]
+
+
 def test_a_parameter_id_holding_a_double_colon_selects_the_whole_test() -> None:
     """An id pytest may not select by name (``test[http://[::1]:9]``) runs its whole file."""
     ids = ["t.py::test_url[http://[::1]:9]", "t.py::test_url[http://a]", "t.py::test_x[1]"]
@@ -214,11 +231,19 @@ def project(tmp_path: Path) -> Path:
     (root / "tests" / "test_calc.py").write_text(
         textwrap.dedent(
             """\
+            import pytest
+
             from mini.calc import add, countdown, is_big, over_limit
 
 
             def test_add():
                 assert add(2, 3) == 5
+
+
+            # An id holding "//" must reach pytest as it is (a path would fold it).
+            @pytest.mark.parametrize("where", ["http://example.test/9"])
+            def test_is_big_not_at(where):
+                assert not is_big(int(where.rsplit("/", 1)[1]))
 
 
             def test_countdown():
@@ -291,7 +316,7 @@ def test_a_run_reports_killed_surviving_unreached_and_hanging_mutants(
     outcomes.update(lazy)
     killed = sum(o in ("killed", "timeout") for o in outcomes.values())
     assert f"Mutation kill rate: {round(100 * killed / len(outcomes))}% " in result.stdout
-    assert "calc.py:12  x > 10 -> (x >= 10)  [survived, 1]" in result.stdout
+    assert "calc.py:12  x > 10 -> (x >= 10)  [survived, 2]" in result.stdout
 
 
 def test_tests_that_fail_without_mutants_are_left_out_and_named(

@@ -30,10 +30,13 @@ import pytest
 from .cache import Cache, digest, unmarked
 from .operators import Mutant
 
-# pytest's exit codes that mean a test saw the mutant: a test failed (1), or the run stopped
-# at an error, such as a test module that no longer imports (2). An internal error (3), a
-# usage error (4) or no test collected (5) is a fault of the run, not a kill.
-KILLING_CODES = frozenset({1, 2})
+# pytest's exit codes after which a mutant counts as killed, once a control run of the
+# unmutated package agrees: a test failed (1); collecting stopped at an error, such as a test
+# module that no longer imports (2); a plugin or conftest failed to load (3); the selected
+# tests were not found, because the mutant changed how they are parametrised (4).
+KILLING_CODES = frozenset({1, 2, 3, 4})
+# A control that collects the same tests instead of running one: its key starts with this.
+COLLECTS = "collects: "
 CHILD_FAILED = 70  # the forked child could not run pytest at all
 # A mutant's run may take this many times its tests' traced duration, plus the slack.
 TIME_FACTOR = 4.0
@@ -94,7 +97,8 @@ class Coverage:
         )
 
     def tests_for(self, file: str, lines: Iterable[int]) -> list[str]:
-        """The tests that reach any of ``lines`` of ``file``, fastest first.
+        """The tests that reach any of ``lines`` of ``file``: those of the module's own test
+        file first, each group fastest first.
 
         A line run at import (a module constant, a default value, a decorator) may shape
         everything the module does: every test that reaches the module is selected. A test
@@ -105,7 +109,13 @@ class Coverage:
             chosen = [n for n, files in self.lines.items() if files.get(file)]
         else:
             chosen = [n for n, files in self.lines.items() if wanted & files.get(file, set())]
-        ordered = sorted(chosen, key=lambda nodeid: (self.durations[nodeid], nodeid))
+        # The module's own test file first (test_secret.py for _secret.py): its tests are the
+        # likeliest to notice, and a run stops at the first failure.
+        own = Path(file).stem.lstrip("_")
+        ordered = sorted(
+            chosen,
+            key=lambda n: (own not in n.split("::", 1)[0].rsplit("/", 1)[-1], self.durations[n], n),
+        )
         picked = dict.fromkeys(addressable(n) for n in ordered if n not in self.failed)
         return [t for t in picked if not any(self._within(f, t) for f in self.failed)]
 
@@ -169,16 +179,22 @@ def _is_test_file(file: Path) -> bool:
 
 def support_digest(root: Path, tests: Iterable[Path]) -> str:
     """A digest of what every test depends on besides its own file: ``pyproject.toml`` and
-    every Python file of the test folders that is not a test file (``conftest.py``, helpers)."""
-    folders = {root / "tests"} | {p if p.is_dir() else p.parent for p in tests}
-    parts: list[str] = []
+    every Python file of the test folders that is not a test file (``conftest.py``, helpers).
+
+    The same whichever tests are chosen (``tests`` only adds folders outside ``root/tests``).
+    """
+    folders = [root / "tests", *(p if p.is_dir() else p.parent for p in tests)]
+    found: set[Path] = set()
+    for folder in (f.resolve() for f in folders if f.is_dir()):
+        found.update(
+            file
+            for file in folder.rglob("*.py")
+            if "__pycache__" not in file.parts and not _is_test_file(file)
+        )
     config = root / "pyproject.toml"
-    if config.is_file():
-        parts.append(config.read_text(encoding="utf-8"))
-    for folder in sorted(f.resolve() for f in folders if f.is_dir()):
-        for file in sorted(folder.rglob("*.py")):
-            if "__pycache__" not in file.parts and not _is_test_file(file):
-                parts += [str(file), file.read_text(encoding="utf-8", errors="replace")]
+    parts = [config.read_text(encoding="utf-8")] if config.is_file() else []
+    for file in sorted(found):
+        parts += [str(file), file.read_text(encoding="utf-8", errors="replace")]
     return digest(*parts)
 
 
@@ -370,7 +386,9 @@ class _Failures:
         self.path.write_text(json.dumps(data), encoding="utf-8")
 
 
-def _child(slot: Slot, root: Path, tests: list[str], *, stop_first: bool) -> None:
+def _child(
+    slot: Slot, root: Path, tests: list[str], *, stop_first: bool, collect_only: bool
+) -> None:
     """In the forked child: run the selected tests against the mutated copy, then exit."""
     code = CHILD_FAILED
     try:
@@ -387,11 +405,14 @@ def _child(slot: Slot, root: Path, tests: list[str], *, stop_first: bool) -> Non
         )
         _no_shrinking()
         args_file = slot.work / "tests.txt"
-        args_file.write_text("\n".join(str(root / t) for t in tests) + "\n", encoding="utf-8")
+        # Joined as text: a Path would fold the "//" of an id such as test[http://host].
+        lines = (os.path.join(root, t) for t in tests)
+        args_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
         code = int(
             pytest.main(
                 [
                     *(["-x"] if stop_first else []),
+                    *(["--collect-only"] if collect_only else []),
                     "-q",
                     "-p",
                     "no:randomly",
@@ -521,6 +542,11 @@ class _Run:
                 self.verified.add(job.control)
                 for kill in waiting:
                     self.settle(kill)
+            elif job.control.startswith(COLLECTS):
+                for kill in waiting:
+                    kill.outcome = "error"
+                    kill.detail = "the same tests do not collect without the mutant either"
+                    self.settle(kill)
             else:
                 self.coverage.failed.add(job.control)
                 self.say(f"\n  {job.control} fails without mutants ({result.outcome}): left out")
@@ -534,7 +560,9 @@ class _Run:
             self.waiting[result.by] = [result]
             source = (self.package / job.mutant.path).read_text(encoding="utf-8")
             unchanged = Mutant(job.mutant.path, 0, 0, "(none: control run)", source)
-            self.queue.append(Job(-1, unchanged, [addressable(result.by)], control=result.by))
+            collects = result.by.startswith(COLLECTS)
+            tests = job.tests if collects else [addressable(result.by)]
+            self.queue.append(Job(-1, unchanged, tests, control=result.by))
 
     def go(self, slots: list[Slot], slack: float) -> None:
         running: dict[int, Slot] = {}
@@ -584,7 +612,8 @@ def _start(
     pid = os.fork()
     if pid == 0:
         # A control run goes through all its tests: a failure is then read as a fact.
-        _child(slot, root, job.tests, stop_first=not job.control)
+        collect = job.control.startswith(COLLECTS)
+        _child(slot, root, job.tests, stop_first=not job.control, collect_only=collect)
     slot.pid = pid
 
 
@@ -616,8 +645,10 @@ def _reap(running: dict[int, Slot]) -> list[tuple[Job, Result]]:
             result.detail = " | ".join(log.strip().splitlines()[-3:])
         if outcome == "killed":
             failures = _read_failures(slot.work / "failed.json")
-            # An import the mutant broke fails collection: no test to check.
-            result.by = "" if failures["collection"] else next(iter(failures["tests"]), "")
+            failed = next(iter(failures["tests"]), "")
+            # No test failed (collecting did, or pytest could not start): the control run
+            # collects the same tests from the unmutated package.
+            result.by = failed if failed and not failures["collection"] else _collects(job.tests)
         result.outcome = outcome
         result.seconds = now - slot.started
         ended.append((job, result))
@@ -625,6 +656,10 @@ def _reap(running: dict[int, Slot]) -> list[tuple[Job, Result]]:
         del running[pid]
         slot.pid = 0
     return ended
+
+
+def _collects(tests: list[str]) -> str:
+    return f"{COLLECTS}{len(tests)} tests ({digest(*tests)})"
 
 
 def _read_failures(path: Path) -> dict[str, Any]:
