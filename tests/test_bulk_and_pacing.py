@@ -489,3 +489,57 @@ def test_bulk_revoke_adapts_when_neon_is_stricter(
     refused = setup.refused()
     assert 0 < refused <= 15, refused  # it met the limit, and slowed down instead of hammering
     assert len(setup.world.log) == 100 + refused
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("concurrency", [0, -1, True, 2.0, "2"])
+async def test_async_revoke_many_refuses_a_concurrency_that_is_not_a_positive_int(
+    concurrency: object,
+) -> None:
+    """concurrency must be an int of at least 1: anything else is refused before any request."""
+    sent: list[httpx.Request] = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return json_response({"id": 1, "name": "k", "revoked": True})
+
+    client = AsyncNeonKeys(
+        api_key="napi_test",
+        base_url="https://console.neon.tech/api/v2",
+        http_client=httpx.AsyncClient(transport=httpx.MockTransport(record)),
+    )
+    with pytest.raises(
+        ValueError, match=f"concurrency must be a positive integer, got {concurrency!r}"
+    ):
+        await client.personal_keys.revoke_many([1, 2], concurrency=concurrency)  # type: ignore[arg-type]
+    assert sent == []
+
+
+@pytest.mark.anyio
+async def test_async_revoke_many_with_concurrency_one_revokes_one_at_a_time() -> None:
+    """concurrency=1 is allowed and revokes every id, one after another, in order."""
+    order: list[int] = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        key_id = int(request.url.path.rsplit("/", 1)[1])
+        order.append(key_id)
+        return json_response({"id": key_id, "name": "k", "revoked": True})
+
+    client = AsyncNeonKeys(
+        api_key="napi_test",
+        base_url="https://console.neon.tech/api/v2",
+        http_client=httpx.AsyncClient(transport=httpx.MockTransport(record)),
+    )
+    outcomes = await client.personal_keys.revoke_many([3, 1, 2], concurrency=1)
+    assert [o.key_id for o in outcomes] == [3, 1, 2] == order
+    assert all(o.ok for o in outcomes)
+
+
+def test_a_revoke_outcome_cannot_be_changed() -> None:
+    """Outcomes handed to callers and to on_outcome are immutable."""
+    import dataclasses
+
+    outcome: RevokeOutcome[Any] = RevokeOutcome(7, RevokeStatus.REVOKED)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        outcome.status = RevokeStatus.FAILED  # type: ignore[misc]
+    assert outcome.ok and outcome.status is RevokeStatus.REVOKED

@@ -130,18 +130,27 @@ def test_tests_are_chosen_by_line_fastest_first() -> None:
     assert coverage.tests_for("m.py", [2]) == ["t::fast", "t::other", "t::slow"]
 
 
-def test_the_modules_own_test_file_goes_first() -> None:
-    """Tests of test_calc.py run first for a mutant of _calc.py, however slow they are."""
+def test_the_modules_own_tests_run_first_and_always() -> None:
+    """For a mutant of _calc.py, test_calc.py's tests run first, however slow, and even where
+    another test was the one traced there (code that runs once per process)."""
     coverage = Coverage(
-        durations={"tests/test_calc.py::slow": 2.0, "tests/test_other.py::fast": 0.1},
+        durations={
+            "tests/test_calc.py::slow": 2.0,
+            "tests/test_calc.py::elsewhere": 0.5,
+            "tests/test_other.py::fast": 0.1,
+            "tests/test_other.py::elsewhere": 0.1,
+        },
         lines={
             "tests/test_calc.py::slow": {"/p/_calc.py": {3}},
+            "tests/test_calc.py::elsewhere": {"/p/_calc.py": {9}},
             "tests/test_other.py::fast": {"/p/_calc.py": {3}},
+            "tests/test_other.py::elsewhere": {"/p/_calc.py": {9}},
         },
         import_lines={},
         modules=[],
     )
     assert coverage.tests_for("/p/_calc.py", [3]) == [
+        "tests/test_calc.py::elsewhere",
         "tests/test_calc.py::slow",
         "tests/test_other.py::fast",
     ]

@@ -97,25 +97,31 @@ class Coverage:
         )
 
     def tests_for(self, file: str, lines: Iterable[int]) -> list[str]:
-        """The tests that reach any of ``lines`` of ``file``: those of the module's own test
-        file first, each group fastest first.
+        """The tests that reach any of ``lines`` of ``file``, and every test of the module's
+        own test file that reaches the module: those of the own file first, each group
+        fastest first.
 
         A line run at import (a module constant, a default value, a decorator) may shape
-        everything the module does: every test that reaches the module is selected. A test
-        in ``failed`` is never selected, nor a whole file holding one.
+        everything the module does: every test that reaches the module is selected. So may
+        a line run once per process (the first test to get there is the only one traced
+        there): the own test file's tests run too. A test in ``failed`` is never selected,
+        nor a whole file holding one.
         """
         wanted = set(lines)
-        if wanted & self.import_lines.get(file, set()):
-            chosen = [n for n, files in self.lines.items() if files.get(file)]
-        else:
-            chosen = [n for n, files in self.lines.items() if wanted & files.get(file, set())]
-        # The module's own test file first (test_secret.py for _secret.py): its tests are the
-        # likeliest to notice, and a run stops at the first failure.
+        everything = bool(wanted & self.import_lines.get(file, set()))
+        # The module's own test file: test_secret.py for _secret.py.
         own = Path(file).stem.lstrip("_")
-        ordered = sorted(
-            chosen,
-            key=lambda n: (own not in n.split("::", 1)[0].rsplit("/", 1)[-1], self.durations[n], n),
-        )
+
+        def mine(nodeid: str) -> bool:
+            return own in nodeid.split("::", 1)[0].rsplit("/", 1)[-1]
+
+        chosen = [
+            n
+            for n, files in self.lines.items()
+            if files.get(file) and (everything or mine(n) or wanted & files[file])
+        ]
+        # Own tests first: the likeliest to notice, and a run stops at the first failure.
+        ordered = sorted(chosen, key=lambda n: (not mine(n), self.durations[n], n))
         picked = dict.fromkeys(addressable(n) for n in ordered if n not in self.failed)
         return [t for t in picked if not any(self._within(f, t) for f in self.failed)]
 
