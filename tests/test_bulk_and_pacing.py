@@ -543,3 +543,34 @@ def test_a_revoke_outcome_cannot_be_changed() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         outcome.status = RevokeStatus.FAILED  # type: ignore[misc]
     assert outcome.ok and outcome.status is RevokeStatus.REVOKED
+
+
+def test_a_limit_under_two_is_paced_at_half_of_it_one_at_a_time() -> None:
+    """A limit below two requests per window paces at half of it (at most one a window), one
+    request at a time: 1.5/s gives 0.5/s, 0.4/s gives 0.2/s, one a minute gives one in 120 s."""
+    assert plan(RateLimits(org_create_per_second=1.5)).org_create == Pace(rate=0.5, burst=1)
+    assert plan(RateLimits(org_create_per_second=0.4)).org_create == Pace(rate=0.2, burst=1)
+    assert plan(RateLimits(per_minute=1)).account == Pace(rate=1 / 120, burst=1)
+
+
+def test_limits_and_their_plan_cannot_be_changed() -> None:
+    """RateLimits, and the Plan and Paces made from them, are immutable once made."""
+    import dataclasses
+
+    limits = RateLimits()
+    made = plan(limits)
+    for obj, field in ((limits, "per_minute"), (made, "account"), (made.account, "rate")):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(obj, field, 1)
+
+
+def test_the_account_burst_is_at_most_a_tenth_of_the_limit_in_whole_requests() -> None:
+    """A small per-minute limit bursts a tenth of it, rounded down: 60 gives 6, 55 gives 5."""
+    assert plan(RateLimits(per_minute=60)).account == Pace(rate=54 / 60, burst=6)
+    assert plan(RateLimits(per_minute=55)).account == Pace(rate=50 / 60, burst=5)
+
+
+def test_org_key_creation_never_bursts() -> None:
+    """Organization-key creation goes one at a time even when its limit would allow a burst."""
+    limits = RateLimits(org_create_per_second=30, burst_per_route=40)
+    assert plan(limits).org_create == Pace(rate=29.0, burst=1)

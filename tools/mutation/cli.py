@@ -119,6 +119,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--fresh", action="store_true", help="trace and run everything again (ignore the cache)"
     )
+    parser.add_argument(
+        "--most",
+        type=int,
+        help="a quick pass: run each mutant against at most this many of its tests",
+    )
     parser.add_argument("--cache", type=Path, help="the cache folder (default: ROOT/.mutate-cache)")
     parser.add_argument("--root", type=Path, default=ROOT, help=argparse.SUPPRESS)
     parser.add_argument("--package", type=Path, default=PACKAGE, help=argparse.SUPPRESS)
@@ -232,6 +237,7 @@ def run_modules(
             jobs=max(1, args.jobs),
             progress=progress,
             slack=args.slack,
+            most=args.most,
             cache=cache,
             verified=verified,
         )

@@ -455,6 +455,7 @@ def run_mutants(
     jobs: int,
     progress: Callable[[Result], None],
     slack: float = TIME_SLACK,
+    most: int | None = None,
     cache: Cache | None = None,
     verified: set[str] | None = None,
     say: Callable[[str], None] = print,
@@ -465,6 +466,8 @@ def run_mutants(
     same way (a control run, once per test, remembered in ``verified``). A test that fails
     there is left out of every selection (and said), and the mutants it "killed" run again
     without it. A mutant killed before (``cache``, same module, same mutant) is not run.
+    With ``most``, a mutant runs at most that many of its tests (its module's own first,
+    then the fastest): a quick pass whose survivors a full run may still kill.
     """
     run = _Run(
         mutants,
@@ -475,6 +478,7 @@ def run_mutants(
         verified=set() if verified is None else verified,
         progress=progress,
         say=say,
+        most=most,
     )
     for index, mutant in enumerate(mutants):
         kept = run.cache.outcome(mutant_key(mutant))
@@ -518,7 +522,9 @@ class _Run:
         verified: set[str],
         progress: Callable[[Result], None],
         say: Callable[[str], None],
+        most: int | None,
     ) -> None:
+        self.most = most
         self.coverage, self.root, self.package = coverage, root, package
         self.cache, self.verified, self.progress, self.say = cache, verified, progress, say
         self.results: dict[int, Result] = {}
@@ -537,7 +543,7 @@ class _Run:
             str(self.package / mutant.path), range(mutant.line, mutant.end_line + 1)
         )
         if tests:
-            self.queue.insert(0, Job(index, mutant, tests))
+            self.queue.insert(0, Job(index, mutant, tests[: self.most]))
         else:
             self.settle(Result(mutant, "not reached", 0))
 
