@@ -574,3 +574,15 @@ def test_org_key_creation_never_bursts() -> None:
     """Organization-key creation goes one at a time even when its limit would allow a burst."""
     limits = RateLimits(org_create_per_second=30, burst_per_route=40)
     assert plan(limits).org_create == Pace(rate=29.0, burst=1)
+
+
+def test_a_429_pause_holds_the_next_request_and_a_negative_one_holds_nothing() -> None:
+    """backoff(pause) makes the next reservation wait the pause (and says so by returning
+    True, so the caller does not wait twice); a negative pause is no pause."""
+    clock = FakeClock()
+    pacer = Pacer(RateLimits(), clock)
+    assert pacer.backoff(2.5) is True
+    assert pacer.reserve("listApiKeys") == pytest.approx(2.5)
+    calm = Pacer(RateLimits(), clock)
+    assert calm.backoff(-3.0) is True
+    assert calm.reserve("listApiKeys") == 0.0
