@@ -586,3 +586,12 @@ def test_a_429_pause_holds_the_next_request_and_a_negative_one_holds_nothing() -
     calm = Pacer(RateLimits(), clock)
     assert calm.backoff(-3.0) is True
     assert calm.reserve("listApiKeys") == 0.0
+
+
+def test_a_client_without_pacing_never_waits_and_leaves_a_429_pause_to_its_caller() -> None:
+    """NoPacing (rate_limits=None) reserves with no wait and answers backoff with False."""
+    from neon_keys._pacing import NoPacing
+
+    pacer = NoPacing()
+    assert pacer.reserve("createApiKey") == 0.0
+    assert pacer.backoff(3.0) is False
