@@ -514,3 +514,178 @@ def exec_lease(ctx: Context, emulator: Any) -> list[Figure]:
             )
         )
     return rows
+
+
+# -- policy files ----------------------------------------------------------------------------
+
+POLICY_ORGS = 20
+POLICY_ORG_KEYS = 500
+POLICY_LATENCY = 0.050
+POLICY_ROTATIONS = 100
+
+
+def _policy_file(folder: Path, org_ids: list[str], declared: list[str]) -> Path:
+    """A policy managing ``org_ids`` that declares ``declared`` in the first, rotated at 1s."""
+    lines = [
+        "version = 1",
+        "[rules]",
+        'max_age = "90d"',
+        "[scopes]",
+        "orgs = [" + ", ".join(f'"{org_id}"' for org_id in org_ids) + "]",
+    ]
+    for name in declared:
+        lines += [
+            "[[keys]]",
+            f'name = "{name}"',
+            f'scope = "org:{org_ids[0]}"',
+            'rotate_every = "1s"',
+            f'save = "{name}.token"',
+        ]
+    path = folder / "neon-keys.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def policy_plan(ctx: Context, emulator: Any) -> list[Figure]:
+    """``policy.plan`` over many organizations against the floor: the same listings at once.
+
+    The emulator answers every request 50 ms late and enforces Neon's limits. The floor is
+    raw httpx sending the requests a plan needs (``GET /auth`` and one listing per
+    organization) all at once, which those limits allow, and parsing the answers.
+    """
+    import tempfile
+
+    import httpx
+    from neon_keys import NeonKeys, policy
+
+    orgs = POLICY_ORGS if not ctx.quick else 5
+    keys = POLICY_ORG_KEYS if not ctx.quick else 100
+    world = emulator.send(
+        op="reset", orgs=orgs, org_keys=keys, limits="neon", latency_everywhere=POLICY_LATENCY
+    )
+    base, token, org_ids = world["base_url"], world["api_key"], world["org_ids"]
+    found: dict[str, int] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        wanted = policy.load(_policy_file(Path(folder), org_ids, []))
+
+        def ours(limits: Any = "default") -> float:
+            options = {} if limits == "default" else {"rate_limits": limits}
+            started = time.perf_counter()
+            with NeonKeys(api_key=token, base_url=base, **options) as neon:
+                made = policy.plan(neon, wanted)
+            seconds = time.perf_counter() - started
+            found["keys"] = sum(len(listed) for _, listed in made.scopes)
+            return seconds
+
+        async def listings() -> int:
+            headers = {"Authorization": f"Bearer {token}"}
+            async with httpx.AsyncClient(base_url=base, headers=headers) as client:
+                paths = ["/auth", *(f"/organizations/{org}/api_keys" for org in org_ids)]
+                answers = await asyncio.gather(*(client.get(path) for path in paths))
+            for answer in answers:
+                answer.raise_for_status()
+            return sum(len(answer.json()) for answer in answers[1:])
+
+        def floor() -> float:
+            started = time.perf_counter()
+            listed = asyncio.run(listings())
+            seconds = time.perf_counter() - started
+            found["floor_keys"] = listed
+            return seconds
+
+        samples = interleave(
+            {"plan": ours, "unpaced": lambda: ours(None), "floor": floor},
+            rounds=ctx.rounds(5, 2),
+        )
+    stats = emulator.send(op="stats")
+    refused = stats["statuses"].get("429", 0)
+    if found["keys"] != orgs * keys or found["floor_keys"] != orgs * keys:
+        raise RuntimeError(f"the plan did not read every key: {found}")
+    ratio = paired_ratio(samples, "plan", "floor")
+    return [
+        Figure(
+            "policy_plan",
+            f"policy.plan over {orgs} organizations of {keys} keys, answers "
+            f"{POLICY_LATENCY * 1e3:.0f} ms late: vs the listings at once (raw httpx)",
+            median(samples["plan"]),
+            median(samples["floor"]),
+            "s",
+            goal="≤ 1.5x",
+            met=ratio <= 1.5 and refused == 0,
+            paired=ratio,
+            note=f"{orgs * keys:,} keys read per plan; {refused} requests got 429",
+            detail=_spreads(samples),
+        ),
+        Figure(
+            "policy_plan_unpaced",
+            "the same plan with the client's pacing off (rate_limits=None), vs the same floor",
+            median(samples["unpaced"]),
+            median(samples["floor"]),
+            "s",
+            paired=paired_ratio(samples, "unpaced", "floor"),
+            note="what the plan costs besides the client's pacing: threads, parsing, rules",
+        ),
+    ]
+
+
+def policy_apply(ctx: Context, emulator: Any) -> list[Figure]:
+    """``policy.apply`` of many rotations in one organization under Neon's limits.
+
+    Each rotation finds the key, creates its replacement, saves it, verifies it; then
+    each old key is retired. Against an emulator enforcing Neon's limits, the binding
+    one for this sequence is the account's 700 requests a minute (the client paces by
+    its steady rate, leaving the burst to other processes of the account). The figure is
+    the request rate once the first tenth of the actions is done, against that rate;
+    every request is counted for 429s.
+    """
+    import tempfile
+
+    from neon_keys import NeonKeys, policy
+    from neon_keys._constants import NEON_REQUESTS_PER_MINUTE
+
+    allowed = NEON_REQUESTS_PER_MINUTE / 60.0
+    rotations = POLICY_ROTATIONS if not ctx.quick else 40
+    world = emulator.send(op="reset", orgs=1, org_keys=rotations, limits="neon")
+    base, token, org_ids = world["base_url"], world["api_key"], world["org_ids"]
+    names = [f"svc-{index:05d}" for index in range(rotations)]
+    settled: list[tuple[float, str]] = []
+    with tempfile.TemporaryDirectory() as folder:
+        wanted = policy.load(_policy_file(Path(folder), org_ids, names))
+        time.sleep(1.1)  # every key is now older than rotate_every (1s)
+        with NeonKeys(api_key=token, base_url=base) as neon:
+            shown = policy.plan(neon, wanted)
+            before = emulator.send(op="stats")["requests"]
+            started = time.perf_counter()
+
+            def note(outcome: Any) -> None:
+                settled.append((time.perf_counter() - started, outcome.action.kind))
+
+            done = policy.apply(neon, shown, on_outcome=note)
+            seconds = time.perf_counter() - started
+    stats = emulator.send(op="stats")
+    refused = stats["statuses"].get("429", 0)
+    operations = stats["operations"]
+    revokes = operations.get("revokeOrgApiKey", 0)
+    # What each action sent: the apply's own reading of the world (2 requests) aside.
+    per_rotation = (stats["requests"] - before - revokes - 2) / rotations
+    cost = {"rotate": per_rotation, "retire": 1.0}
+    skip = len(settled) // 10
+    span = settled[-1][0] - settled[skip][0]
+    achieved = sum(cost[kind] for _, kind in settled[skip + 1 :]) / span
+    outcomes = Counter(f"{o.action.kind} {o.status}" for o in done.outcomes)
+    complete = done.ok and outcomes.get("rotate done", 0) == rotations and revokes == rotations
+    return [
+        Figure(
+            "policy_apply",
+            f"policy.apply of {rotations} rotations in one organization, Neon's limits: "
+            f"achieved request rate vs the account's {NEON_REQUESTS_PER_MINUTE}/min",
+            achieved,
+            allowed,
+            "req/s",
+            goal="≥ 95%, no 429, all done",
+            met=achieved >= 0.95 * allowed and refused == 0 and complete,
+            note=f"{stats['requests'] - before} requests ({per_rotation:.0f} a rotation, 1 a "
+            f"retire), {refused} got 429; outcomes {dict(outcomes)}; {seconds:.1f} s",
+            detail={"seconds": seconds, "statuses": stats["statuses"], "operations": operations},
+        )
+    ]

@@ -8,7 +8,9 @@ handling off the client's interpreter. One JSON object per line each way:
     a fresh seeded world (rate limits: null, or ServerRateLimits keyword arguments) with
     ``keys`` more personal keys of the seeded admin; ``ids`` are theirs. With ``latency``
     (seconds), every revoke is answered that much later, as a distant server would; with
-    ``latency_everywhere``, every request of every operation.
+    ``latency_everywhere``, every request of every operation. With ``orgs`` (a count) and
+    ``org_keys``, that many organizations (the admin an admin of each) of that many keys
+    each, all used once (``org_ids`` in the reply); ``limits`` may be "neon" (Neon's own).
     {"op": "stats"}
         -> {"requests": n, "statuses": {"200": n, "429": n, ...}, "revoked": n}
 
@@ -36,10 +38,13 @@ def serve() -> None:
             command = json.loads(line)
             if command["op"] == "reset":
                 limits = command.get("limits")
-                world = World.seeded(
-                    rate_limits=ServerRateLimits(**limits) if limits is not None else None
-                )
+                if limits == "neon":
+                    enforced = ServerRateLimits()
+                else:
+                    enforced = ServerRateLimits(**limits) if limits is not None else None
+                world = World.seeded(rate_limits=enforced)
                 admin = world.seed.admin_id
+                org_ids = _organizations(world, command.get("orgs", 0), command.get("org_keys", 0))
                 ids = []
                 for index in range(command.get("keys", 0)):
                     token = world.issue_personal_key(admin, f"bulk-{index:05d}")
@@ -57,6 +62,7 @@ def serve() -> None:
                     "base_url": server.base_url,
                     "api_key": world.seed.admin_token,
                     "ids": ids,
+                    "org_ids": org_ids,
                 }
             elif command["op"] == "stats":
                 # Requests still in flight (abandoned by a client) are logged once they end.
@@ -75,6 +81,21 @@ def serve() -> None:
             print(json.dumps(reply), flush=True)
     finally:
         server.stop()
+
+
+def _organizations(world: Any, count: int, keys: int) -> list[str]:
+    """``count`` organizations of ``keys`` organization keys each, every key used once."""
+    org_ids = []
+    for number in range(count):
+        org_id = f"org-bench-{number:08d}"
+        world.add_org(org_id, admins=[world.seed.admin_id])
+        for index in range(keys):
+            token = world.issue_org_key(org_id, f"svc-{index:05d}")
+            info = world.key_for_token(token)
+            with world.store.transaction():
+                world.store.touch(world.store.key(info.id), "203.0.113.7")
+        org_ids.append(org_id)
+    return org_ids
 
 
 class EmulatorProcess(Child):

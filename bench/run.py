@@ -31,7 +31,7 @@ from measure import HERE, Figure, Worker
 from peer import peer_python
 from server import FixedServer
 
-CASES = ("overhead", "listing", "startup", "exec", "bulk", "pacing", "memory")
+CASES = ("overhead", "listing", "startup", "exec", "bulk", "pacing", "policy", "memory")
 
 
 def machine() -> dict[str, Any]:
@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         peer_worker = stack.enter_context(Worker(peer)) if peer else None
         ctx = Context(server, ours, raw, peer_worker, peer, peer_note, args.quick)
         emulator = None
-        if {"bulk", "pacing", "exec"} & set(args.only):
+        if {"bulk", "pacing", "exec", "policy"} & set(args.only):
             emulator = stack.enter_context(EmulatorProcess())
         steps: dict[str, Callable[[], list[Figure]]] = {
             "overhead": lambda: cases.call_overhead(ctx),
@@ -132,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
             "exec": lambda: cases.exec_lease(ctx, emulator),
             "bulk": lambda: cases.bulk(ctx, emulator),
             "pacing": lambda: cases.pacing(ctx, emulator),
+            "policy": lambda: cases.policy_plan(ctx, emulator) + cases.policy_apply(ctx, emulator),
             "memory": lambda: cases.memory(ctx),
         }
         for name in CASES:

@@ -13,6 +13,7 @@ import asyncio
 import datetime
 import json
 import struct
+import time
 import tracemalloc
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -25,6 +26,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from neon_keys import (
     APIConnectionError,
+    APITimeoutError,
     AsyncNeonKeys,
     AuthenticationError,
     Backoff,
@@ -467,14 +469,14 @@ def test_an_error_excerpt_comes_from_the_first_kilobytes(monkeypatch: pytest.Mon
 # -- over a socket: what only a real connection can send -------------------------------------
 
 
-def _socket_client(flavour: str, server: RawServer) -> Any:
+def _socket_client(flavour: str, server: RawServer, timeout: float = 5.0) -> Any:
     options: dict[str, Any] = {
         "api_key": API_KEY,
         "base_url": server.base_url,
         "backoff": Backoff.immediate(),
         "max_retries": 0,
         "rate_limits": None,
-        "timeout": 5.0,
+        "timeout": timeout,
     }
     return NeonKeys(**options) if flavour == "sync" else AsyncNeonKeys(**options)
 
@@ -557,6 +559,62 @@ def test_a_lying_content_length(flavour: str) -> None:
         _closing(_socket_client(flavour, server), lambda n: n.personal_keys.create("ci"))
     assert [key.id for key in lost.value.candidates or ()] == [9]
     assert all(b"\r\naccept-encoding: gzip, deflate\r\n" in r.lower() for r in server.requests)
+
+
+def _trickle(head: bytes, body: bytes) -> Callable[[bytes], Iterator[bytes]]:
+    """An answer whose body comes a byte every 50 ms, as from a slowloris proxy."""
+
+    def answer(request: bytes) -> Iterator[bytes]:
+        yield head
+        for byte in body:
+            time.sleep(0.05)
+            yield bytes([byte])
+
+    return answer
+
+
+@FLAVOURS
+def test_a_body_that_trickles_in_ends_the_call_within_the_timeout(flavour: str) -> None:
+    """A body sent a byte at a time is given up once the read timeout has passed since it
+    began (each byte would satisfy a per-read timeout for ever), as a read timeout."""
+    body = json.dumps(LISTING).encode()
+    head = response_head(
+        "200 OK", {"Content-Type": "application/json", "Content-Length": str(len(body))}
+    )
+    with RawServer(_trickle(head, body)) as server:
+        neon = _socket_client(flavour, server, timeout=0.3)
+        started = time.monotonic()
+        with pytest.raises(APITimeoutError, match=r"timed out after 0\.3 s") as caught:
+            _closing(neon, lambda n: n.personal_keys.list())
+        took = time.monotonic() - started
+    assert caught.value.request_sent is True
+    assert took < 0.3 * 2 + 1  # the limit, one more wait for a byte, and some slack
+
+
+@FLAVOURS
+def test_a_create_answer_that_trickles_in_goes_to_the_orphan_search(flavour: str) -> None:
+    """A 201 whose body trickles in is abandoned in time and the key looked for, like a lost
+    answer."""
+    created = json.dumps({"id": 9, "key": "napi_trickled", "name": "ci"}).encode()
+    slow = _trickle(response_head("201 Created", {"Content-Length": str(len(created))}), created)
+
+    def create_then_list(request: bytes) -> Iterator[bytes]:
+        if request.startswith(b"POST"):
+            yield from slow(request)
+            return
+        now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        listing = json.dumps([{**LISTING[0], "id": 9, "created_at": now}]).encode()
+        yield response_head("200 OK", {"Content-Length": str(len(listing))}) + listing
+
+    with (
+        RawServer(create_then_list) as server,
+        pytest.raises(CreateOutcomeUnknownError) as lost,
+    ):
+        _closing(
+            _socket_client(flavour, server, timeout=0.3), lambda n: n.personal_keys.create("ci")
+        )
+    assert [key.id for key in lost.value.candidates or ()] == [9]
+    assert "timed out" in str(lost.value.cause)
 
 
 @pytest.mark.parametrize("wrapped", [True, False], ids=["zlib", "raw"])

@@ -61,6 +61,25 @@ def test_inner_whitespace_is_refused() -> None:
     assert "napi_abc" not in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    "value", ['"napi_quoted"', "'napi_quoted'", '"napi_quoted', "napi_quoted'\n", "`napi_quoted`"]
+)
+def test_a_key_in_quotes_is_refused_before_any_request(value: str) -> None:
+    """A key that kept the quotes of an env file or a shell is refused, saying so, unsent."""
+    fake = FakeNeon()
+    with pytest.raises(ConfigurationError, match="quote") as caught:
+        NeonKeys(api_key=value, http_client=httpx.Client(transport=httpx.MockTransport(fake)))
+    assert "napi_quoted" not in str(caught.value)
+    assert fake.requests == []
+
+
+def test_a_key_with_its_bearer_prefix_is_refused_saying_so() -> None:
+    """A key pasted with the "Bearer " of an Authorization header is refused with that hint."""
+    with pytest.raises(ConfigurationError, match="Bearer") as caught:
+        NeonKeys(api_key="Bearer napi_pasted")
+    assert "napi_pasted" not in str(caught.value)
+
+
 def test_secret_is_accepted_as_api_key() -> None:
     """A Secret (e.g. a freshly created key's) can be the client's key."""
     with NeonKeys(api_key=Secret("napi_x")) as neon:

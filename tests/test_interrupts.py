@@ -11,12 +11,13 @@ import anyio
 import anyio.lowlevel
 import httpx
 import pytest
-from fakes import API_KEY, BASE_URL, ORG_ID, json_response
+from fakes import API_KEY, BASE_URL, FAKE_SECRET, ORG_ID, created, json_response
 from neon_keys import (
     AsyncNeonKeys,
     Backoff,
     InterruptedCreate,
     NeonKeys,
+    _operations,
     interrupted_create,
     set_testing,
 )
@@ -214,6 +215,112 @@ def test_the_search_is_bounded_by_a_deadline(monkeypatch: pytest.MonkeyPatch) ->
         assert found is not None and found.candidates is None
         assert found.failure is not None and "timed out after 0." in found.failure
         world.faults.clear()
+
+
+def test_ctrl_c_once_the_answer_was_read_hands_the_key_back(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Ctrl-C landing after Neon's answer was read but before create returned: the key is
+    on the interruption with its secret, and named, never called "not created"."""
+    neon_state = Neon()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            neon_state.create()
+            return json_response(created(42, NAME), status=201)
+        return neon_state.listing()
+
+    remember = _operations.DeliveredKeys.add
+
+    def remember_then_interrupt(self: _operations.DeliveredKeys, key_id: int) -> None:
+        remember(self, key_id)
+        raise KeyboardInterrupt  # as a signal does when it lands on the next instruction
+
+    monkeypatch.setattr(_operations.DeliveredKeys, "add", remember_then_interrupt)
+    with caplog.at_level(logging.WARNING, "neon_keys"), pytest.raises(KeyboardInterrupt) as caught:
+        _sync_client(handler).personal_keys.create(NAME)
+    found = interrupted_create(caught.value)
+    assert found is not None and found.created is not None
+    assert found.created.id == 42 and found.created.secret is not None
+    assert found.created.secret.reveal() == FAKE_SECRET
+    assert [key.id for key in found.candidates or ()] == [42]
+    (line,) = _warnings(caplog)
+    assert "42" in line and "interrupted_create" in line and FAKE_SECRET not in line
+
+
+def test_a_pool_left_locked_by_ctrl_c_never_holds_up_the_search_or_later_calls(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Ctrl-C inside httpcore can leave a connection's lock held for ever: the search and
+    the client's later calls go through a new pool instead of waiting on it."""
+    import threading
+
+    import httpcore._synchronization
+    from neon_keys.testing import EmulatorServer, World
+
+    take = httpcore._synchronization.Lock.__enter__
+    armed = threading.Event()
+
+    def take_then_interrupt(lock: httpcore._synchronization.Lock) -> Any:
+        taken = take(lock)
+        if armed.is_set():
+            armed.clear()
+            raise KeyboardInterrupt  # after acquire, before the with block: never released
+        return taken
+
+    monkeypatch.setattr(httpcore._synchronization.Lock, "__enter__", take_then_interrupt)
+    outcome: list[object] = []
+    with EmulatorServer(World.seeded()) as server:
+        neon = NeonKeys(api_key=server.api_key, base_url=server.base_url)
+
+        def run() -> None:
+            neon.personal_keys.list()  # a connection in the pool, to be left locked
+            armed.set()
+            try:
+                neon.personal_keys.create(NAME)
+            except KeyboardInterrupt as interrupt:
+                outcome.append(interrupted_create(interrupt))
+            outcome.append(len(neon.personal_keys.list()))
+
+        worker = threading.Thread(target=run, daemon=True)
+        worker.start()
+        worker.join(15)
+        assert not worker.is_alive(), "the client waited on a lock the interruption left held"
+        neon.close()
+    found, keys = outcome
+    assert isinstance(found, InterruptedCreate) and found.candidates == ()
+    assert keys == 1  # the seeded admin's key: the create never reached the emulator
+
+
+def test_the_search_gets_out_in_time_whatever_holds_it_up(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A search held up where no timeout reaches (a lock, a name lookup) is given up at its
+    deadline: the interruption is re-raised in time, saying so."""
+    import threading
+    import time
+
+    from neon_keys import _base_client, _client
+
+    monkeypatch.setattr(_base_client, "INTERRUPTED_SEARCH_SECONDS", 0.3)
+    monkeypatch.setattr(_client, "INTERRUPTED_SEARCH_SECONDS", 0.3)
+    stuck = threading.Event()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            raise KeyboardInterrupt
+        stuck.wait(10)  # no timeout of the request applies here
+        return json_response([])
+
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt) as caught:
+        _sync_client(handler).personal_keys.create(NAME)
+    took = time.monotonic() - started
+    stuck.set()
+    found = interrupted_create(caught.value)
+    assert found is not None and found.candidates is None
+    assert found.failure is not None and "ran out of time" in found.failure
+    assert took < 5
 
 
 def test_a_call_that_creates_nothing_carries_nothing() -> None:

@@ -232,6 +232,28 @@ class TestCallRetries:
         waits = skipped_waits.waits
         assert len(waits) == 1 and 18 <= waits[0] <= 20, waits
 
+    @pytest.mark.parametrize("skew_days", [-730, 730])
+    def test_an_http_date_is_read_on_the_answers_own_clock(
+        self, fake: FakeNeon, skew_days: int, skipped_waits: SkippedWaits
+    ) -> None:
+        """A Retry-After date is read against the answer's Date, so a server clock years
+        off this machine's still asks for the wait it means (here 20 s)."""
+        server_now = time.time() + skew_days * 86_400
+        headers = {
+            "Date": email.utils.formatdate(server_now, usegmt=True),
+            "Retry-After": email.utils.formatdate(server_now + 20, usegmt=True),
+        }
+        fake.route(
+            "GET",
+            "/api_keys",
+            json_response({"message": "slow"}, status=429, **headers),
+            json_response([]),
+        )
+        neon = fake.sync_client(backoff=Backoff(), rate_limits=None)
+        assert neon.personal_keys.list() == []
+        waits = skipped_waits.waits
+        assert len(waits) == 1 and 18 <= waits[0] <= 20, waits
+
     def test_retry_after_beyond_the_cap_ends_retries_of_503(
         self, fake: FakeNeon, skipped_waits: SkippedWaits
     ) -> None:

@@ -90,3 +90,22 @@ def test_an_unusable_date_is_ignored(date: str) -> None:
     clock = ServerClock()
     clock.observe(date)
     assert clock.now() is None
+
+
+@pytest.mark.parametrize(
+    "date",
+    [
+        "Thu, 01 Jan 1970 00:00:00 GMT",  # a proxy whose clock was never set
+        "Fri, 31 Dec 9999 23:59:59 GMT",  # the end of datetime: would overflow a second later
+        "Sat, 01 Jan 9000 00:00:00 GMT",
+    ],
+)
+def test_an_absurd_date_is_ignored(date: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Date no clock of Neon's could show leaves the last good reading, and asking for the
+    time later never fails."""
+    ticks = iter([100.0, 200.0, 200.0])
+    monkeypatch.setattr("neon_keys._server_clock.time.monotonic", lambda: next(ticks))
+    clock = ServerClock()
+    clock.observe(_http_date(NEON_TIME))
+    clock.observe(date)
+    assert clock.now() == NEON_TIME + datetime.timedelta(seconds=100)

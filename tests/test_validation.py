@@ -93,12 +93,17 @@ async def test_every_scope_is_called_alike_and_refuses_a_project_for_personal_ke
         ("a\u2028b", "U+2028"),
         ("\udcff", "lone surrogate (U+DCFF)"),
         ("ok\ud800ok", "lone surrogate (U+D800)"),
+        ("\u200b", "nothing visible"),
+        ("\u200b\u200f \ufeff", "nothing visible"),
+        ("ci-\u202egorp", "direction override or isolate (U+202E)"),
+        ("\u2067ci", "direction override or isolate (U+2067)"),
     ],
 )
 def test_unprintable_key_names_are_refused(
     client: Any, fake: FakeNeon, name: str, rule: str
 ) -> None:
-    """Whitespace-only names, control characters, line breaks and lone surrogates are refused."""
+    """Names with nothing visible, control characters, line breaks, lone surrogates or
+    characters that reorder the rest of the line are refused."""
     for create in (client.personal_keys.create, client.org(ORG_ID).keys.create):
         with pytest.raises(InvalidInputError) as caught:
             run(create(name))
@@ -107,7 +112,15 @@ def test_unprintable_key_names_are_refused(
 
 
 @pytest.mark.parametrize(
-    "name", [" ci ", "déploiement", "ci 👨\u200d👩\u200d👧", "a\u00a0b", "日本"]
+    "name",
+    [
+        " ci ",
+        "déploiement",
+        "ci 👨\u200d👩\u200d👧",
+        "a\u00a0b",
+        "日本",
+        "\u05e9\u05dc\u05d5\u05dd\u200f",
+    ],
 )
 def test_printable_names_with_spaces_or_any_script_are_accepted(
     client: Any, fake: FakeNeon, name: str

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
         AsyncNeonKeys as AsyncNeonKeys,
         NeonKeys as NeonKeys,
     )
+    from ._command_sink import CommandSink as CommandSink
     from ._exceptions import (
         APIConnectionError as APIConnectionError,
         APIError as APIError,
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
         PermissionDeniedError as PermissionDeniedError,
         RateLimitError as RateLimitError,
         ServerError as ServerError,
+        ServerTimeUnknownError as ServerTimeUnknownError,
         UnexpectedResponseError as UnexpectedResponseError,
     )
     from ._interrupts import (
@@ -75,12 +77,34 @@ if TYPE_CHECKING:
         OrgKeys as OrgKeys,
         PersonalKeys as PersonalKeys,
     )
+    from ._retire import (
+        RetireOutcome as RetireOutcome,
+        RetireReason as RetireReason,
+        RetireStatus as RetireStatus,
+    )
     from ._retry import Backoff as Backoff
+    from ._rotation import (
+        Delivery as Delivery,
+        DeliveryStatus as DeliveryStatus,
+        Rotation as Rotation,
+        RotationError as RotationError,
+        RotationStep as RotationStep,
+        interrupted_rotation as interrupted_rotation,
+    )
     from ._scope import (
         AsyncKeyScope as AsyncKeyScope,
         KeyScope as KeyScope,
     )
     from ._secret import Secret as Secret
+    from ._sinks import (
+        DotenvSink as DotenvSink,
+        FileSink as FileSink,
+        GitHubEnvSink as GitHubEnvSink,
+        Sink as Sink,
+        SinkError as SinkError,
+        StdoutSink as StdoutSink,
+        load_sink as load_sink,
+    )
     from ._test_mode import (
         SkippedWaits as SkippedWaits,
         is_testing as is_testing,
@@ -96,6 +120,7 @@ _HOMES = {
         "AsyncNeonKeys",
         "NeonKeys",
     ),
+    "._command_sink": ("CommandSink",),
     "._exceptions": (
         "APIConnectionError",
         "APIError",
@@ -113,6 +138,7 @@ _HOMES = {
         "PermissionDeniedError",
         "RateLimitError",
         "ServerError",
+        "ServerTimeUnknownError",
         "UnexpectedResponseError",
     ),
     "._interrupts": (
@@ -144,12 +170,34 @@ _HOMES = {
         "OrgKeys",
         "PersonalKeys",
     ),
+    "._retire": (
+        "RetireOutcome",
+        "RetireReason",
+        "RetireStatus",
+    ),
     "._retry": ("Backoff",),
+    "._rotation": (
+        "Delivery",
+        "DeliveryStatus",
+        "Rotation",
+        "RotationError",
+        "RotationStep",
+        "interrupted_rotation",
+    ),
     "._scope": (
         "AsyncKeyScope",
         "KeyScope",
     ),
     "._secret": ("Secret",),
+    "._sinks": (
+        "DotenvSink",
+        "FileSink",
+        "GitHubEnvSink",
+        "Sink",
+        "SinkError",
+        "StdoutSink",
+        "load_sink",
+    ),
     "._test_mode": (
         "SkippedWaits",
         "is_testing",

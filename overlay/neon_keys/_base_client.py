@@ -23,12 +23,13 @@ import logging
 import os
 import re
 import ssl
+import threading
 import time
 import unicodedata
 import uuid
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
-from typing import Any, NoReturn, TypeVar
+from typing import Any, Generic, NoReturn, TypeVar
 
 import httpx
 
@@ -153,12 +154,45 @@ class Progress:
 
     search: OrphanSearch
     sent_at: float | None = None
+    created: APIKey | None = None
+    """The key made, once Neon's answer was read: an interruption from then on hands it back
+    (with its secret) rather than looking for it."""
+
+
+HttpClient = TypeVar("HttpClient", httpx.Client, httpx.AsyncClient)
+
+
+class Pool(Generic[HttpClient]):
+    """The connection pool of a client and of its copies (``with_options``). Strictly private.
+
+    ``client`` sends the requests. A pool the library made (``owned``) is closed by the
+    client that made it, and ``renew`` may replace it; one given as ``http_client`` is the
+    caller's and is never replaced or closed here.
+    """
+
+    def __init__(self, given: HttpClient | None, make: Callable[[], HttpClient]) -> None:
+        self.owned = given is None
+        self.client: HttpClient = make() if given is None else given
+        self._make: Callable[[], HttpClient] = make
+        self._lock = threading.Lock()
+
+    def renew(self, spoilt: HttpClient) -> HttpClient | None:
+        """Replace ``spoilt`` (if it is still the pool, and the library made it) by a new
+        pool; return it for the caller to dispose of, or None if nothing was replaced."""
+        with self._lock:
+            if not self.owned or self.client is not spoilt:
+                return None
+            self.client = self._make()
+            return spoilt
 
 
 class BaseClient:
     """Settings and decisions shared by ``NeonKeys`` and ``AsyncNeonKeys``. Strictly private."""
 
-    _http: httpx.Client | httpx.AsyncClient
+    @property
+    def _http(self) -> httpx.Client | httpx.AsyncClient:
+        """The httpx client (the connection pool) that sends this client's requests."""
+        raise NotImplementedError
 
     def __init__(
         self,
@@ -171,7 +205,7 @@ class BaseClient:
         rate_limits: RateLimits | None,
         shared: Shared | None,
     ) -> None:
-        self._api_key = _resolve_api_key(api_key)
+        self._api_key = resolve_api_key(api_key)
         protect_logs()
         self.base_url = _resolve_base_url(base_url)
         self.timeout = timeout
@@ -228,7 +262,7 @@ class BaseClient:
         headers = {
             **self._headers,  # empty when the pool sends them already
             # The token is kept in its Secret only, and put in each request's headers.
-            "Authorization": f"Bearer {self._api_key.reveal()}",
+            "Authorization": f"Bearer {(operation.credential or self._api_key).reveal()}",
             REQUEST_ID_HEADER: request_id,
         }
         return self._http.build_request(
@@ -297,17 +331,13 @@ class BaseClient:
                     # unreadable: as good as lost, so look for the key like any lost create.
                     yield from self._create_outcome_unknown(search, unreadable, sent_at, attempt)
                 if search is not None and isinstance(result, APIKey):
-                    self._shared.delivered.add(result.id)
+                    self._created(result, progress)
                 return result
             error = self._error_for(operation, outcome, request)
             error.attempts = attempt
             verdict = judge(operation.method, outcome)
             # Honoured whatever the status: Neon (or a proxy) may send it with 503 or 423 too.
-            retry_after = (
-                parse_retry_after(outcome.headers.get("Retry-After"))
-                if isinstance(outcome, httpx.Response)
-                else None
-            )
+            retry_after = _retry_after(outcome) if isinstance(outcome, httpx.Response) else None
             delay = self.backoff.delay(attempt, retry_after)
             paused = False
             if isinstance(error, RateLimitError):
@@ -331,6 +361,13 @@ class BaseClient:
                 error.__cause__ = cause  # as "raise error from cause" would: kept in the chain
                 yield from self._create_outcome_unknown(search, error, sent_at, attempt)
             raise error from cause
+
+    def _created(self, key: APIKey, progress: Progress | None) -> None:
+        """Note a key a create made and is about to return: an interruption from now on
+        hands it back (``progress``), and no orphan search of this client names it."""
+        if progress is not None:
+            progress.created = key  # first: the memory below hides the key from a search
+        self._shared.delivered.add(key.id)
 
     def _wait(
         self, seconds: float, operation: Operation[Any], deadline: float | None
@@ -373,6 +410,10 @@ class BaseClient:
         shielded from the interruption (async) and skip it on a second one.
         """
         search = progress.search
+        if progress.created is not None:
+            # Neon's answer was read: the key and its secret are here, nothing to look for.
+            made = progress.created
+            return InterruptedCreate(search.key_name, (made,), search.revoke_hint, created=made)
         if progress.sent_at is None:
             return InterruptedCreate(search.key_name, (), search.revoke_hint, request_sent=False)
         deadline = time.monotonic() + INTERRUPTED_SEARCH_SECONDS
@@ -390,16 +431,18 @@ class BaseClient:
         return InterruptedCreate(search.key_name, None, search.revoke_hint, failure=failure)
 
     def _search_skipped(self, progress: Progress, why: BaseException) -> InterruptedCreate:
-        """The result of an interrupted create whose search a second interruption ended."""
+        """The result of an interrupted create whose search a second interruption ended (or
+        an exception no search expects: ``why`` is then an ``Exception``)."""
         search = progress.search
-        failure = f"the search was skipped ({type(why).__name__})"
+        ended = "failed" if isinstance(why, Exception) else "was skipped"
+        failure = f"the search {ended} ({type(why).__name__})"
         return InterruptedCreate(search.key_name, None, search.revoke_hint, failure=failure)
 
     def _report_interruption(self, interruption: BaseException, found: InterruptedCreate) -> None:
         """Log what an interrupted create left at WARNING; attach it to the interruption."""
         text = self._redact(found.describe())
+        found.attach(interruption, text)  # first: a signal during the log line loses nothing
         logger.warning("%s", text)
-        found.attach(interruption, text)
 
     def _create_outcome_unknown(
         self, search: OrphanSearch, error: NeonError, sent_at: float, attempt: int
@@ -501,8 +544,9 @@ class BaseClient:
             "path": operation.path,
         }
         if cls is RateLimitError:
-            retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            return RateLimitError(self._redact(message), retry_after=retry_after, **common)
+            return RateLimitError(
+                self._redact(message), retry_after=_retry_after(response), **common
+            )
         return cls(self._redact(message), **common)
 
     def _response_request_id(self, response: httpx.Response) -> str | None:
@@ -546,7 +590,16 @@ _API_KEY_HELP = (
 )
 
 
-def _resolve_api_key(api_key: str | Secret | None) -> Secret:
+_QUOTES = "\"'`"
+"""Quotes that an env file or a shell may leave around a key; no Neon key holds one."""
+
+
+def resolve_api_key(api_key: str | Secret | None) -> Secret:
+    """The API key to call with: ``api_key``, else ``NEON_API_KEY``, stripped and checked.
+
+    Raises ``ConfigurationError`` for no key, an empty one, or one that cannot be a key
+    (quotes, a ``Bearer`` prefix, spaces, control or non-ASCII characters), never showing it.
+    """
     if isinstance(api_key, Secret):
         value: str | None = api_key.reveal()
     elif api_key is None:
@@ -561,6 +614,18 @@ def _resolve_api_key(api_key: str | Secret | None) -> Secret:
     value = value.strip()
     if not value:
         raise ConfigurationError(f"the Neon API key is empty: {_API_KEY_HELP}")
+    # Two ways a key goes wrong on its way into a variable, each worth saying plainly
+    # rather than as Neon's 401 after the key was sent (the key itself is never shown).
+    if value[0] in _QUOTES or value[-1] in _QUOTES:
+        raise ConfigurationError(
+            "the Neon API key begins or ends with a quote: an env file or a shell kept the "
+            "quotes around it; set the key alone"
+        )
+    if value[:7].lower() == "bearer ":
+        raise ConfigurationError(
+            "the Neon API key begins with 'Bearer ', the word of an Authorization header; "
+            "set the key alone"
+        )
     if not value.isascii() or any(ch.isspace() or not ch.isprintable() for ch in value):
         raise ConfigurationError(
             "the Neon API key contains spaces, control or non-ASCII characters; "
@@ -714,6 +779,13 @@ def _watching(flow: Flow[T], answers: list[httpx.Response]) -> Flow[T]:
         reply = yield step
         if isinstance(reply, httpx.Response):
             answers.append(reply)
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    """Seconds an answer's ``Retry-After`` asks for, or None. An HTTP date is read against
+    the answer's own ``Date`` when it has one: the two come from one clock, which may be
+    far from this machine's."""
+    return parse_retry_after(response.headers.get("Retry-After"), now=_server_time(response))
 
 
 def _server_time(response: httpx.Response) -> float | None:

@@ -11,6 +11,11 @@ large buffer at once, and reading stops at the bound:
 - an error body is read for its code, message and request id, or an excerpt: its first
   ``ERROR_BODY_LIMIT`` bytes (8 KiB) are kept and the rest is never read nor inflated.
 
+A body must also arrive whole within the request's read timeout, counted from its first
+byte: httpx applies that timeout to each read, which a body sent a byte at a time would
+satisfy for ever. Past it, reading stops with ``httpx.ReadTimeout`` (checked as each piece
+arrives, so a body ends at most one read timeout later).
+
 The client asks for ``gzip`` or ``deflate`` only (``ACCEPT_ENCODING``): those are inflated
 here with zlib's ``max_length``. Any other content coding (``br``, ``zstd``, stacked
 codings) makes a success body unreadable and an error body empty, with the reason in
@@ -19,6 +24,7 @@ codings) makes a success body unreadable and an error body empty, with the reaso
 
 from __future__ import annotations
 
+import time
 import zlib
 from collections.abc import AsyncIterator, Iterator
 from typing import Protocol
@@ -204,18 +210,37 @@ def _size(count: int) -> str:
     return f"{count // (1024 * 1024)} MiB" if count >= 1024 * 1024 else f"{count} bytes"
 
 
-class _BoundedStream(httpx.SyncByteStream):
-    """An answer's raw stream, decoded by a ``BodyReader``."""
+class _Deadline:
+    """When the body of ``request``'s answer must have arrived: its read timeout from now."""
 
-    def __init__(self, raw: httpx.SyncByteStream, reader: BodyReader) -> None:
+    def __init__(self, request: httpx.Request) -> None:
+        limits: dict[str, float | None] = request.extensions.get("timeout") or {}
+        self.seconds = limits.get("read")
+        self.request = request
+        self._at = None if self.seconds is None else time.monotonic() + self.seconds
+
+    def check(self) -> None:
+        """Raise ``httpx.ReadTimeout`` if the body is still arriving past the deadline."""
+        if self._at is not None and time.monotonic() > self._at:
+            raise httpx.ReadTimeout(
+                f"the body was still arriving after {self.seconds:g} s", request=self.request
+            )
+
+
+class _BoundedStream(httpx.SyncByteStream):
+    """An answer's raw stream, decoded by a ``BodyReader`` before a deadline."""
+
+    def __init__(self, raw: httpx.SyncByteStream, reader: BodyReader, deadline: _Deadline) -> None:
         self.raw = raw
         self.reader = reader
+        self.deadline = deadline
 
     def __iter__(self) -> Iterator[bytes]:
         for chunk in self.raw:
             yield from self.reader.feed(chunk)
             if self.reader.done:
                 return
+            self.deadline.check()
         self.reader.finish()
 
     def close(self) -> None:
@@ -225,9 +250,10 @@ class _BoundedStream(httpx.SyncByteStream):
 class _AsyncBoundedStream(httpx.AsyncByteStream):
     """The async twin of ``_BoundedStream``."""
 
-    def __init__(self, raw: httpx.AsyncByteStream, reader: BodyReader) -> None:
+    def __init__(self, raw: httpx.AsyncByteStream, reader: BodyReader, deadline: _Deadline) -> None:
         self.raw = raw
         self.reader = reader
+        self.deadline = deadline
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         async for chunk in self.raw:
@@ -235,6 +261,7 @@ class _AsyncBoundedStream(httpx.AsyncByteStream):
                 yield piece
             if self.reader.done:
                 return
+            self.deadline.check()
         self.reader.finish()
 
     async def aclose(self) -> None:
@@ -259,14 +286,16 @@ def read_body(response: httpx.Response) -> None:
     is left as it is; ``body_problem`` still checks its size.
     """
     if not response.is_stream_consumed and isinstance(response.stream, httpx.SyncByteStream):
-        response.stream = _BoundedStream(response.stream, _reader_for(response))
+        deadline = _Deadline(response.request)
+        response.stream = _BoundedStream(response.stream, _reader_for(response), deadline)
     response.read()
 
 
 async def aread_body(response: httpx.Response) -> None:
     """The async twin of ``read_body``."""
     if not response.is_stream_consumed and isinstance(response.stream, httpx.AsyncByteStream):
-        response.stream = _AsyncBoundedStream(response.stream, _reader_for(response))
+        deadline = _Deadline(response.request)
+        response.stream = _AsyncBoundedStream(response.stream, _reader_for(response), deadline)
     await response.aread()
 
 

@@ -8,6 +8,7 @@ cancellation, skipped on a second interruption), reports it and re-raises.
 
 from __future__ import annotations
 
+import threading
 import time
 from functools import cached_property
 from types import TracebackType
@@ -21,6 +22,7 @@ from ._base_client import (
     BaseClient,
     Flow,
     NotGiven,
+    Pool,
     Progress,
     Send,
     Shared,
@@ -55,7 +57,8 @@ class NeonKeys(BaseClient):
             (a newline from a file) is ignored.
         base_url: the API root; default ``NEON_API_HOST``, else
             ``https://console.neon.tech/api/v2``. Plain ``http://`` only to loopback.
-        timeout: seconds for each phase of a request (or an ``httpx.Timeout``; None: no limit).
+        timeout: seconds for each phase of a request (or an ``httpx.Timeout``; None: no
+            limit); the read timeout also bounds the time an answer's body takes to arrive.
         max_retries: retries after the first attempt, for failures Neon says are safe to retry.
         backoff: waits between attempts (``Backoff.immediate()``: none).
         rate_limits: the limits this client paces itself by (Neon's documented ones by
@@ -66,8 +69,6 @@ class NeonKeys(BaseClient):
     Use it as a context manager, or call ``close()``, to release the connection pool. One
     client may be shared by many threads.
     """
-
-    _http: httpx.Client
 
     def __init__(
         self,
@@ -81,6 +82,7 @@ class NeonKeys(BaseClient):
         verify: Verify = True,
         http_client: httpx.Client | None = None,
         _shared: Shared | None = None,
+        _pool: Pool[httpx.Client] | None = None,
     ) -> None:
         super().__init__(
             api_key,
@@ -91,9 +93,17 @@ class NeonKeys(BaseClient):
             rate_limits=rate_limits,
             shared=_shared,
         )
-        self._owns_http = http_client is None
-        self._http = http_client or httpx.Client(**pool_options(verify, timeout, self.base_url))
+        base = self.base_url
+        # A copy (with_options) shares its original's pool, and never closes it.
+        self._owns_pool = _pool is None
+        self._pool = _pool or Pool(
+            http_client, lambda: httpx.Client(**pool_options(verify, timeout, base))
+        )
         self._headers = headers_missing_from(self._http)
+
+    @property
+    def _http(self) -> httpx.Client:
+        return self._pool.client
 
     @cached_property
     def personal_keys(self) -> PersonalKeys:
@@ -134,11 +144,11 @@ class NeonKeys(BaseClient):
         pool (which it does not close), the pacing and the memory of delivered keys.
         """
         options = self._copy_options(api_key, timeout, max_retries, backoff)
-        return type(self)(http_client=self._http, **options)
+        return type(self)(_pool=self._pool, **options)
 
     def close(self) -> None:
         """Close the connection pool (unless it came from ``http_client``)."""
-        if self._owns_http:
+        if self._owns_pool and self._pool.owned:
             self._http.close()
 
     def __enter__(self) -> Self:
@@ -166,11 +176,30 @@ class NeonKeys(BaseClient):
             raise
 
     def _search_for(self, progress: Progress) -> InterruptedCreate:
-        """The bounded search after an interrupted create; a second interruption skips it."""
+        """The bounded search after an interrupted create; a second interruption skips it.
+
+        The search runs on a thread of its own, which this one waits for at most
+        ``INTERRUPTED_SEARCH_SECONDS``: its requests obey that deadline, and the wait also
+        bounds what no request timeout reaches (a lock an interruption left held in a pool
+        given as ``http_client``, a name server that does not answer).
+        """
+        if progress.created is not None or progress.sent_at is None:
+            return self._drive(self._interrupted(progress))  # nothing to look for
+        found: list[InterruptedCreate] = []
+
+        def search() -> None:
+            try:
+                found.append(self._drive(self._interrupted(progress)))
+            except BaseException as failure:  # a transport raising KeyboardInterrupt, say
+                found.append(self._search_skipped(progress, failure))
+
+        worker = threading.Thread(target=search, name="neon-keys-search", daemon=True)
         try:
-            return self._drive(self._interrupted(progress))
+            worker.start()
+            worker.join(INTERRUPTED_SEARCH_SECONDS)
         except BaseException as second:  # Ctrl-C again: the user wants out
             return self._search_skipped(progress, second)
+        return found[0] if found else self._search_out_of_time(progress)
 
     def _drive(self, flow: Flow[T]) -> T:
         reply: Any = None
@@ -186,17 +215,34 @@ class NeonKeys(BaseClient):
 
     def _perform_step(self, step: Step) -> httpx.Response | httpx.RequestError | None:
         if isinstance(step, Send):
+            http = self._http
             try:
-                response = self._http.send(step.request, follow_redirects=False, stream=True)
+                response = http.send(step.request, follow_redirects=False, stream=True)
                 try:
                     read_body(response)  # within a bound on its decoded size
                 finally:
                     response.close()
             except httpx.RequestError as err:
                 return err
+            except BaseException:
+                self._replace_pool(http)
+                raise
             return response
         time.sleep(step.seconds)
         return None
+
+    def _replace_pool(self, spoilt: httpx.Client) -> None:
+        """After an interruption inside a request, send the next ones through a new pool.
+
+        httpcore is not safe against an exception raised from outside (Ctrl-C) while it
+        runs: one landing just after it takes a connection's lock leaves the lock held for
+        ever, and the next request on that connection (the search for the key, the caller's
+        next call) would wait on it for good. A pool the client made is replaced; the old
+        one is closed on a thread of its own, since closing may wait on that very lock.
+        """
+        old = self._pool.renew(spoilt)
+        if old is not None:
+            threading.Thread(target=old.close, name="neon-keys-close", daemon=True).start()
 
 
 class AsyncNeonKeys(BaseClient):
@@ -205,8 +251,6 @@ class AsyncNeonKeys(BaseClient):
     Takes the same arguments as ``NeonKeys``, with ``http_client`` an ``httpx.AsyncClient``.
     Use it as an async context manager, or await ``aclose()``.
     """
-
-    _http: httpx.AsyncClient
 
     def __init__(
         self,
@@ -220,6 +264,7 @@ class AsyncNeonKeys(BaseClient):
         verify: Verify = True,
         http_client: httpx.AsyncClient | None = None,
         _shared: Shared | None = None,
+        _pool: Pool[httpx.AsyncClient] | None = None,
     ) -> None:
         super().__init__(
             api_key,
@@ -230,11 +275,16 @@ class AsyncNeonKeys(BaseClient):
             rate_limits=rate_limits,
             shared=_shared,
         )
-        self._owns_http = http_client is None
-        self._http = http_client or httpx.AsyncClient(
-            **pool_options(verify, timeout, self.base_url)
+        base = self.base_url
+        self._owns_pool = _pool is None
+        self._pool = _pool or Pool(
+            http_client, lambda: httpx.AsyncClient(**pool_options(verify, timeout, base))
         )
         self._headers = headers_missing_from(self._http)
+
+    @property
+    def _http(self) -> httpx.AsyncClient:
+        return self._pool.client
 
     @cached_property
     def personal_keys(self) -> AsyncPersonalKeys:
@@ -263,11 +313,11 @@ class AsyncNeonKeys(BaseClient):
     ) -> AsyncNeonKeys:
         """A client with some settings changed; see ``NeonKeys.with_options``."""
         options = self._copy_options(api_key, timeout, max_retries, backoff)
-        return type(self)(http_client=self._http, **options)
+        return type(self)(_pool=self._pool, **options)
 
     async def aclose(self) -> None:
         """Close the connection pool (unless it came from ``http_client``)."""
-        if self._owns_http:
+        if self._owns_pool and self._pool.owned:
             await self._http.aclose()
 
     async def __aenter__(self) -> Self:

@@ -18,7 +18,8 @@ PROJECT_ID_ENV = "NEON_PROJECT_ID"
 """Environment variable naming a project (``neon-keys sandbox`` sets it)."""
 
 DEFAULT_TIMEOUT = 30.0
-"""Seconds allowed for each phase of a request (connect, write, read, pool)."""
+"""Seconds allowed for each phase of a request (connect, write, read, pool); an answer's
+body must also arrive whole within the read timeout (``_body``)."""
 
 DEFAULT_MAX_RETRIES = 2
 """Retries after the first attempt, for failures that are safe to retry."""

@@ -49,6 +49,7 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "ServerError",
+    "ServerTimeUnknownError",
     "UnexpectedResponseError",
     "error_class_for",
 ]
@@ -126,6 +127,15 @@ class UnexpectedResponseError(NeonError):
         self.request_id = request_id
         suffix = f" [request {request_id}]" if request_id else ""
         super().__init__(f"{method} {path}: unexpected response: {message}{suffix}")
+
+
+class ServerTimeUnknownError(NeonError):
+    """Neon's current time was needed, but none of its answers carried a readable ``Date``,
+    or their ``Date`` runs implausibly far ahead of the times Neon's records show.
+
+    Raised before anything is changed by code that judges time by Neon's clock only
+    (``retire``; ``sweep`` for a ``Date`` its records contradict), never by this machine's.
+    """
 
 
 class CreateOutcomeUnknownError(NeonError):

@@ -32,11 +32,15 @@ class InterruptedCreate:
             them and create again. Empty when nothing was found, or when the request had
             not left (``request_sent`` False). None when the search was skipped (a
             second interruption) or failed (``failure`` says why): list the keys of that
-            name to find out.
+            name to find out. When ``created`` is set, it is the one candidate, and its
+            secret is not lost.
         revoke_hint: how to revoke a candidate (the CLI command and the library call).
         request_sent: False when the create was interrupted before its request left: no
             key was made, nothing was searched.
         failure: why ``candidates`` is None; None otherwise.
+        created: the key the create made, with its ``secret``, when the interruption came
+            after Neon's answer was read but before ``create`` returned it: nothing was
+            lost, the secret is here (the key is also the one candidate). None otherwise.
     """
 
     key_name: str
@@ -44,12 +48,19 @@ class InterruptedCreate:
     revoke_hint: str
     request_sent: bool = True
     failure: str | None = None
+    created: APIKey | None = None
 
     def describe(self) -> str:
         """One sentence saying what exists and what to do about it."""
         what = f"the create of key {self.key_name!r} was interrupted"
         if not self.request_sent:
             return f"{what} before its request was sent: no key was created"
+        if self.created is not None:
+            return (
+                f"{what} after Neon's answer was read: key id {self.created.id} was created "
+                "and its secret is on the interruption (interrupted_create(exc).created): "
+                f"deliver it, or revoke the key ({self.revoke_hint})"
+            )
         what = f"{what} after its request was sent"
         if self.candidates is None:
             return (

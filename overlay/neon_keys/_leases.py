@@ -10,8 +10,8 @@ A lease is an ordinary key whose name carries its expiry (``LeaseName``); Neon d
 enforce it. The holder revokes it when the block ends; a sweep revokes it once it has
 expired, by Neon's clock, if the holder could not (killed, its machine gone).
 
-The logic is written once, as generators that yield the calls to make (``_Call``) and
-receive their results; ``_run`` and ``_arun`` perform them with or without ``await``. The
+The logic is written once, as flows (``_steps``) that yield the calls to make and receive
+their results; ``run`` and ``arun`` perform them with or without ``await``. The
 scope is any ``KeyScope`` or ``AsyncKeyScope``; ``neon_now`` is its client's ``server_now``.
 """
 
@@ -20,12 +20,13 @@ from __future__ import annotations
 import datetime
 import logging
 import time
-from collections.abc import Callable, Generator, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import replace
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ._bulk import RevokeOutcome, RevokeStatus
+from ._clock_guard import check_neon_now
 from ._constants import (
     DEFAULT_LEASE_TTL,
     LEASE_CLOCK_TOLERANCE,
@@ -38,6 +39,7 @@ from ._interrupts import interrupted_create
 from ._lease_names import LeaseName, check_base_name
 from ._models import APIKey
 from ._resource import NeonNow
+from ._steps import Call, Flow, arun, run
 
 if TYPE_CHECKING:
     from ._scope import AsyncKeyScope, KeyScope
@@ -49,6 +51,7 @@ __all__ = [
     "Lease",
     "LeaseRevokeError",
     "asweep",
+    "create_flow",
     "create_lease",
     "expired_leases",
     "sweep",
@@ -57,7 +60,6 @@ __all__ = [
 logger = logging.getLogger("neon_keys")
 
 K = TypeVar("K", bound=APIKey)
-T = TypeVar("T")
 
 DEFAULT_TTL = datetime.timedelta(seconds=DEFAULT_LEASE_TTL)
 """How long a lease lives unless told otherwise: one hour."""
@@ -131,67 +133,18 @@ def expired_leases(
     ]
 
 
-# -- the steps, and who performs them ------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Call:
-    """A step of a lease flow: call ``function(*args, **kwargs)`` and send back the result."""
-
-    function: Callable[..., Any]
-    args: tuple[Any, ...] = ()
-    kwargs: dict[str, Any] = field(default_factory=dict)
-
-
-_Flow = Generator[_Call, Any, T]
-
-
-def _run(flow: _Flow[T]) -> T:
-    """Perform ``flow``'s calls in turn; an exception a call raises is thrown into the flow."""
-    reply: Any = None
-    failure: BaseException | None = None
-    while True:
-        try:
-            step = flow.send(reply) if failure is None else flow.throw(failure)
-        except StopIteration as done:
-            result: T = done.value
-            return result
-        reply, failure = None, None
-        try:
-            reply = step.function(*step.args, **step.kwargs)
-        except BaseException as err:  # the flow decides: it may clean up, then re-raise
-            failure = err
-
-
-async def _arun(flow: _Flow[T]) -> T:
-    """``_run`` for async scopes: every call is awaited."""
-    reply: Any = None
-    failure: BaseException | None = None
-    while True:
-        try:
-            step = flow.send(reply) if failure is None else flow.throw(failure)
-        except StopIteration as done:
-            result: T = done.value
-            return result
-        reply, failure = None, None
-        try:
-            reply = await step.function(*step.args, **step.kwargs)
-        except BaseException as err:  # the flow decides: it may clean up, then re-raise
-            failure = err
-
-
 # -- creating a lease ------------------------------------------------------------------------
 
 
-def _create_flow(
+def create_flow(
     scope: Any, neon_now: NeonNow, base_name: str, ttl: datetime.timedelta, project_id: str | None
-) -> _Flow[Any]:
+) -> Flow[Any]:
     """Create a lease stamped on Neon's clock; the new key, its secret included.
 
     The expiry is stamped from Neon's time as the client last saw it, or this machine's
     before any answer. Neon's answer says when it really made the key (``created_at``); if
     the stamp missed that by more than ``LEASE_CLOCK_TOLERANCE``, the key is revoked and
-    made again, stamped from Neon's time, which the answer taught the client.
+    made again, stamped from that ``created_at`` plus the time elapsed here since.
     """
     estimate = neon_now()
     trusted = estimate is not None
@@ -199,7 +152,8 @@ def _create_flow(
         estimate = datetime.datetime.now(datetime.UTC)
     started = time.monotonic()
     key = yield from _create_one(scope, LeaseName.new(base_name, estimate + ttl), project_id)
-    elapsed = datetime.timedelta(seconds=time.monotonic() - started)
+    answered = time.monotonic()
+    elapsed = datetime.timedelta(seconds=answered - started)
     made_at = key.created_at or neon_now()
     off = _stamp_error(estimate, elapsed, made_at)
     if off is None:
@@ -212,12 +166,17 @@ def _create_flow(
         "behind" if off > datetime.timedelta(0) else "ahead of",
     )
     try:
-        yield _Call(scope.revoke, (key.id,))
+        yield Call(scope.revoke, (key.id,))
     except NotFoundError:
         pass
     except NeonError as err:
         raise LeaseRevokeError(key, err) from err
-    now = neon_now() or (made_at + elapsed if made_at else estimate)
+    # Neon's record of the creation, not the Date: a Date that disagrees with it is the
+    # likelier to be wrong (a proxy's clock), and a lease stamped by it might never expire.
+    if made_at is not None:
+        now = made_at + datetime.timedelta(seconds=time.monotonic() - answered)
+    else:
+        now = neon_now() or estimate
     return (yield from _create_one(scope, LeaseName.new(base_name, now + ttl), project_id))
 
 
@@ -238,20 +197,20 @@ def _stamp_error(
     return None
 
 
-def _create_one(scope: Any, name: LeaseName, project_id: str | None) -> _Flow[Any]:
+def _create_one(scope: Any, name: LeaseName, project_id: str | None) -> Flow[Any]:
     """Create the key ``name``; if the answer is lost, revoke the key it may have made.
 
     A lease's name is unique (its random token), so a key of that very name is this
     attempt's own, and revoking it cannot touch anyone else's key.
     """
     try:
-        return (yield _Call(scope.create, (name.name,), {"project_id": project_id}))
+        return (yield Call(scope.create, (name.name,), {"project_id": project_id}))
     except CreateOutcomeUnknownError as err:
         for candidate in err.candidates or ():
             if candidate.name != name.name:
                 continue
             try:
-                yield _Call(scope.revoke, (candidate.id,))
+                yield Call(scope.revoke, (candidate.id,))
             except NotFoundError:
                 pass
             except NeonError as revoke_error:
@@ -282,16 +241,16 @@ def create_lease(
 ) -> APIKey:
     """Create a lease in ``scope`` (no block: the caller revokes it); see ``Lease``."""
     check_base_name(base_name)
-    return _run(_create_flow(scope, neon_now, base_name, check_ttl(ttl), project_id))  # type: ignore[no-any-return]
+    return run(create_flow(scope, neon_now, base_name, check_ttl(ttl), project_id))  # type: ignore[no-any-return]
 
 
 # -- releasing it ------------------------------------------------------------------------------
 
 
-def _revoke_flow(scope: Any, key: APIKey) -> _Flow[NeonError | None]:
+def _revoke_flow(scope: Any, key: APIKey) -> Flow[NeonError | None]:
     """Revoke ``key``; the error if that failed (a key already gone is fine)."""
     try:
-        yield _Call(scope.revoke, (key.id,))
+        yield Call(scope.revoke, (key.id,))
     except NotFoundError:  # revoked already, by its holder or a sweep
         return None
     except NeonError as err:
@@ -364,8 +323,8 @@ class Lease(Generic[K]):
         if self._entered:
             raise RuntimeError("a Lease is entered once; call lease() again for another key")
         self._entered = True
-        flow = _create_flow(self._scope, self._neon_now, self.base_name, self.ttl, self.project_id)
-        key: K = _run(flow)
+        flow = create_flow(self._scope, self._neon_now, self.base_name, self.ttl, self.project_id)
+        key: K = run(flow)
         self.key = key
         return key
 
@@ -379,7 +338,7 @@ class Lease(Generic[K]):
         if key is None:
             return
         try:
-            failure = _run(_revoke_flow(self._scope, key))
+            failure = run(_revoke_flow(self._scope, key))
         except BaseException as interruption:  # a second Ctrl-C during the revoke
             raise _interrupted_revoke(key, interruption) from None
         _settle(key, LeaseRevokeError(key, failure) if failure else None, exc)
@@ -420,8 +379,8 @@ class AsyncLease(Generic[K]):
         if self._entered:
             raise RuntimeError("a lease is entered once; call lease() again for another key")
         self._entered = True
-        flow = _create_flow(self._scope, self._neon_now, self.base_name, self.ttl, self.project_id)
-        key: K = await _arun(flow)
+        flow = create_flow(self._scope, self._neon_now, self.base_name, self.ttl, self.project_id)
+        key: K = await arun(flow)
         self.key = key
         return key
 
@@ -439,7 +398,7 @@ class AsyncLease(Generic[K]):
         failure: NeonError | None = None
         with anyio.CancelScope(shield=True):
             with anyio.move_on_after(self.revoke_timeout) as bounded:
-                failure = await _arun(_revoke_flow(self._scope, key))
+                failure = await arun(_revoke_flow(self._scope, key))
         error = LeaseRevokeError(key, failure) if failure else None
         if bounded.cancelled_caught:
             error = LeaseRevokeError(
@@ -453,16 +412,18 @@ class AsyncLease(Generic[K]):
 
 def _sweep_flow(
     scope: Any, neon_now: NeonNow, dry_run: bool, grace: datetime.timedelta
-) -> _Flow[list[RevokeOutcome[Any]]]:
-    keys = yield _Call(scope.list)
+) -> Flow[list[RevokeOutcome[Any]]]:
+    keys = yield Call(scope.list)
     now = neon_now()
     if now is None:  # an answer without Date (a proxy that strips it): the next best
         now = datetime.datetime.now(datetime.UTC)
         logger.warning("Neon's answer carried no Date header; judging expiry by this clock")
     expired = expired_leases(keys, now, grace)
+    if expired:
+        check_neon_now(now, keys, acting="sweep")
     if dry_run or not expired:
         return [RevokeOutcome(key.id, RevokeStatus.DRY_RUN, key=key) for key in expired]
-    outcomes = yield _Call(scope.revoke_many, ([key.id for key in expired],))
+    outcomes = yield Call(scope.revoke_many, ([key.id for key in expired],))
     listed = {key.id: key for key in expired}
     return [o if o.key is not None else replace(o, key=listed[o.key_id]) for o in outcomes]
 
@@ -475,7 +436,7 @@ def sweep(
     grace: datetime.timedelta = DEFAULT_GRACE,
 ) -> list[RevokeOutcome[Any]]:
     """Revoke the leases of ``scope`` expired ``grace`` ago or more, by Neon's clock."""
-    return _run(_sweep_flow(scope, neon_now, dry_run, check_grace(grace)))
+    return run(_sweep_flow(scope, neon_now, dry_run, check_grace(grace)))
 
 
 async def asweep(
@@ -486,7 +447,7 @@ async def asweep(
     grace: datetime.timedelta = DEFAULT_GRACE,
 ) -> list[RevokeOutcome[Any]]:
     """The awaiting twin of ``sweep``."""
-    return await _arun(_sweep_flow(scope, neon_now, dry_run, check_grace(grace)))
+    return await arun(_sweep_flow(scope, neon_now, dry_run, check_grace(grace)))
 
 
 def _iso(moment: datetime.datetime | None) -> str:

@@ -15,6 +15,7 @@ from . import _parsing, _validation
 from ._constants import DELIVERED_KEYS_REMEMBERED, ORPHAN_CLOCK_SKEW, ORPHAN_SERVER_SLACK
 from ._exceptions import InvalidInputError
 from ._models import APIKey, AuthDetails, Organization, OrgKey, PersonalKey, ProjectKey
+from ._secret import Secret
 
 T_co = TypeVar("T_co", covariant=True)
 
@@ -38,6 +39,8 @@ class Operation(Generic[T_co]):
     parse: Callable[[Any], T_co]
     json: dict[str, Any] | None = None
     orphan_search: OrphanSearch | None = None
+    credential: Secret | None = None
+    """The key to call with instead of the client's (a rotation verifying its new key)."""
 
 
 def list_personal_keys() -> Operation[list[PersonalKey]]:
@@ -130,13 +133,14 @@ def revoke_org_key(org_id: str, key_id: object) -> Operation[OrgKey | ProjectKey
     )
 
 
-def get_auth_details() -> Operation[AuthDetails]:
-    """``getAuthDetails``."""
+def get_auth_details(credential: Secret | None = None) -> Operation[AuthDetails]:
+    """``getAuthDetails``; with ``credential``, asked with that key instead of the client's."""
     return Operation(
         "getAuthDetails",
         "GET",
         "/auth",
         _parsing.guarded(_parsing.auth_details, "getAuthDetails"),
+        credential=credential,
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import builtins
 import datetime
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from . import _bulk, _leases, _validation
@@ -18,9 +18,13 @@ from ._constants import BULK_CONCURRENCY
 from ._leases import DEFAULT_GRACE, DEFAULT_TTL, AsyncLease, Lease
 from ._models import OrgKey, PersonalKey, ProjectKey
 from ._resource import AsyncAPIResource, AsyncPerform, NeonNow, Perform, SyncAPIResource
+from ._retire import DEFAULT_RETIRE_GRACE, RetireOutcome, retire_flow
+from ._rotation import Rotation, rotation_flow
+from ._steps import arun, run
 
 if TYPE_CHECKING:
     from ._scope import AsyncKeyScope, KeyScope
+    from ._sinks import Sink
 
 
 class PersonalKeys(SyncAPIResource):
@@ -89,6 +93,75 @@ class PersonalKeys(SyncAPIResource):
         """
         return _leases.sweep(self, self._neon_now, dry_run=dry_run, grace=grace)
 
+    def rotate(
+        self,
+        key_id: int,
+        *,
+        grace: datetime.timedelta | None = None,
+        deliver: Sink | Iterable[Sink] = (),
+        new_name: str | None = None,
+        checkpoint: Callable[[], None] | None = None,
+    ) -> Rotation:
+        """Replace key ``key_id``: create, deliver, verify, then revoke or keep the old key.
+
+        Every sink of ``deliver`` is checked first (``SinkError``, nothing sent); the new
+        key has the old one's name and scope (``new_name`` renames it, without ``grace``
+        only); a lease's replacement is a lease of the same base name and lifetime, its
+        expiry counted from now on Neon's clock. Its secret goes to every sink, then
+        ``GET /auth`` with it must answer as the same kind of key. Without ``grace`` the
+        old key is then revoked; with it, the old key is kept (a staged rotation) and
+        ``retire`` revokes it later. The old key is never revoked unless every delivery
+        succeeded and the new key was verified.
+
+        Returns the ``Rotation`` record (``new.secret`` holds the token). A failed step
+        raises ``RotationError``, whose ``rotation`` says what exists; an interruption is
+        re-raised carrying it (``interrupted_rotation``). ``checkpoint``, if given, is
+        called between steps (never during a delivery); what it raises stops the rotation
+        as an interruption would (the CLI passes its check for pending signals).
+        """
+        return run(
+            rotation_flow(
+                self,
+                self._perform,
+                self._neon_now,
+                key_id,
+                grace=grace,
+                deliver=deliver,
+                new_name=new_name,
+                checkpoint=checkpoint,
+            )
+        )
+
+    def retire(
+        self,
+        *,
+        grace: datetime.timedelta = DEFAULT_RETIRE_GRACE,
+        quiet: datetime.timedelta | None = None,
+        name: str | None = None,
+        dry_run: bool = False,
+    ) -> builtins.list[RetireOutcome]:
+        """Revoke the keys that newer keys of the same name replaced, once they are due.
+
+        A replaced key is due when ``grace`` (default 7 days) has passed since its
+        replacement was created, or once it has gone ``quiet`` (not used for that long since
+        the replacement appeared; None: only the grace period counts), judged by Neon's
+        clock as of the listing (``ServerTimeUnknownError`` if no answer said it). ``name``
+        is a glob the (base) names must match. With ``dry_run`` nothing is revoked. Returns
+        one ``RetireOutcome`` per replaced key, oldest first: see the rule in
+        ``neon_keys._retire``.
+        """
+        return run(
+            retire_flow(
+                self,
+                self._perform,
+                self._neon_now,
+                grace=grace,
+                quiet=quiet,
+                name=name,
+                dry_run=dry_run,
+            )
+        )
+
 
 class AsyncPersonalKeys(AsyncAPIResource):
     """The calling user's personal API keys: ``neon.personal_keys`` on ``AsyncNeonKeys``."""
@@ -133,6 +206,50 @@ class AsyncPersonalKeys(AsyncAPIResource):
     ) -> builtins.list[RevokeOutcome[PersonalKey]]:
         """Revoke the expired personal leases; see ``PersonalKeys.sweep``."""
         return await _leases.asweep(self, self._neon_now, dry_run=dry_run, grace=grace)
+
+    async def rotate(
+        self,
+        key_id: int,
+        *,
+        grace: datetime.timedelta | None = None,
+        deliver: Sink | Iterable[Sink] = (),
+        new_name: str | None = None,
+        checkpoint: Callable[[], None] | None = None,
+    ) -> Rotation:
+        """Replace key ``key_id``; see ``PersonalKeys.rotate``. Sinks run on a worker thread."""
+        return await arun(
+            rotation_flow(
+                self,
+                self._perform,
+                self._neon_now,
+                key_id,
+                grace=grace,
+                deliver=deliver,
+                new_name=new_name,
+                checkpoint=checkpoint,
+            )
+        )
+
+    async def retire(
+        self,
+        *,
+        grace: datetime.timedelta = DEFAULT_RETIRE_GRACE,
+        quiet: datetime.timedelta | None = None,
+        name: str | None = None,
+        dry_run: bool = False,
+    ) -> builtins.list[RetireOutcome]:
+        """Revoke the replaced keys that are due; see ``PersonalKeys.retire``."""
+        return await arun(
+            retire_flow(
+                self,
+                self._perform,
+                self._neon_now,
+                grace=grace,
+                quiet=quiet,
+                name=name,
+                dry_run=dry_run,
+            )
+        )
 
 
 class OrgKeys(SyncAPIResource):
@@ -183,6 +300,50 @@ class OrgKeys(SyncAPIResource):
         """Revoke the organization's expired leases; see ``PersonalKeys.sweep``."""
         return _leases.sweep(self, self._neon_now, dry_run=dry_run, grace=grace)
 
+    def rotate(
+        self,
+        key_id: int,
+        *,
+        grace: datetime.timedelta | None = None,
+        deliver: Sink | Iterable[Sink] = (),
+        new_name: str | None = None,
+        checkpoint: Callable[[], None] | None = None,
+    ) -> Rotation:
+        """Replace key ``key_id``; see ``PersonalKeys.rotate``."""
+        return run(
+            rotation_flow(
+                self,
+                self._perform,
+                self._neon_now,
+                key_id,
+                grace=grace,
+                deliver=deliver,
+                new_name=new_name,
+                checkpoint=checkpoint,
+            )
+        )
+
+    def retire(
+        self,
+        *,
+        grace: datetime.timedelta = DEFAULT_RETIRE_GRACE,
+        quiet: datetime.timedelta | None = None,
+        name: str | None = None,
+        dry_run: bool = False,
+    ) -> builtins.list[RetireOutcome]:
+        """Revoke the replaced keys that are due; see ``PersonalKeys.retire``."""
+        return run(
+            retire_flow(
+                self,
+                self._perform,
+                self._neon_now,
+                grace=grace,
+                quiet=quiet,
+                name=name,
+                dry_run=dry_run,
+            )
+        )
+
 
 class AsyncOrgKeys(AsyncAPIResource):
     """An organization's API keys on ``AsyncNeonKeys``: ``neon.org(id).keys``."""
@@ -228,6 +389,50 @@ class AsyncOrgKeys(AsyncAPIResource):
     ) -> builtins.list[RevokeOutcome[OrgKey | ProjectKey]]:
         """Revoke the organization's expired leases; see ``PersonalKeys.sweep``."""
         return await _leases.asweep(self, self._neon_now, dry_run=dry_run, grace=grace)
+
+    async def rotate(
+        self,
+        key_id: int,
+        *,
+        grace: datetime.timedelta | None = None,
+        deliver: Sink | Iterable[Sink] = (),
+        new_name: str | None = None,
+        checkpoint: Callable[[], None] | None = None,
+    ) -> Rotation:
+        """Replace key ``key_id``; see ``PersonalKeys.rotate``. Sinks run on a worker thread."""
+        return await arun(
+            rotation_flow(
+                self,
+                self._perform,
+                self._neon_now,
+                key_id,
+                grace=grace,
+                deliver=deliver,
+                new_name=new_name,
+                checkpoint=checkpoint,
+            )
+        )
+
+    async def retire(
+        self,
+        *,
+        grace: datetime.timedelta = DEFAULT_RETIRE_GRACE,
+        quiet: datetime.timedelta | None = None,
+        name: str | None = None,
+        dry_run: bool = False,
+    ) -> builtins.list[RetireOutcome]:
+        """Revoke the replaced keys that are due; see ``PersonalKeys.retire``."""
+        return await arun(
+            retire_flow(
+                self,
+                self._perform,
+                self._neon_now,
+                grace=grace,
+                quiet=quiet,
+                name=name,
+                dry_run=dry_run,
+            )
+        )
 
 
 class Org:

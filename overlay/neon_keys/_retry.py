@@ -107,7 +107,11 @@ class Backoff:
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds asked for by a ``Retry-After`` header (delta-seconds or HTTP-date), or None."""
+    """Seconds asked for by a ``Retry-After`` header (delta-seconds or HTTP-date), or None.
+
+    ``now`` is the POSIX time an HTTP date counts from (the answer's ``Date``; None: this
+    machine's clock).
+    """
     if value is None:
         return None
     value = value.strip()

@@ -7,12 +7,17 @@ async twins), fully typed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import datetime
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from ._bulk import OnOutcome, RevokeOutcome
+    from ._leases import AsyncLease, Lease
     from ._models import APIKey
+    from ._retire import RetireOutcome
+    from ._rotation import Rotation
+    from ._sinks import Sink
 
 __all__ = ["AsyncKeyScope", "KeyScope"]
 
@@ -48,6 +53,45 @@ class KeyScope(Protocol):
         """Revoke several keys, one outcome per distinct id."""
         ...
 
+    def lease(
+        self,
+        base_name: str,
+        *,
+        ttl: datetime.timedelta = ...,
+        project_id: str | None = None,
+    ) -> Lease[Any]:
+        """A key for one ``with`` block, its name carrying its expiry (see ``Lease``)."""
+        ...
+
+    def sweep(
+        self, *, dry_run: bool = False, grace: datetime.timedelta = ...
+    ) -> Sequence[RevokeOutcome[Any]]:
+        """Revoke the scope's leases that expired ``grace`` ago or more, by Neon's clock."""
+        ...
+
+    def rotate(
+        self,
+        key_id: int,
+        *,
+        grace: datetime.timedelta | None = None,
+        deliver: Sink | Iterable[Sink] = (),
+        new_name: str | None = None,
+        checkpoint: Callable[[], None] | None = None,
+    ) -> Rotation:
+        """Replace a key: create, deliver, verify, then revoke it (or keep it with ``grace``)."""
+        ...
+
+    def retire(
+        self,
+        *,
+        grace: datetime.timedelta = ...,
+        quiet: datetime.timedelta | None = None,
+        name: str | None = None,
+        dry_run: bool = False,
+    ) -> Sequence[RetireOutcome]:
+        """Revoke the keys newer keys of the same name replaced, once they are due."""
+        ...
+
 
 class AsyncKeyScope(Protocol):
     """The ``AsyncNeonKeys`` twin of ``KeyScope``: every method is awaited."""
@@ -73,4 +117,43 @@ class AsyncKeyScope(Protocol):
         self, key_ids: Iterable[int], *, on_outcome: OnOutcome | None = None
     ) -> Sequence[RevokeOutcome[Any]]:
         """Revoke several keys, one outcome per distinct id."""
+        ...
+
+    def lease(
+        self,
+        base_name: str,
+        *,
+        ttl: datetime.timedelta = ...,
+        project_id: str | None = None,
+    ) -> AsyncLease[Any]:
+        """A key for one ``async with`` block, its name carrying its expiry."""
+        ...
+
+    async def sweep(
+        self, *, dry_run: bool = False, grace: datetime.timedelta = ...
+    ) -> Sequence[RevokeOutcome[Any]]:
+        """Revoke the scope's leases that expired ``grace`` ago or more, by Neon's clock."""
+        ...
+
+    async def rotate(
+        self,
+        key_id: int,
+        *,
+        grace: datetime.timedelta | None = None,
+        deliver: Sink | Iterable[Sink] = (),
+        new_name: str | None = None,
+        checkpoint: Callable[[], None] | None = None,
+    ) -> Rotation:
+        """Replace a key: create, deliver, verify, then revoke it (or keep it with ``grace``)."""
+        ...
+
+    async def retire(
+        self,
+        *,
+        grace: datetime.timedelta = ...,
+        quiet: datetime.timedelta | None = None,
+        name: str | None = None,
+        dry_run: bool = False,
+    ) -> Sequence[RetireOutcome]:
+        """Revoke the keys newer keys of the same name replaced, once they are due."""
         ...

@@ -15,6 +15,13 @@ import time
 
 __all__ = ["ServerClock"]
 
+EARLIEST = datetime.datetime(2015, 1, 1, tzinfo=datetime.UTC)
+"""No ``Date`` before this is Neon's (its API is younger): a proxy or a clock reset to 1970."""
+
+LATEST = datetime.datetime(9000, 1, 1, tzinfo=datetime.UTC)
+"""No ``Date`` from this on is read: nobody's clock, and near the end of what ``datetime``
+can count on to (a clock anchored at year 9999 would fail within a second)."""
+
 
 class ServerClock:
     """Neon's time, as last observed from its answers. Strictly private; see ``server_now``.
@@ -31,7 +38,8 @@ class ServerClock:
         """(POSIX seconds of Neon's ``Date``, ``time.monotonic()`` when it was read)."""
 
     def observe(self, date: str | None) -> None:
-        """Note a response's ``Date`` header (None, or one that cannot be read, is ignored).
+        """Note a response's ``Date`` header (None, one that cannot be read, and an absurd
+        one, before ``EARLIEST`` or from ``LATEST`` on, are ignored).
 
         The same text again (every answer within one second) keeps the first anchor: the
         earliest reading of a second is the closest to its start.
@@ -60,5 +68,7 @@ def _posix_time(date: str) -> float | None:
     except (TypeError, ValueError, IndexError):
         return None
     if moment.tzinfo is None:  # "-0000": RFC 5322's "no zone information"
+        return None
+    if not EARLIEST <= moment < LATEST:  # absurd: see EARLIEST and LATEST
         return None
     return moment.timestamp()

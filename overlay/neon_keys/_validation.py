@@ -17,11 +17,17 @@ paragraph separators: each would break the one line a name takes in a listing, a
 or a terminal."""
 
 
+_REORDERING = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+"""The bidirectional embeddings, overrides and isolates: each changes the order in which
+the rest of a line is shown, so a name holding one reads as another name in a listing."""
+
+
 def key_name(value: object) -> str:
     """Return ``value`` if it is a valid key name.
 
-    A key name is a string of 1 to 64 characters, not only whitespace, without control
-    characters, line breaks or lone surrogates (each refused with the rule it breaks).
+    A key name is a string of 1 to 64 characters with something visible in it, without
+    control characters, line breaks, lone surrogates or characters that reorder the rest
+    of the line (each refused with the rule it breaks).
     """
     if not isinstance(value, str):
         raise InvalidInputError("key name", f"must be a string, not {type(value).__name__}")
@@ -33,6 +39,7 @@ def key_name(value: object) -> str:
         )
     if value.isspace():
         raise InvalidInputError("key name", "must not be only whitespace", value)
+    visible = False
     for char in value:
         category = unicodedata.category(char)
         if category in _UNPRINTABLE:
@@ -40,6 +47,20 @@ def key_name(value: object) -> str:
             raise InvalidInputError(
                 "key name", f"must not contain {kind} (U+{ord(char):04X})", value
             )
+        if char in _REORDERING:
+            raise InvalidInputError(
+                "key name",
+                f"must not contain a direction override or isolate (U+{ord(char):04X}), "
+                "which reorders how the rest of a listing's line reads",
+                value,
+            )
+        visible = visible or not (char.isspace() or category == "Cf")
+    if not visible:
+        raise InvalidInputError(
+            "key name",
+            "holds nothing visible (only whitespace and invisible format characters)",
+            value,
+        )
     return value
 
 

@@ -52,14 +52,18 @@ def child_env(neon: Neon, **extra: str) -> dict[str, str]:
     return env
 
 
-def signal_at(target: str, sig: int, *, count: int = 1, skip: int = 0) -> dict[str, str]:
-    """Environment that makes the child signal itself on entering ``target``."""
+def signal_at(
+    target: str, sig: int, *, count: int = 1, skip: int = 0, on_return: bool = False
+) -> dict[str, str]:
+    """Environment that makes the child signal itself on entering ``target`` (or, with
+    ``on_return``, as it returns)."""
     return {
         "PYTHONPATH": str(HOOKS),
         "NEON_KEYS_TEST_SIGNAL_AT": target,
         "NEON_KEYS_TEST_SIGNAL": signal.Signals(sig).name,
         "NEON_KEYS_TEST_SIGNAL_COUNT": str(count),
         "NEON_KEYS_TEST_SIGNAL_SKIP": str(skip),
+        "NEON_KEYS_TEST_SIGNAL_WHEN": "return" if on_return else "enter",
     }
 
 

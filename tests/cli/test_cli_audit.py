@@ -30,24 +30,48 @@ def scene(neon: Neon, clock: FakeClock) -> dict[str, int]:
     return ids
 
 
-def test_reports_never_used_stale_and_duplicate_keys(neon: Neon, scene: dict[str, int]) -> None:
-    """Each flagged key is listed with its reasons; the kept duplicate and healthy keys are not."""
+def test_reports_never_used_and_stale_keys_and_shows_retiring_ones(
+    neon: Neon, scene: dict[str, int]
+) -> None:
+    """Each flagged key is listed with its reasons; a key a newer one in use replaced is
+    shown as retiring, not flagged as a duplicate or as unused."""
     result = neon("audit")
     assert result.exit_code == 0
     rows = {int(row.split()[0]): row for row in lines(result.stdout)[1:]}
-    assert set(rows) == {scene["stale"], scene["old_dup"], scene["never"]}
+    assert set(rows) == {scene["stale"], scene["never"]}
     assert "last used 120 days ago" in rows[scene["stale"]]
     assert "never used (created 120 days ago)" in rows[scene["never"]]
-    assert f"key {scene['new_dup']} is the one kept" in rows[scene["old_dup"]]
-    assert "last used 120 days ago" in rows[scene["old_dup"]]
-    assert "3 of 5 keys flagged" in result.stderr
+    assert "2 of 5 keys flagged" in result.stderr
+    assert (
+        f'Retiring: key {scene["old_dup"]} "dup", replaced by key {scene["new_dup"]}'
+        in result.stderr
+    )
+
+
+def test_an_unused_newer_duplicate_is_flagged_not_the_key_in_use(
+    neon: Neon, clock: FakeClock
+) -> None:
+    """A newer key of the same name never used (an unfinished rotation) is the duplicate
+    flagged; the older key in use is kept and not called retiring."""
+    world, admin = neon.world, neon.world.seed.admin_id
+    token = world.issue_personal_key(admin, "ci")
+    neon.use(token)
+    clock.advance(DAY)
+    abandoned = world.key_for_token(world.issue_personal_key(admin, "ci"))
+    assert abandoned is not None
+    clock.advance(2 * DAY)
+    neon.use(world.issue_personal_key(admin, "other"))  # keep "ci" keys apart from the caller
+    report = json.loads(neon("-o", "json", "audit").stdout)
+    by_id = {f["id"]: [r["code"] for r in f["findings"]] for f in report["findings"]}
+    assert by_id[abandoned.id] == ["never_used", "duplicate_name"]
+    assert report["retiring"] == []
 
 
 def test_unused_days_sets_the_threshold(neon: Neon, scene: dict[str, int]) -> None:
     """--unused-days 200 no longer flags a key last used 120 days ago."""
     result = neon("-o", "json", "audit", "--unused-days", "200")
     flagged = {f["id"] for f in json.loads(result.stdout)["findings"]}
-    assert flagged == {scene["old_dup"], scene["never"]}
+    assert flagged == {scene["never"]}
 
 
 def test_json_report(neon: Neon, scene: dict[str, int]) -> None:
@@ -58,11 +82,10 @@ def test_json_report(neon: Neon, scene: dict[str, int]) -> None:
     assert report["org_id"] is None and report["unused_days"] == 90 and report["checked"] == 5
     assert report["min_age"] == "1d"
     by_id = {f["id"]: f for f in report["findings"]}
-    assert [r["code"] for r in by_id[scene["old_dup"]]["findings"]] == [
-        "unused",
-        "duplicate_name",
-    ]
+    assert scene["old_dup"] not in by_id
     assert [r["code"] for r in by_id[scene["never"]]["findings"]] == ["never_used"]
+    (retiring,) = report["retiring"]
+    assert (retiring["id"], retiring["replaced_by"]) == (scene["old_dup"], scene["new_dup"])
     assert by_id[scene["stale"]]["kind"] == "personal"
     assert all(f["revocation"] is None for f in report["findings"])
 
@@ -71,7 +94,7 @@ def test_fail_on_findings_exits_1(neon: Neon, scene: dict[str, int]) -> None:
     """--fail-on-findings turns findings into exit code 1."""
     result = neon("audit", "--fail-on-findings")
     assert result.exit_code == 1
-    assert "3 flagged keys still active" in result.stderr
+    assert "2 flagged keys still active" in result.stderr
 
 
 def test_fail_on_findings_passes_when_clean(neon: Neon) -> None:
@@ -84,15 +107,17 @@ def test_fail_on_findings_passes_when_clean(neon: Neon) -> None:
 
 
 def test_revoke_with_yes_revokes_the_flagged_keys(neon: Neon, scene: dict[str, int]) -> None:
-    """--revoke --yes revokes every flagged key, reports each, and spares the others."""
+    """--revoke --yes revokes every flagged key, reports each, and spares the others (a
+    retiring key is left to neon-keys retire)."""
     result = neon("audit", "--revoke", "--yes", "--fail-on-findings")
     assert result.exit_code == 0, result.stderr
-    for name in ("stale", "old_dup", "never"):
+    for name in ("stale", "never"):
         assert neon.world.key(scene[name]).revoked
-    assert not neon.world.key(scene["new_dup"]).revoked
+    for name in ("old_dup", "new_dup"):
+        assert not neon.world.key(scene[name]).revoked
     assert not neon.world.key(neon.world.seed.admin_key_id).revoked
     outcome_rows = [row for row in lines(result.stdout) if row.rstrip().endswith("revoked")]
-    assert len(outcome_rows) == 3
+    assert len(outcome_rows) == 2
 
 
 def test_revoke_json_has_each_outcome(neon: Neon, scene: dict[str, int]) -> None:
@@ -107,7 +132,7 @@ def test_revoke_failure_exits_1_with_per_key_outcomes(neon: Neon, scene: dict[st
     result = neon("audit", "--revoke", "--yes")
     assert result.exit_code == 1
     assert sum("failed: " in row for row in lines(result.stdout)) == 1
-    assert sum(neon.world.key(scene[n]).revoked for n in ("stale", "old_dup", "never")) == 2
+    assert sum(neon.world.key(scene[n]).revoked for n in ("stale", "never")) == 1
     assert "could not be revoked" in result.stderr
 
 
@@ -130,10 +155,8 @@ def test_revoke_asks_on_a_terminal(
     monkeypatch.setattr(_revoking, "stdin_is_terminal", lambda: True)
     result = neon("audit", "--revoke", input="n\n")
     assert result.exit_code == 1
-    assert "About to revoke 3 keys of your personal keys:" in result.stderr
-    assert f"  {scene['stale']}  stale\n  {scene['old_dup']}  dup\n  {scene['never']}  never\n" in (
-        result.stderr
-    )
+    assert "About to revoke 2 keys of your personal keys:" in result.stderr
+    assert f"  {scene['stale']}  stale\n  {scene['never']}  never\n" in result.stderr
     assert "Revoke them? This cannot be undone." in result.stderr
     assert neon.world.log.count("revokeApiKey") == 0
 

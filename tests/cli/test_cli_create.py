@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from cli_support import Neon, lines, mode
-from neon_keys.cli import _sinks
+from neon_keys import _sinks
 from neon_keys.testing import FakeClock, Fault
 
 
@@ -67,7 +67,7 @@ def test_json_details_go_to_stderr_when_stdout_holds_the_secret(neon: Neon) -> N
         ["create", "ci", "--project", "summer-haze-17190561"],
         ["create", "ci", "--org", "Not_An_Org"],
         ["create", "ci", "--org", "org-cool-breeze-12345678", "--project", "bad project"],
-        ["create", "ci", "--save", "a", "--dotenv", "b"],
+        ["create", "ci", "--save", "a", "--dotenv", "a"],  # one file, two sinks
         ["create", "ci", "--save", "a", "--github-env"],
         ["create", "ci", "--force"],
         ["create", "ci", "--var", "X"],

@@ -13,8 +13,8 @@ from dotenv import dotenv_values
 from dotenv.parser import parse_stream
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from neon_keys.cli import _dotenv
-from neon_keys.cli._dotenv import DotenvError, quote, set_variable
+from neon_keys import _dotenv
+from neon_keys._dotenv import DotenvError, quote, set_variable
 
 TOKEN = "napi_" + "a1B2" * 16
 
@@ -216,7 +216,7 @@ def test_without_python_dotenv_only_dotenv_is_refused(
 ) -> None:
     """Where python-dotenv is missing, --dotenv says what to install and creates nothing."""
     monkeypatch.setitem(sys.modules, "dotenv.parser", None)
-    monkeypatch.delitem(sys.modules, "neon_keys.cli._dotenv")
+    monkeypatch.delitem(sys.modules, "neon_keys._dotenv")
     result = neon("create", "ci", "--dotenv", str(tmp_path / ".env"))
     assert result.exit_code == 2
     assert "--dotenv needs python-dotenv: pip install 'python-dotenv>=1.0,<2'" in result.stderr

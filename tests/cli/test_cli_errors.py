@@ -17,7 +17,7 @@ from neon_keys.testing import Fault
 
 def test_exit_codes_are_stable() -> None:
     """The documented exit codes keep their values."""
-    assert [int(code) for code in ExitCode] == [0, 1, 2, 3, 130, 143]
+    assert [int(code) for code in ExitCode] == [0, 1, 2, 3, 4, 129, 130, 143]
 
 
 def test_missing_api_key_exits_3_without_a_request(neon: Neon) -> None:
@@ -71,6 +71,23 @@ def test_plain_http_to_a_remote_host_is_a_usage_error(neon: Neon) -> None:
     result = neon("--api-host", "http://neon.example.com/api/v2", "whoami")
     assert result.exit_code == 2
     assert "--api-host" in result.stderr
+
+
+@pytest.mark.parametrize("key", ['"napi_quoted_key"', "napi_with space", "napi_accent_\u00e9"])
+@pytest.mark.parametrize("source", ["NEON_API_KEY", "--api-key"])
+def test_a_malformed_api_key_names_where_the_key_came_from(
+    neon: Neon, key: str, source: str
+) -> None:
+    """A key refused before sending names the source it came from, not the host."""
+    if source == "--api-key":
+        result = neon("--api-key", key, "whoami", env={"NEON_API_KEY": None})
+    else:
+        result = neon("whoami", env={"NEON_API_KEY": key})
+    assert result.exit_code == 2
+    (line,) = lines(result.stderr)
+    assert line.endswith(f"({source})") and "--api-host" not in line
+    assert key not in line
+    assert len(neon.world.log) == 0
 
 
 @pytest.mark.parametrize("org", ["Org_Upper", "x" * 61, "a b"])

@@ -78,6 +78,31 @@ def test_create_interrupted_in_flight_names_the_key_it_made(
     assert not (tmp_path / "slow.token").exists()
 
 
+def test_a_hang_up_during_a_create_still_delivers_or_names_the_key(
+    neon: Neon, tmp_path: Path
+) -> None:
+    """SIGHUP (the terminal closed) while Neon answers a create: the report and exit 129,
+    as for Ctrl-C, not a silent death that leaves the key undelivered and unnamed."""
+    slow = neon.world.faults.inject("createApiKey", Fault.delay(DELAY))
+    child = Child(neon, tmp_path, "create", "slow", "--save", "slow.token")
+    wait_until(struck(neon, slow), "the create")
+    child.send(signal.SIGHUP)
+    done = child.finish()
+    clean_end(done, signal.SIGHUP)
+    (key_id,) = _new_keys(neon, "slow")
+    assert f"revoke it with neon-keys revoke {key_id}" in done.stderr
+
+
+def test_a_hang_up_once_the_key_exists_saves_its_secret(neon: Neon, tmp_path: Path) -> None:
+    """SIGHUP once the key exists: its secret is saved before the command stops (exit 129)."""
+    hook = signal_at("neon_keys._sinks:FileSink.deliver", signal.SIGHUP)
+    done = run(neon, tmp_path, "create", "ci", "--save", "ci.token", **hook)
+    clean_end(done, signal.SIGHUP)
+    (key_id,) = _new_keys(neon, "ci")
+    token = (tmp_path / "ci.token").read_text().strip()
+    assert neon.world.key_for_token(token).id == key_id  # type: ignore[union-attr]
+
+
 def test_a_second_ctrl_c_skips_the_search(neon: Neon, tmp_path: Path) -> None:
     """Ctrl-C again while the key is looked for: no search, but the way to find it is given."""
     slow = neon.world.faults.inject("createOrgApiKey", Fault.delay(DELAY))
@@ -95,7 +120,7 @@ def test_a_second_ctrl_c_skips_the_search(neon: Neon, tmp_path: Path) -> None:
 
 def test_create_interrupted_before_it_was_sent_creates_nothing(neon: Neon, tmp_path: Path) -> None:
     """A signal while the sink is being checked: nothing was sent, nothing exists."""
-    hook = signal_at("neon_keys.cli._sinks:FileSink.check", signal.SIGTERM)
+    hook = signal_at("neon_keys._sinks:FileSink.check", signal.SIGTERM)
     done = run(neon, tmp_path, "create", "ci", "--save", "ci.token", **hook)
     clean_end(done, signal.SIGTERM)
     assert neon.world.log.count("createApiKey") == 0
@@ -105,8 +130,8 @@ def test_create_interrupted_before_it_was_sent_creates_nothing(neon: Neon, tmp_p
 _AFTER_CREATE = [
     # (the function entered, calls of it to let pass first)
     ("neon_keys.cli._session:Session.remember_secret", 1),  # created, not yet delivered
-    ("neon_keys.cli._sinks:FileSink._write", 0),  # delivering
-    ("neon_keys.cli._sinks:write_private", 0),  # writing the file
+    ("neon_keys._sinks:FileSink.deliver", 0),  # delivering
+    ("neon_keys._sinks:write_private", 0),  # writing the file
     ("neon_keys.cli._create:emit_report", 0),  # delivered, reporting
 ]
 
@@ -129,11 +154,27 @@ def test_a_created_key_is_always_delivered(
 
 
 @pytest.mark.parametrize("sig", SIGNALS)
+def test_a_signal_once_neons_answer_was_read_still_delivers_the_secret(
+    neon: Neon, tmp_path: Path, sig: int
+) -> None:
+    """A signal in the instant between Neon's answer being read and create returning: the
+    library hands the key back and its secret is saved, never called "not created"."""
+    hook = signal_at("neon_keys._operations:DeliveredKeys.add", sig, on_return=True)
+    done = run(neon, tmp_path, "create", "ci", "--save", "ci.token", **hook)
+    clean_end(done, sig)
+    (key_id,) = _new_keys(neon, "ci")
+    token = (tmp_path / "ci.token").read_text().strip()
+    assert neon.world.key_for_token(token).id == key_id  # type: ignore[union-attr]
+    assert f'personal key {key_id} "ci" was created; its secret saved to ci.token' in done.stderr
+    assert neon.world.log.count("listApiKeys") == 0  # handed back, not searched for
+
+
+@pytest.mark.parametrize("sig", SIGNALS)
 def test_the_stdout_sink_is_delivered_before_the_command_stops(
     neon: Neon, tmp_path: Path, sig: int
 ) -> None:
     """With the default sink, a signal during delivery still leaves the token alone on stdout."""
-    hook = signal_at("neon_keys.cli._sinks:StdoutSink._write", sig, count=2)
+    hook = signal_at("neon_keys._sinks:StdoutSink.deliver", sig, count=2)
     done = run(neon, tmp_path, "-o", "json", "create", "ci", **hook)
     clean_end(done, sig)
     assert done.stdout == _token_of(neon, done.stdout) + "\n"
@@ -162,7 +203,7 @@ def test_a_failed_delivery_and_a_signal_still_show_the_secret(
     neon: Neon, tmp_path: Path, sig: int
 ) -> None:
     """stdout on a full disk and signals during the last resort: the secret is shown, once."""
-    hook = signal_at("neon_keys.cli._sinks:last_resort", sig, count=2)
+    hook = signal_at("neon_keys.cli._create:last_resort", sig, count=2)
     with open("/dev/full", "w") as full:
         done = Child(neon, tmp_path, "create", "ci", stdout=full.fileno(), **hook).finish()
     clean_end(done, sig)
@@ -332,11 +373,27 @@ def test_rotate_interrupted_while_creating(neon: Neon, tmp_path: Path, sig: int)
     assert not neon.world.key(old).revoked and not (tmp_path / "new.token").exists()
 
 
+def test_rotate_stopped_once_the_new_keys_answer_was_read_names_it(
+    neon: Neon, tmp_path: Path
+) -> None:
+    """A signal just after the replacement's answer was read: it is named for revoking as
+    made (not as "may have happened"), and the old key stays."""
+    old = _old(neon)
+    hook = signal_at("neon_keys._operations:DeliveredKeys.add", signal.SIGTERM, on_return=True)
+    done = run(neon, tmp_path, "rotate", str(old), "--save", "new.token", **hook)
+    clean_end(done, signal.SIGTERM)
+    new = max(_new_keys(neon, "ci"))
+    assert f'Neon made personal key {new} "ci", but the command stopped' in done.stderr
+    assert f"revoke it with neon-keys revoke {new}\n" in done.stderr.replace(";", "\n")
+    assert f"old key {old} NOT revoked" in done.stderr
+    assert not neon.world.key(old).revoked and not (tmp_path / "new.token").exists()
+
+
 @pytest.mark.parametrize("sig", SIGNALS)
 @pytest.mark.parametrize(
     ("target", "says", "old_revoked"),
     [
-        ("neon_keys.cli._sinks:write_private", "not verified; old key {old} NOT revoked", False),
+        ("neon_keys._sinks:write_private", "not verified; old key {old} NOT revoked", False),
         ("neon_keys.cli._rotate:emit_report", "the rotation is complete", True),
     ],
 )
@@ -368,3 +425,61 @@ def test_a_read_only_command_ends_with_the_signal_status(
     done: Done = child.finish()
     clean_end(done, sig)
     assert done.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("target", "sig"),
+    [
+        ("neon_keys.cli._revoke:read_ids", signal.SIGINT),  # reading ids from stdin
+        ("neon_keys.cli._revoke:find_calling_keys", signal.SIGTERM),  # checking who calls
+        ("neon_keys.cli._revoke:confirm", signal.SIGHUP),  # about to ask or go ahead
+    ],
+)
+def test_revoke_interrupted_before_revoking_says_no_key_was_revoked(
+    neon: Neon, tmp_path: Path, target: str, sig: int
+) -> None:
+    """A signal before the first revoke (reading stdin, listing, confirming) ends the run
+    saying that no key was revoked, and none was."""
+    token = neon.world.issue_personal_key(neon.world.seed.admin_id, "victim")
+    key = neon.world.key_for_token(token)
+    assert key is not None
+    key_id = key.id
+    hook = signal_at(target, sig)
+    ids = "-" if target.endswith("read_ids") else str(key_id)
+    args = ["revoke", ids, "--yes"]
+    done = run(neon, tmp_path, *args, **hook)
+    clean_end(done, sig)
+    assert f"Interrupted by {signal.Signals(sig).name}: no key was revoked" in done.stderr
+    assert neon.world.log.count("revokeApiKey") == 0 and not neon.world.key(key_id).revoked
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGHUP])
+def test_a_rotation_stopped_after_a_failed_delivery_names_only_where_the_secret_is(
+    neon: Neon, tmp_path: Path, sig: int
+) -> None:
+    """A signal during a staged rotation whose first delivery command fails and second one
+    succeeds: the report says the secret reached the second only, never the first."""
+    token = neon.world.issue_personal_key(neon.world.seed.admin_id, "ci")
+    old = neon.world.key_for_token(token)
+    assert old is not None
+    hook = signal_at("neon_keys._command_sink:CommandSink.deliver", sig)
+    done = run(
+        neon,
+        tmp_path,
+        "rotate",
+        str(old.id),
+        "--grace",
+        "1d",
+        "--deliver-cmd",
+        "sh -c 'cat > /dev/null; exit 7'",
+        "--deliver-cmd",
+        "sh -c 'cat > got.token'",
+        **hook,
+    )
+    clean_end(done, sig)
+    report = lines(done.stderr)[-1]
+    assert "and its secret passed to `sh -c 'cat > got.token'`, NOT delivered to" in report
+    assert "passed to `sh -c 'cat > /dev/null; exit 7'`" not in report
+    assert f"old key {old.id} NOT revoked" in report and not neon.world.key(old.id).revoked
+    new = _new_keys(neon, "ci")[-1]
+    assert neon.world.key_for_token((tmp_path / "got.token").read_text()).id == new

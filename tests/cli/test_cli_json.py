@@ -21,7 +21,10 @@ def _json(neon: Neon, *args: str) -> Any:
 def test_every_api_command_prints_its_documented_json(neon: Neon, tmp_path: Path) -> None:
     """list, create, rotate, revoke, audit, whoami and orgs each print their documented shape."""
     created = _json(neon, "create", "ci", "--save", str(tmp_path / "ci.token"))
-    assert list(created) == [*KEY_FIELDS, "secret_delivered_to"]
+    assert list(created) == [*KEY_FIELDS, "secret_delivered_to", "deliveries"]
+    assert created["deliveries"] == [
+        {"target": str(tmp_path / "ci.token"), "status": "delivered", "error": None}
+    ]
 
     listed = _json(neon, "list")
     assert [list(record) for record in listed] == [KEY_FIELDS, KEY_FIELDS]
@@ -35,15 +38,19 @@ def test_every_api_command_prints_its_documented_json(neon: Neon, tmp_path: Path
         "old_revoked",
         "error",
         "interrupted",
+        "deliveries",
+        "grace",
+        "retire_after",
     ]
     assert list(rotated["new"]) == KEY_FIELDS
+    assert rotated["grace"] is None and rotated["retire_after"] is None
 
     neon.world.clock.advance(60)  # the new key was used (verified) a minute before this call
     revoked = _json(neon, "revoke", str(rotated["new"]["id"]), "--yes")
     assert [list(record) for record in revoked] == [["id", "name", "outcome", "ok", "error"]]
 
     audit = _json(neon, "audit", "--org", neon.org)
-    assert list(audit) == ["org_id", "unused_days", "min_age", "checked", "findings"]
+    assert list(audit) == ["org_id", "unused_days", "min_age", "checked", "findings", "retiring"]
 
     assert list(_json(neon, "whoami")) == ["key_kind", "account_id", "auth_method", "auth_data"]
     (org,) = _json(neon, "orgs")

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from cli_support import Neon, lines, write_config
 from click.testing import Result
-from neon_keys import LeaseName, _bulk
-from neon_keys.cli import _revoking, _sinks
+from neon_keys import LeaseName, _bulk, _sinks
+from neon_keys.cli import _revoking
 from neon_keys.cli._failures import output_requested
 from neon_keys.cli._signals import Interrupted
 from neon_keys.testing import FakeClock, Fault
@@ -169,10 +169,10 @@ def test_an_undelivered_secret_is_still_shown_in_plain_text(
     """The last resort stays plain text (the one exception); the error after it is JSON and
     does not hold the secret."""
 
-    def full(_sink: object, _secret: str) -> None:
+    def full(_path: str, _text: str, *, replace: bool) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(_sinks.FileSink, "_write", full)
+    monkeypatch.setattr(_sinks, "write_private", full)
     result = neon("-o", "json", "create", "ci", "--save", str(tmp_path / "ci.token"))
     assert result.exit_code == 1
     *last_resort, final = lines(result.stderr)

@@ -193,3 +193,44 @@ def test_importing_the_cli_without_click_names_click(tmp_path: Path) -> None:
     )
     assert done.stdout.startswith("click the neon-keys command line (neon_keys.cli) needs click")
     assert "pip install 'click>=8.1'" in done.stdout
+
+
+def _closed_stderr(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run ``neon-keys ARGS`` with stderr closed (``2>&-``), stdout captured."""
+    return subprocess.run(
+        ["sh", "-c", 'exec "$@" 2>&-', "sh", sys.executable, "-m", "neon_keys.cli", *args],
+        stdout=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        env=_env(**env),
+        timeout=30,
+        check=False,
+        cwd=Path.cwd(),  # the calling test's tmp_path (tests/hygiene.py)
+    )
+
+
+def test_with_stderr_closed_an_error_never_reaches_stdout(neon: Neon) -> None:
+    """A usage error or a failure with stderr closed keeps its exit code and leaves stdout
+    (which a program may be reading) empty, instead of printing the error there."""
+    usage = _closed_stderr("list", "--org", "BAD")
+    refused = _closed_stderr(
+        "whoami", NEON_API_KEY="napi_unknown", NEON_API_HOST=neon.server.base_url
+    )
+    assert (usage.returncode, usage.stdout) == (2, "")
+    assert (refused.returncode, refused.stdout) == (3, "")
+
+
+def test_exec_with_stderr_closed_runs_the_command(neon: Neon) -> None:
+    """exec with stderr closed runs COMMAND and exits with its status (it crashed before)."""
+    done = _closed_stderr(
+        "exec",
+        "--name",
+        "ci",
+        "--",
+        sys.executable,
+        "-c",
+        "print('child ran'); raise SystemExit(7)",
+        NEON_API_KEY=neon.world.seed.admin_token,
+        NEON_API_HOST=neon.server.base_url,
+    )
+    assert (done.returncode, done.stdout) == (7, "child ran\n")

@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
+import pty
+import pwd
+import select
 import shlex
+import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from cli_support import Neon, lines, write_config
 from click.testing import CliRunner
 from neon_keys.cli import cli
-from neon_keys.cli._profiles import config_path
+from neon_keys.cli._errors import CliError
+from neon_keys.cli._profiles import (
+    Profile,
+    config_path,
+    load_profile,
+    profile_names,
+    profile_orgs,
+)
 
 KEY_SCRIPT = """\
 import pathlib, sys
@@ -135,6 +150,20 @@ def test_the_key_command_may_be_an_array(
     config.write(f"[profiles.ci]\napi_key_command = {json.dumps(admin_command.words('x y'))}\n")
     assert _account(neon, "--profile", "ci", env=config.env) == neon.world.seed.admin_id
     assert admin_command.runs == ["['x y'] stdin=''"]
+
+
+def test_a_malformed_key_from_the_key_command_names_the_profile(
+    neon: Neon, config: Config, admin_command: KeyCommand
+) -> None:
+    """A key command printing a quoted key is refused before sending, naming the profile."""
+    config.write(f"[profiles.ci]\napi_key_command = {admin_command.toml()}\n")
+    admin_command.prints('"napi_quoted_by_the_vault"\n')
+    result = neon("--profile", "ci", "whoami", env=config.env)
+    assert result.exit_code == 2
+    (line,) = lines(result.stderr)
+    assert "quote" in line and "profile" in line and "ci" in line and "--api-host" not in line
+    assert "napi_quoted_by_the_vault" not in line
+    assert len(neon.world.log) == 0
 
 
 Case = tuple[list[str], dict[str, str], str]
@@ -489,3 +518,264 @@ def test_a_key_command_printing_too_much_is_refused(
     result = neon("--profile", "ci", "whoami", env=config.env)
     assert result.exit_code == 3 and "printed 5000 characters, more than a key" in result.stderr
     assert "xxxx" not in result.stderr and len(neon.world.log) == 0
+
+
+HOLDER_SCRIPT = """\
+import pathlib, subprocess, sys
+folder = pathlib.Path(sys.argv[1])
+holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+(folder / "holder.pid").write_text(str(holder.pid))
+sys.stdout.write((folder / "token").read_text())
+"""
+"""A key command that prints the key and exits, leaving a process (an agent it started)
+that keeps its stdout open."""
+
+
+def test_a_process_the_key_command_leaves_behind_does_not_hold_the_run(
+    neon: Neon, config: Config, admin_command: KeyCommand
+) -> None:
+    """The key is taken once the command exits, even if something it started keeps its
+    stdout open (the run does not wait for the timeout and then call the command hung)."""
+    script = admin_command.folder / "holder.py"
+    script.write_text(HOLDER_SCRIPT)
+    command = json.dumps(shlex.join([sys.executable, str(script), str(admin_command.folder)]))
+    config.write(f'[profiles.ci]\napi_key_command = {command}\napi_key_command_timeout = "5s"\n')
+    try:
+        result = neon("-o", "json", "--profile", "ci", "whoami", env=config.env)
+    finally:
+        holder = int((admin_command.folder / "holder.pid").read_text())
+        os.kill(holder, signal.SIGKILL)
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["account_id"] == neon.world.seed.admin_id
+
+
+def test_a_key_command_flooding_its_output_is_stopped_at_once(
+    neon: Neon, config: Config, tmp_path: Path
+) -> None:
+    """A command printing megabytes (a file or a device by mistake) is stopped once its
+    output is more than any key, not read into memory until its timeout."""
+    script = tmp_path / "flood.py"
+    script.write_text(
+        "import sys, time\nsys.stdout.write('x' * 4_000_000)\nsys.stdout.flush()\ntime.sleep(60)\n"
+    )
+    command = json.dumps(shlex.join([sys.executable, str(script)]))
+    config.write(f'[profiles.ci]\napi_key_command = {command}\napi_key_command_timeout = "5s"\n')
+    result = neon("--profile", "ci", "whoami", env=config.env)
+    assert result.exit_code == 3
+    (line,) = lines(result.stderr)
+    assert "printed more than 64 KiB, more than a key; it was stopped" in line
+    assert "xxxx" not in line and len(neon.world.log) == 0
+
+
+def _neon_keys(tmp_path: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``neon-keys ARGS`` as a process with ``env`` (bounded: a run that blocks fails)."""
+    return subprocess.run(
+        [sys.executable, "-m", "neon_keys.cli", *args],
+        env=env,
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+
+def _plain_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEON_", "XDG_"))}
+    env.update(extra)
+    return env
+
+
+def test_a_config_file_that_is_a_fifo_is_refused_not_waited_on(
+    config: Config, tmp_path: Path
+) -> None:
+    """A FIFO at the config file's place is refused (exit 2) at once, for a --profile run and
+    for completion alike, instead of waiting for ever for a writer."""
+    config.path.parent.mkdir(parents=True, mode=0o700)
+    os.mkfifo(config.path, 0o600)
+    env = _plain_env(XDG_CONFIG_HOME=str(config.home))
+    run = _neon_keys(tmp_path, env, "--profile", "ci", "whoami")
+    assert run.returncode == 2
+    assert f"{config.path}: the config file is not a regular file" in run.stderr
+    completion = _neon_keys(
+        tmp_path,
+        {
+            **env,
+            "_NEON_KEYS_COMPLETE": "bash_complete",
+            "COMP_WORDS": "neon-keys --profile ",
+            "COMP_CWORD": "2",
+        },
+    )
+    assert completion.returncode == 0 and completion.stdout.split() == []
+
+
+def test_a_config_file_larger_than_any_config_is_refused(config: Config) -> None:
+    """A config file of megabytes (a log written there by mistake) is refused, not read whole."""
+    config.write("# padding\n" * 200_000)
+    assert profile_names(config.path) == []
+    with pytest.raises(CliError, match="larger than 1024 KiB"):
+        load_profile("ci", config.path)
+
+
+def test_without_home_or_a_passwd_entry_completion_offers_no_profiles(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """HOME unset and the user unknown to passwd (a container's arbitrary uid): completion
+    offers no profile and --profile says how to name the config folder, no traceback."""
+    monkeypatch.delenv("HOME", raising=False)
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+
+    def unknown_user(uid: int) -> object:
+        raise KeyError(f"getpwuid(): uid not found: {uid}")
+
+    monkeypatch.setattr(pwd, "getpwuid", unknown_user)
+    assert profile_names() == [] and profile_orgs() == []
+    with pytest.raises(CliError, match="HOME is unset") as caught:
+        load_profile("ci")
+    assert "XDG_CONFIG_HOME" in caught.value.message and caught.value.exit_code == 2
+
+
+def test_a_relative_home_is_not_taken_for_the_config_folder(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """HOME empty or relative: the config file is looked for under the home folder the system
+    records, never under the working folder."""
+    monkeypatch.setattr(pwd, "getpwuid", lambda uid: SimpleNamespace(pw_dir=str(tmp_path)))
+    for home in ("", "relative"):
+        assert config_path({"HOME": home}) == tmp_path / ".config" / "neon-keys" / "config.toml"
+
+
+GROUP_SCRIPT = """\
+import pathlib, subprocess, sys, time
+folder = pathlib.Path(sys.argv[1])
+helper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+(folder / "helper.pid").write_text(str(helper.pid))
+time.sleep(60)
+"""
+"""A key command that hangs, and has started a helper that hangs too (``sh -c 'op ...'``)."""
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` still runs (an exited one not yet collected does not)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in status
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc")
+def test_a_key_command_that_times_out_is_stopped_with_what_it_started(tmp_path: Path) -> None:
+    """On its timeout, the key command and every process it started are stopped, not only
+    the command itself (its helpers would otherwise run on, holding the terminal or a lock)."""
+    script = tmp_path / "group.py"
+    script.write_text(GROUP_SCRIPT)
+    profile = Profile(
+        name="ci",
+        path=tmp_path / "config.toml",
+        api_key_command=(sys.executable, str(script), str(tmp_path)),
+        api_key_command_timeout=datetime.timedelta(seconds=1),
+    )
+    helper = 0
+    try:
+        with pytest.raises(CliError, match="did not finish within 1s"):
+            profile.read_api_key()
+        helper = int((tmp_path / "helper.pid").read_text())
+        deadline = time.monotonic() + 10
+        while _running(helper) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not _running(helper)
+    finally:
+        if helper and _running(helper):
+            os.kill(helper, signal.SIGKILL)
+
+
+@pytest.mark.parametrize("after", ["\n\n", "\n \n\n", "\r\n\r\n", "\n\t\n"])
+def test_blank_lines_after_the_key_are_not_content(
+    neon: Neon, config: Config, admin_command: KeyCommand, after: str
+) -> None:
+    """A key command printing the key then blank lines (a tool's trailing newline) is taken:
+    only lines with something on them count as more than the key."""
+    admin_command.prints(neon.world.seed.admin_token + after)
+    config.write(f"[profiles.ci]\napi_key_command = {admin_command.toml()}\n")
+    assert _account(neon, "--profile", "ci", env=config.env) == neon.world.seed.admin_id
+
+
+def test_a_key_between_blank_lines_is_taken_but_two_keys_are_not(
+    neon: Neon, config: Config, admin_command: KeyCommand
+) -> None:
+    """Blank lines before the key are not content either; a second non-blank line still is."""
+    token = neon.world.seed.admin_token
+    config.write(f"[profiles.ci]\napi_key_command = {admin_command.toml()}\n")
+    admin_command.prints(f"\n\n{token}\n\n")
+    assert _account(neon, "--profile", "ci", env=config.env) == neon.world.seed.admin_id
+    admin_command.prints(f"{token}\n\n{token}\n")
+    result = neon("--profile", "ci", "whoami", env=config.env)
+    assert result.exit_code == 3 and "printed more than the key" in result.stderr
+    assert token not in result.stderr
+
+
+TERMINAL_RUN = """\
+import os, sys
+from pathlib import Path
+os.close(os.open(os.ttyname(0), os.O_RDWR))  # a session leader opening it: its terminal
+from neon_keys.cli._profiles import Profile
+prompt = sys.argv[1]
+profile = Profile(name="ci", path=Path("config.toml"), api_key_command=(sys.executable, prompt))
+key = profile.read_api_key()
+print("got", key, "foreground again:", os.tcgetpgrp(0) == os.getpgrp(), flush=True)
+"""
+"""Runs a key command as a user at a terminal would: the terminal is this process's, and it
+is in the foreground."""
+
+PROMPT = """\
+with open("/dev/tty", "w") as out, open("/dev/tty") as typed:
+    out.write("passphrase: ")
+    out.flush()
+    print(typed.readline().strip().upper())
+"""
+"""A password manager asking on the terminal: prints what is typed there, upper-cased."""
+
+
+def _read_until(master: int, text: bytes, seen: bytearray) -> None:
+    deadline = time.monotonic() + 20
+    start = len(seen)
+    while text not in seen[start:]:
+        assert time.monotonic() < deadline, f"no {text!r} on the terminal: {bytes(seen)!r}"
+        ready, _, _ = select.select([master], [], [], 0.1)
+        if ready:
+            try:
+                seen += os.read(master, 4096)
+            except OSError:  # the terminal's last user left
+                break
+
+
+def test_a_key_command_may_prompt_on_the_terminal(tmp_path: Path) -> None:
+    """Run from a terminal, the key command (in a group of its own) may still ask on it: the
+    terminal is lent to it while it runs, and given back to neon-keys after."""
+    (tmp_path / "run.py").write_text(TERMINAL_RUN)
+    (tmp_path / "prompt.py").write_text(PROMPT)
+    master, slave = pty.openpty()
+    child = subprocess.Popen(
+        [sys.executable, str(tmp_path / "run.py"), str(tmp_path / "prompt.py")],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        cwd=tmp_path,
+        start_new_session=True,
+    )
+    os.close(slave)
+    seen = bytearray()
+    try:
+        _read_until(master, b"passphrase: ", seen)
+        os.write(master, b"napi_typed\n")
+        _read_until(master, b"again: ", seen)
+        _read_until(master, b"\n", seen)
+        assert child.wait(20) == 0, bytes(seen).decode()
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+        os.close(master)
+    assert seen.splitlines()[-1].strip() == b"got NAPI_TYPED foreground again: True"

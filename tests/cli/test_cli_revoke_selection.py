@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import io
 import json
+import tracemalloc
 
+import click
 import pytest
 from cli_support import Neon, lines
 from neon_keys.cli import _revoking
+from neon_keys.cli._revoke import read_ids
 
 
 def _personal(neon: Neon, *names: str) -> list[int]:
@@ -201,3 +204,43 @@ def test_ids_or_a_name_but_not_both(neon: Neon, args: list[str], message: str) -
     result = neon("revoke", *args, "--yes", input="12\n")
     assert result.exit_code == 2 and message in result.stderr
     assert len(neon.world.log) == 0
+
+
+class _EndlessLine(io.TextIOBase):
+    """stdin holding one line of ``size`` digits (``cat /dev/zero``-like), which fails the
+    test if it is ever asked for a whole line at once."""
+
+    def __init__(self, size: int) -> None:
+        self.left = size
+        self.largest = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readline(self, size: int | None = -1) -> str:
+        assert size is not None and size > 0, "a whole line was read at once"
+        chunk = "7" * min(size, self.left)
+        self.left -= len(chunk)
+        self.largest = max(self.largest, len(chunk))
+        return chunk
+
+
+def test_an_endless_line_on_stdin_is_read_in_bounded_pieces() -> None:
+    """A line of 50 million characters is refused as one junk line, read piece by piece."""
+    stream = _EndlessLine(50_000_000)
+    with pytest.raises(click.UsageError, match=r"line 1 \(50000000 characters\)"):
+        read_ids(stream)
+    assert stream.left == 0 and stream.largest <= 1 << 16
+
+
+def test_junk_lines_are_counted_without_being_kept() -> None:
+    """Twenty thousand junk lines are counted in the message and keep no memory each."""
+    stream = io.StringIO("x\n" * 20_000)
+    tracemalloc.start()
+    try:
+        with pytest.raises(click.UsageError, match=r"line 3 \('x'\) and 19997 more"):
+            read_ids(stream)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 300_000

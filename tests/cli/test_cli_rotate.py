@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 from cli_support import Neon, lines, mode
-from neon_keys import AuthDetails, NeonKeys
-from neon_keys.cli import _sinks
+from neon_keys import _sinks
 from neon_keys.testing import Fault
 
 
@@ -187,20 +186,25 @@ def test_failed_delivery_shows_the_secret_and_keeps_the_old_key(
     assert not neon.world.key(old).revoked
 
 
-def test_a_new_key_of_the_wrong_kind_fails_verification(
-    neon: Neon, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_new_key_of_the_wrong_kind_fails_verification(neon: Neon) -> None:
     """A new secret that authenticates as another kind of key is not accepted."""
-
-    class PersonalCredential:
-        def whoami(self) -> AuthDetails:
-            return AuthDetails("user_x", "api_key_user")
-
-    monkeypatch.setattr(NeonKeys, "with_options", lambda self, **_: PersonalCredential())
+    body = json.dumps({"account_id": "user_x", "auth_method": "api_key_user"})
+    neon.world.faults.inject("getAuthDetails", Fault.response(200, body))
     old = _project_key(neon)
     result = neon("rotate", str(old), "--org", neon.org)
     assert result.exit_code == 1
     assert "authenticates as 'api_key_user'" in result.stderr
+    assert not neon.world.key(old).revoked
+
+
+def test_a_new_key_of_another_organization_fails_verification(neon: Neon) -> None:
+    """A new organization key that answers for another organization is not accepted."""
+    body = json.dumps({"account_id": "org-elsewhere-1", "auth_method": "api_key_org"})
+    neon.world.faults.inject("getAuthDetails", Fault.response(200, body))
+    old = _project_key(neon)
+    result = neon("rotate", str(old), "--org", neon.org)
+    assert result.exit_code == 1
+    assert "not organization" in result.stderr
     assert not neon.world.key(old).revoked
 
 
@@ -212,3 +216,67 @@ def test_list_failure_changes_nothing(neon: Neon) -> None:
     assert "could not list keys" in result.stderr and "nothing changed" in result.stderr
     assert neon.world.log.count("createApiKey") == 0
     assert lines(result.stdout) == []
+
+
+# -- JSON errors (--output json) ---------------------------------------------------------------
+
+
+def _json_error(result_stderr: str) -> dict[str, object]:
+    """The JSON error ending a run's stderr (its last line), which holds no prose before it."""
+    assert "Error:" not in result_stderr
+    error: dict[str, object] = json.loads(lines(result_stderr)[-1])["error"]
+    return error
+
+
+def test_a_rotation_that_changed_nothing_is_a_json_error_of_its_cause(neon: Neon) -> None:
+    """-o json, the listing failing: one JSON error whose kind and library_error are Neon's
+    500 (nothing changed, so not partial)."""
+    neon.world.faults.inject("listApiKeys", Fault.status(500), times=None)
+    result = neon("-o", "json", "rotate", "5")
+    assert result.exit_code == 1
+    error = _json_error(result.stderr)
+    assert error["kind"] == "api" and "nothing changed" in str(error["message"])
+    cause = error["library_error"]
+    assert isinstance(cause, dict)
+    assert (cause["type"], cause["status_code"], cause["path"]) == ("ServerError", 500, "/api_keys")
+
+
+def test_a_rotation_stopped_after_the_create_is_a_partial_json_error(
+    neon: Neon, tmp_path: Path
+) -> None:
+    """-o json, the old key's revoke failing: the report on stdout, then one JSON error of
+    kind partial carrying Neon's 500, the new secret nowhere in it."""
+    old = _personal(neon)
+    neon.world.faults.inject("revokeApiKey", Fault.status(500, message="boom"))
+    target = tmp_path / "k"
+    result = neon("-o", "json", "rotate", str(old), "--save", str(target))
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["old_revoked"] is False
+    error = _json_error(result.stderr)
+    assert error["kind"] == "partial"
+    assert f"revoke it with: neon-keys revoke {old}" in str(error["message"])
+    cause = error["library_error"]
+    assert isinstance(cause, dict) and cause["status_code"] == 500
+    assert cause["method"] == "DELETE"
+    assert target.read_text().strip() not in result.stdout + result.stderr
+
+
+def test_an_undelivered_rotation_is_a_partial_json_error_after_the_secret(
+    neon: Neon, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """-o json, the secret not saved: it is shown once in plain text (the last resort), then
+    one JSON error of kind partial that does not hold it."""
+
+    def fail(*_args: object, **_kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(_sinks, "write_private", fail)
+    old = _personal(neon)
+    result = neon("-o", "json", "rotate", str(old), "--save", str(tmp_path / "k"))
+    assert result.exit_code == 1
+    new = _new_id(neon, old)
+    (token,) = [line for line in lines(result.stderr) if line.startswith("napi_")]
+    assert neon.world.key_for_token(token).id == new  # type: ignore[union-attr]
+    error = json.loads(lines(result.stderr)[-1])["error"]
+    assert error["kind"] == "partial" and "it was shown above, once" in error["message"]
+    assert token not in lines(result.stderr)[-1]

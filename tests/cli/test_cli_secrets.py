@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from cli_support import Neon
 from click.testing import Result
-from neon_keys.cli import _sinks
+from neon_keys import _sinks
 from neon_keys.testing import Fault
 
 

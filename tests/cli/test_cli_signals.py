@@ -99,6 +99,28 @@ def test_code_of_neither_counts_as_its_caller(guard: SignalGuard) -> None:
             elsewhere(lambda: library(_kill))
 
 
+_KILL_HERE = """
+import os
+def run(sig):
+    os.kill(os.getpid(), sig)
+    return len("x")  # the handler runs at this call, in this module's frame
+"""
+
+
+def test_a_signal_finding_httpcore_at_a_lock_comes_again_a_moment_later(
+    guard: SignalGuard,
+) -> None:
+    """A signal that finds httpcore taking or releasing a lock is not raised there (the lock
+    would stay held for ever, and httpcore's clean-up would wait on it): it comes again."""
+    scope: dict[str, Any] = {"__name__": "httpcore._synchronization"}
+    exec(compile(_KILL_HERE, "<httpcore._synchronization>", "exec"), scope)  # noqa: S102
+    scope["run"](signal.SIGTERM)  # returns: nothing raised inside the lock's code
+    assert guard.pending == signal.SIGTERM
+    with pytest.raises(Interrupted) as caught:
+        cli_code(lambda: threading.Event().wait(5))  # ended by the signal sent again
+    assert caught.value.signum == signal.SIGTERM
+
+
 def test_the_first_signal_is_the_one_remembered(guard: SignalGuard) -> None:
     """Of several signals the first decides the exit status; later ones still interrupt a call."""
     with guard.hold():

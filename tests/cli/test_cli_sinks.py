@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 from cli_support import Neon, lines
-from neon_keys.cli import _files, _sinks
-from neon_keys.cli._sinks import DotenvSink, FileSink, GitHubEnvSink, StdoutSink
+from neon_keys import Secret, _files
+from neon_keys._sinks import DotenvSink, FileSink, GitHubEnvSink, Sink, SinkError, StdoutSink
+from neon_keys.cli import _sinks
 
 LONG_NAME = "n" * 300
 
@@ -145,11 +146,11 @@ def test_a_folder_that_refuses_a_new_file_is_refused_before_creating(
 # -- delivery --------------------------------------------------------------------------------
 
 
-def _sinks_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[_sinks.Sink]:
+def _sinks_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[Sink]:
     monkeypatch.setenv("GITHUB_ENV", str(tmp_path / "github_env"))
     return [
         StdoutSink(),
-        FileSink(str(tmp_path / "k"), force=False),
+        FileSink(str(tmp_path / "k")),
         DotenvSink(str(tmp_path / ".env"), "K"),
         GitHubEnvSink("K"),
     ]
@@ -163,8 +164,8 @@ def test_every_sink_refuses_a_secret_that_is_not_one_clean_line(
 ) -> None:
     """A secret with a CR, LF, NUL or line separator (or none at all) is written nowhere."""
     for sink in _sinks_in(tmp_path, monkeypatch):
-        with pytest.raises(ValueError, match="line break or control character"):
-            sink.deliver(secret)
+        with pytest.raises(SinkError, match="line break or control character"):
+            sink.deliver(Secret(secret))
     assert list(tmp_path.iterdir()) == []
     assert capsys.readouterr().out == ""
 
@@ -175,7 +176,7 @@ def test_every_sink_writes_a_clean_secret_on_a_line_of_its_own(
     """Each sink puts the secret, and only it, where promised."""
     secret = "napi_" + "x" * 60
     for sink in _sinks_in(tmp_path, monkeypatch):
-        sink.deliver(secret)
+        sink.deliver(Secret(secret))
     assert capsys.readouterr().out == f"{secret}\n::add-mask::{secret}\n"
     assert (tmp_path / "k").read_text() == secret + "\n"
     assert (tmp_path / ".env").read_text() == f"K={secret}\n"
@@ -203,7 +204,7 @@ def test_github_env_starts_a_new_line(
     env_file = tmp_path / "github_env"
     env_file.write_bytes(before.encode())
     monkeypatch.setenv("GITHUB_ENV", str(env_file))
-    GitHubEnvSink("K").deliver("v")
+    GitHubEnvSink("K").deliver(Secret("v"))
     assert env_file.read_bytes() == after.encode()
     assert capsys.readouterr().out == "::add-mask::v\n"
 
@@ -223,8 +224,7 @@ def test_the_last_resort_escapes_control_characters(capsys: pytest.CaptureFixtur
     _sinks.last_resort(
         "napi_\x1b[2Jx",
         'personal key 1 "ci"',
-        StdoutSink(),
-        OSError(5, "EIO"),
+        [(StdoutSink(), OSError(5, "EIO"))],
         "neon-keys revoke 1",
     )
     err = capsys.readouterr().err.splitlines()
@@ -247,10 +247,10 @@ def test_a_closed_stdout_is_refused_by_the_sinks_that_print(
     monkeypatch.setenv("GITHUB_ENV", str(tmp_path / "github_env"))
     monkeypatch.setattr(sys, "stdout", stdout)
     for sink in (StdoutSink(), GitHubEnvSink("K")):
-        with pytest.raises(_sinks.CliError, match="stdout is closed") as refused:
+        with pytest.raises(SinkError, match="stdout is closed") as refused:
             sink.check()
-        assert refused.value.exit_code == 2
-    FileSink(str(tmp_path / "k"), force=False).check()
+        assert _sinks.refusal(refused.value).exit_code == 2
+    FileSink(str(tmp_path / "k")).check()
 
 
 @pytest.mark.parametrize(("mask_printed", "noted"), [(False, False), (True, True)])
@@ -264,13 +264,12 @@ def test_the_masking_note_only_once_the_mask_was_printed(
     """The last resort speaks of the runner's mask only if the ::add-mask:: line went out."""
     monkeypatch.setenv("GITHUB_ENV", str(tmp_path / "adir"))
     (tmp_path / "adir").mkdir()
-    if not mask_printed:
 
-        def broken(_text: str) -> None:
-            raise _sinks.StdoutUnwritable(BrokenPipeError(32, "Broken pipe"))
+    def broken(_text: str) -> None:
+        raise BrokenPipeError(32, "Broken pipe")
 
-        monkeypatch.setattr(_sinks, "write_stdout", broken)
-    sink = GitHubEnvSink("K")
-    error = _sinks.deliver_or_show(sink, "napi_x", key="k", revoke="neon-keys revoke 1")
-    assert isinstance(error, OSError)
+    sink = GitHubEnvSink("K", print_line=_sinks.print_stdout if mask_printed else broken)
+    ((_, error),) = _sinks.deliver_all([sink], Secret("napi_x"))
+    assert isinstance(error, SinkError)
+    _sinks.last_resort("napi_x", "k", [(sink, error)], "neon-keys revoke 1")
     assert ("masks it in the job's log" in capsys.readouterr().err) is noted

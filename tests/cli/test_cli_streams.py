@@ -6,11 +6,15 @@ import contextlib
 import errno
 import io
 import os
+import signal
 import sys
 from collections.abc import Iterator
 
+import click
 import pytest
 from neon_keys.cli import _streams
+from neon_keys.cli._errors import CliError, Interruption
+from neon_keys.cli._failures import show
 from neon_keys.cli._streams import StdoutUnwritable, discard, write_stderr, write_stdout
 
 
@@ -133,3 +137,22 @@ def test_discard_leaves_a_stream_without_a_descriptor_alone() -> None:
     discard(capture)
     capture.write(" after")
     assert capture.getvalue() == "kept after" and not capture.closed
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        Interruption(int(signal.SIGINT), "key 12 was created"),
+        CliError("no Neon API key"),
+        click.UsageError("invalid org"),
+    ],
+    ids=["interruption", "error", "usage"],
+)
+def test_with_stderr_closed_a_report_is_dropped_not_printed_on_stdout(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], error: click.ClickException
+) -> None:
+    """An error or an interruption's report with stderr closed is said nowhere: stdout,
+    which a program may be reading, gets none of it."""
+    monkeypatch.setattr(sys, "stderr", None)
+    show(error, json_output=False)
+    assert capsys.readouterr().out == ""

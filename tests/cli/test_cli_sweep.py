@@ -115,11 +115,13 @@ def test_sweep_of_an_organization(neon: Neon) -> None:
 
 
 def test_all_orgs_sweeps_each_and_reports_the_ones_it_cannot(neon: Neon) -> None:
-    """--all-orgs sweeps every organization; one it may not manage is an error, exit 1."""
+    """--all-orgs sweeps the personal keys and every organization; one it may not manage is
+    an error, exit 1."""
     world = neon.world
     other = world.add_org("org-second-11111111", admins=[world.seed.admin_id])
     world.add_org("org-foreign-22222222", members=[world.seed.admin_id])  # not an admin there
     swept = [
+        _lease(neon, "mine", START - HOUR),
         _lease(neon, "a", START - HOUR, org=neon.org),
         _lease(neon, "b", START - HOUR, org=other),
     ]
@@ -127,8 +129,20 @@ def test_all_orgs_sweeps_each_and_reports_the_ones_it_cannot(neon: Neon) -> None
     assert result.exit_code == 1
     assert all(world.key(key_id).revoked for key_id in swept)
     assert "Error: organization org-foreign-22222222" in result.stderr
-    assert lines(result.stdout)[0].split()[0] == "ORG"
-    assert "in 3 organizations" in result.stderr
+    table = lines(result.stdout)
+    assert table[0].split()[0] == "ORG"
+    assert table[1].split()[:2] == ["-", str(swept[0])]  # personal keys first, no org
+    assert "in your personal keys and 3 organizations" in result.stderr
+
+
+def test_all_orgs_with_an_organization_key_sweeps_that_organization(neon: Neon) -> None:
+    """With an organization's API key, --all-orgs sweeps the organization that owns it."""
+    lease = _lease(neon, "a", START - HOUR, org=neon.org)
+    token = neon.world.issue_org_key(neon.org, "admin-bot")
+    result = neon("sweep", "--all-orgs", key=token)
+    assert result.exit_code == 0, result.stderr
+    assert neon.world.key(lease).revoked
+    assert "in 1 organization." in result.stderr
 
 
 @pytest.mark.parametrize(
@@ -149,7 +163,7 @@ def test_create_with_a_ttl_makes_a_lease(neon: Neon, tmp_path: Path) -> None:
     result = neon("-o", "json", "create", "ci", "--ttl", "2h", "--save", str(tmp_path / "t"))
     assert result.exit_code == 0, result.stderr
     record = json.loads(result.stdout)
-    assert list(record) == [*KEY_FIELDS, "secret_delivered_to"]
+    assert list(record) == [*KEY_FIELDS, "secret_delivered_to", "deliveries"]
     assert record["base_name"] == "ci" and record["name"].startswith("ci (lease 20250601T1400")
     expires = datetime.datetime.fromisoformat(record["expires_at"])
     assert START + 2 * HOUR <= expires <= START + 2 * HOUR + datetime.timedelta(seconds=3)

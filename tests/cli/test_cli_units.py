@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 from cli_support import KEY_FIELDS
-from neon_keys import Creator, OrgKey, PersonalKey, ProjectKey
-from neon_keys.cli import _audit, _output, _sinks
+from neon_keys import Creator, OrgKey, PersonalKey, ProjectKey, _files
+from neon_keys.cli import _audit, _output
 
 NOW = datetime.datetime(2025, 6, 1, tzinfo=datetime.UTC)
 
@@ -59,7 +59,7 @@ def test_write_private_never_overwrites_without_replace(tmp_path: Path) -> None:
     target = tmp_path / "k"
     target.write_text("theirs")
     with pytest.raises(FileExistsError):
-        _sinks.write_private(str(target), "mine", replace=False)
+        _files.write_private(str(target), "mine", replace=False)
     assert target.read_text() == "theirs"
     assert os.listdir(tmp_path) == ["k"]
 
@@ -71,14 +71,15 @@ def test_write_private_without_hard_links(tmp_path: Path, monkeypatch: pytest.Mo
         raise PermissionError(1, "Operation not permitted")
 
     monkeypatch.setattr(os, "link", no_links)
-    _sinks.write_private(str(tmp_path / "k"), "x", replace=False)
+    _files.write_private(str(tmp_path / "k"), "x", replace=False)
     assert (tmp_path / "k").read_text() == "x"
     assert (tmp_path / "k").stat().st_mode & 0o777 == 0o600
     assert os.listdir(tmp_path) == ["k"]
 
 
 def test_audit_rules() -> None:
-    """Never used, unused beyond the threshold, and all but the liveliest duplicate are flagged."""
+    """Never used, unused beyond the threshold, and duplicates newer than the key in use are
+    flagged; keys replaced by a newer key in use are retiring, not flagged."""
     keys = [
         _key(1, "fresh", used_days_ago=1),
         _key(2, "stale", used_days_ago=91),
@@ -94,9 +95,9 @@ def test_audit_rules() -> None:
     assert flagged == {
         2: ["unused"],
         3: ["never_used"],
-        4: ["duplicate_name"],
         6: ["never_used", "duplicate_name"],
     }
+    assert set(_audit.retiring_keys(keys, NOW)) == {4}
 
 
 def _age(hours: float) -> datetime.datetime:
@@ -124,14 +125,13 @@ def test_keys_younger_than_the_minimum_age_are_never_findings(
     assert bool(found) is flagged
 
 
-def test_a_young_duplicate_is_not_flagged_but_still_weighs() -> None:
-    """The new half of a rotation is never flagged; the old key it replaces is, once it is used."""
+def test_the_old_half_of_a_rotation_is_retiring_not_a_duplicate() -> None:
+    """The new half of a rotation is never flagged; the old key it replaces is retiring."""
     old = _key(1, "ci", used_days_ago=2, created_days_ago=30)
     new = PersonalKey(id=2, name="ci", created_at=_age(1), created_by=None, last_used_at=_age(0.5))
-    (finding,) = _audit.audit([old, new], unused_days=90, now=NOW)
-    assert finding.key.id == 1
-    assert [f.rule.value for f in finding.findings] == ["duplicate_name"]
-    assert "key 2 is the one kept" in finding.findings[0].message
+    assert _audit.audit([old, new], unused_days=90, now=NOW) == []
+    (retiring,) = _audit.retiring_keys([old, new], NOW).values()
+    assert (retiring.key.id, retiring.replacement.id) == (1, 2)  # type: ignore[union-attr]
 
 
 def test_a_key_of_unknown_age_is_not_flagged() -> None:

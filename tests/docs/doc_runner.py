@@ -265,6 +265,13 @@ def python_names_exist(block: Block) -> list[str]:
             missing.extend(
                 f"{node.module}.{alias.name}"
                 for alias in node.names
-                if not hasattr(module, alias.name)
+                if not hasattr(module, alias.name) and not _is_submodule(node.module, alias.name)
             )
     return missing
+
+
+def _is_submodule(package: str | None, name: str) -> bool:
+    """Whether ``from package import name`` imports a submodule (as ``neon_keys.policy``)."""
+    import importlib.util
+
+    return importlib.util.find_spec(f"{package}.{name}") is not None

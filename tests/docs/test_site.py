@@ -144,3 +144,18 @@ def test_root_links_point_into_the_site() -> None:
         "[the site](https://example.com/docs/x.md) and [above](#top).\n"
         "[ref]: cli.md\n"
     )
+
+
+CONFLICT_MARKER = re.compile(r"^(?:<{7}|={7}|>{7})(?: |$)", re.MULTILINE)
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(
+        str(path.relative_to(ROOT)) for path in [*ROOT.glob("*.md"), *(ROOT / "docs").rglob("*.md")]
+    ),
+)
+def test_no_page_holds_a_merge_conflict_marker(path: str) -> None:
+    """No page of the documentation keeps the markers of a merge left unresolved."""
+    text = (ROOT / path).read_text(encoding="utf-8")
+    assert not [line for line in text.splitlines() if CONFLICT_MARKER.match(line)]

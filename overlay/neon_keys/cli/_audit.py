@@ -10,6 +10,10 @@ A key is flagged when it
 - is a lease past its expiry, still live (``expired_lease``): its holder never revoked it
   (``neon-keys sweep`` does).
 
+A key that a newer key of the same name and scope has replaced (the newer one is in
+service: used) is *retiring*: ``neon-keys retire`` revokes it when it is due. It is shown as
+such, never flagged: not as a duplicate to clean up, nor as unused.
+
 A key younger than ``--min-age`` (default a day) is flagged for neither of the first and
 third: a pipeline may have minted it a minute ago and not used it yet, or a rotation may be
 putting it in place of an older one. A key whose creation time Neon did not give counts as
@@ -29,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from neon_keys._durations import format_duration
+from neon_keys._retire import DEFAULT_RETIRE_GRACE, RetireOutcome, plan_retirement
 
 from . import _color
 from ._caller import find_calling_keys, refuse_self
@@ -42,6 +47,7 @@ from ._output import (
     emit_json_report,
     emit_report,
     fmt_time,
+    iso_time,
     key_record,
     plural,
     project_of,
@@ -107,10 +113,11 @@ def audit(
     min_age: datetime.timedelta = DEFAULT_MIN_AGE,
 ) -> list[Flagged]:
     """The flagged keys among ``keys``, in the order given (see the module docstring)."""
-    duplicates = _duplicates(keys)
+    retiring = retiring_keys(keys, now)
+    duplicates = _duplicates([key for key in keys if key.id not in retiring])
     flagged = []
     for key in keys:
-        if key.revoked:
+        if key.revoked or key.id in retiring:
             continue
         findings = []
         # Unused and duplicate keys are judged only once they had time to be used.
@@ -132,6 +139,23 @@ def audit(
         if findings:
             flagged.append(Flagged(key, tuple(findings)))
     return flagged
+
+
+def retiring_keys(keys: Sequence[APIKey], now: datetime.datetime) -> dict[int, RetireOutcome]:
+    """The retiring keys among ``keys`` (replaced by a newer key in service), by id."""
+    plan = plan_retirement(keys, now=now, grace=DEFAULT_RETIRE_GRACE)
+    return {item.key.id: item for item in plan if item.replacement is not None}
+
+
+def retiring_record(item: RetireOutcome) -> dict[str, Any]:
+    """A retiring key as JSON: ``id``, ``name``, ``replaced_by``, ``replaced_at``."""
+    assert item.replacement is not None
+    return {
+        "id": item.key.id,
+        "name": item.key.name,
+        "replaced_by": item.replacement.id,
+        "replaced_at": iso_time(item.replacement.created_at),
+    }
 
 
 def _duplicates(keys: Sequence[APIKey]) -> dict[int, str]:
@@ -183,6 +207,7 @@ def report_record(
     unused_days: int,
     min_age: datetime.timedelta,
     checked: int,
+    retiring: Sequence[RetireOutcome] = (),
 ) -> dict[str, Any]:
     """The audit as JSON; each finding has the outcome of its revocation (or None)."""
     outcomes = {item.key_id: item for item in revocation.settled} if revocation else {}
@@ -200,6 +225,7 @@ def report_record(
         "min_age": format_duration(min_age),
         "checked": checked,
         "findings": findings,
+        "retiring": [retiring_record(item) for item in retiring],
     }
 
 
@@ -291,13 +317,23 @@ def audit_keys(
         require_confirmation_possible(yes, "audit --revoke")
     keys = session.scope(org)
     listing = keys.list()
-    flagged = audit(listing, unused_days=unused_days, now=session.now(), min_age=min_age)
+    now = session.now()  # after the listing: Neon's clock, from its answer
+    flagged = audit(listing, unused_days=unused_days, now=now, min_age=min_age)
+    retiring = list(retiring_keys(listing, now).values())
     if not session.json:
         if flagged:
             emit(flagged_table(flagged, org=org is not None, color=_color.enabled(sys.stdout)))
         summary = f"{len(flagged)} of {plural(len(listing), 'key')} flagged."
         color = _color.WARNING if flagged else None
         emit(_color.paint(summary, color, on=_color.enabled(sys.stderr)), err=True)
+        for item in retiring:
+            assert item.replacement is not None
+            emit(
+                f'Retiring: key {item.key.id} "{item.key.name}", replaced by key '
+                f"{item.replacement.id} on {fmt_time(item.replacement.created_at)} "
+                "(neon-keys retire revokes it when it is due).",
+                err=True,
+            )
 
     def report(revocation: Revocation) -> CliError | None:
         if session.json:
@@ -313,6 +349,7 @@ def audit_keys(
             unused_days=unused_days,
             min_age=min_age,
             checked=len(listing),
+            retiring=retiring,
         )
 
     revocation = None

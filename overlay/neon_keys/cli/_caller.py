@@ -13,7 +13,8 @@ import datetime
 import time
 from collections.abc import Callable, Sequence
 
-from neon_keys._models import APIKey, AuthDetails, KeyKind
+from neon_keys._calling import calling_keys
+from neon_keys._models import APIKey, AuthDetails
 from neon_keys._scope import KeyScope
 
 from ._errors import CliError, ExitCode
@@ -22,29 +23,6 @@ from ._output import clean
 NEON_TIME_RESOLUTION = datetime.timedelta(seconds=1)
 """Neon records when a key was last used to the second: two uses in the same second cannot
 be told apart."""
-
-
-def calling_keys(caller: AuthDetails, scope_org: str | None, listing: Sequence[APIKey]) -> set[int]:
-    """The ids of ``listing`` (a scope's keys) that may be the key making this call.
-
-    Neon does not say which key is calling. ``GET /auth`` says whose it is: a personal key
-    is among its user's personal keys, an organization (or project-scoped) key among its
-    organization's keys. Every call marks its key as used, so of those the key used last
-    (this very call's listing used it) is the caller, with any key used in the same second.
-    """
-    if caller.key_kind is KeyKind.PERSONAL:
-        mine = scope_org is None
-    else:
-        mine = caller.key_kind is KeyKind.ORG and scope_org == caller.account_id
-    seconds = {
-        key.id: key.last_used_at.replace(microsecond=0)
-        for key in (listing if mine else ())
-        if key.last_used_at is not None
-    }
-    if not seconds:
-        return set()
-    newest = max(seconds.values())
-    return {key_id for key_id, second in seconds.items() if second == newest}
 
 
 def find_calling_keys(

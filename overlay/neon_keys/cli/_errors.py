@@ -8,6 +8,8 @@
 |      | written                                                                       |
 | 2    | usage error or invalid input; refused before any request was sent             |
 | 3    | authentication failure: no API key, or Neon answered 401 (unknown or revoked) |
+| 4    | ``plan``: changes are pending                                                 |
+| 129  | interrupted by SIGHUP (the terminal closed), after saying what exists          |
 | 130  | interrupted by SIGINT (Ctrl-C), after saying what exists                      |
 | 143  | interrupted by SIGTERM, after saying what exists                              |
 """
@@ -16,6 +18,8 @@ from __future__ import annotations
 
 import enum
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import IO, Any
 
 import click
@@ -31,7 +35,7 @@ from neon_keys._exceptions import (
     NotFoundError,
 )
 
-from ._signals import exit_code, signal_name
+from ._signals import GUARD, exit_code, signal_name, signal_of
 
 API_TIMEOUT_ENV = "NEON_API_TIMEOUT"
 """Environment variable of ``--timeout`` (the CLI's only; the library takes ``timeout=``)."""
@@ -51,6 +55,10 @@ class ExitCode(enum.IntEnum):
     """Bad usage or invalid input; nothing was sent."""
     AUTH = 3
     """No API key, or Neon refused it (401)."""
+    CHANGES = 4
+    """``plan`` found changes to make (0: none)."""
+    HANGUP = 129
+    """Stopped by SIGHUP (its terminal closed), after saying what exists (128 + 1)."""
     INTERRUPTED = 130
     """Stopped by SIGINT (Ctrl-C), after saying what exists (128 + 2, as shells expect)."""
     TERMINATED = 143
@@ -75,8 +83,8 @@ class ErrorKind(enum.StrEnum):
     CREATE_OUTCOME_UNKNOWN = "create_outcome_unknown"
     """A create was sent and its answer lost: the key may exist."""
     PARTIAL = "partial"
-    """Some of the work was done, some not (keys not revoked, scopes not listed, a
-    rotation stopped midway); the output says which."""
+    """Some of the work was done, some not (keys not revoked, scopes not listed or not
+    retired, a rotation stopped once its new key existed); the output says which."""
     FINDINGS = "findings"
     """``audit --fail-on-findings``: flagged keys are still active."""
     DECLINED = "declined"
@@ -123,7 +131,26 @@ class Interruption(click.ClickException):
         """Print the report (``message``, scrubbed of secrets by then) on stderr."""
         text = f"Interrupted by {signal_name(self.signum)}"
         text += f": {self.message}" if self.message else "."
-        click.echo(text, file=file or sys.stderr)
+        target = file or sys.stderr
+        if target is not None:  # stderr closed: nowhere to say it (never stdout)
+            click.echo(text, file=target)
+
+
+@contextmanager
+def nothing_changed_yet(report: str) -> Iterator[None]:
+    """A signal in the block (before the command changed anything) stops the command with
+    ``report`` saying so (``no key was revoked``), not with a bare ``Interrupted by SIGINT.``
+
+    A signal at a prompt counts too (click turns it into ``Abort``; the guard noted it).
+    """
+    try:
+        yield
+    except KeyboardInterrupt as interrupt:
+        raise Interruption(signal_of(interrupt), report) from None
+    except click.exceptions.Abort:
+        if GUARD.pending is None:  # end of input at a prompt: not a signal
+            raise
+        raise Interruption(GUARD.pending, report) from None
 
 
 def partial(code: int) -> ErrorKind | None:

@@ -18,6 +18,12 @@ import click
 ORG = "org-cool-breeze-12345678"
 PROJECT = "summer-haze-17190561"
 
+_POLICY_FILE = (
+    "printf '%s\\n' 'version = 1' '[scopes]' 'personal = true' '[[keys]]' \\\n"
+    "    'name = \"ci\"' 'scope = \"personal\"' 'save = \"ci.token\"' > neon-keys.toml"
+)
+"""A small policy file, written by the examples of plan, apply and check."""
+
 Examples = Sequence[tuple[str, Sequence[str]]]
 """(comment, commands) groups, in the order shown; a command may go on over several lines
 (``\\`` and a line break), and a trailing ``# exits N`` says it ends with status N."""
@@ -112,6 +118,31 @@ EXAMPLES: dict[str, Examples] = {
                 "    --save deploy.token --force -o json",
             ],
         ),
+        (
+            "Staged: keep the old key a day while services switch (neon-keys retire ends it)",
+            [
+                f"neon-keys rotate 100005 --org {ORG} --grace 1d --save preview.token --force",
+            ],
+        ),
+    ],
+    "retire": [
+        (
+            "Rotate key 100003 with a day of grace; a day later, retire revokes the old key",
+            [
+                "neon-keys rotate 100003 --grace 1d --save ci.token --force",
+                "neon-keys sandbox advance 1d",
+                "neon-keys retire --grace 1d --yes",
+            ],
+        ),
+        (
+            "Sooner: replaced keys unused for an hour, in every scope; first what would go",
+            [
+                f"neon-keys rotate 100004 --org {ORG} --grace 7d --save deploy.token --force",
+                "neon-keys sandbox advance 2h",
+                "neon-keys retire --all-orgs --quiet 1h --dry-run",
+                "neon-keys retire --all-orgs --quiet 1h --yes -o json",
+            ],
+        ),
     ],
     "audit": [
         (
@@ -178,9 +209,55 @@ EXAMPLES: dict[str, Examples] = {
             ],
         ),
         (
-            "The expired leases of every organization you belong to",
+            "The expired leases of your personal keys and every organization you belong to",
             [
                 "neon-keys sweep --all-orgs",
+            ],
+        ),
+    ],
+    "plan": [
+        (
+            "A policy file for your personal key ci (its secret in ci.token); what apply would do",
+            [
+                _POLICY_FILE,
+                "neon-keys plan  # exits 4",
+            ],
+        ),
+        (
+            "The plan as data, from a file elsewhere",
+            [
+                "neon-keys plan -f ./neon-keys.toml -o json  # exits 4",
+            ],
+        ),
+    ],
+    "apply": [
+        (
+            "Make the keys what the file says, without asking; then nothing is left to do",
+            [
+                _POLICY_FILE,
+                "neon-keys apply --yes",
+                "neon-keys plan",
+            ],
+        ),
+        (
+            "The outcome of each action as JSON, for a script",
+            [
+                "neon-keys apply --yes -o json",
+            ],
+        ),
+    ],
+    "check": [
+        (
+            "The rules of the file as a CI gate: ci-nightly is declared by no entry",
+            [
+                _POLICY_FILE,
+                "neon-keys check  # exits 1",
+            ],
+        ),
+        (
+            "In a GitHub Actions job, each finding also as an annotation at its rule's line",
+            [
+                "neon-keys check --format github  # exits 1",
             ],
         ),
     ],

@@ -69,10 +69,6 @@ DEFAULT_BASE_NAME = "exec"
 @click.command(
     "exec",
     context_settings={"allow_interspersed_args": False},
-    epilog="Examples:\n\n\b\n"
-    "  neon-keys exec -- ./migrate.sh\n"
-    "  neon-keys exec --org $NEON_ORG_ID --project $NEON_PROJECT_ID --ttl 30m \\\n"
-    "      --name preview-42 --var DEPLOY_KEY -- ./deploy.sh --preview\n",
 )
 @click.option("--org", type=ORG_ID, metavar="ORG", help="Lease an organization key.")
 @click.option(
@@ -245,8 +241,9 @@ def _mask_in_github_actions(token: str) -> None:
     """In GitHub Actions, have the runner hide the token in every later line of the log."""
     if os.environ.get("GITHUB_ACTIONS") == "true":
         click.echo(f"::add-mask::{token}")
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:  # a stream closed by the caller (2>&-) is None
+            stream.flush()
 
 
 def _run(signals: _Signals, program: str, command: tuple[str, ...], env: dict[str, str]) -> int:

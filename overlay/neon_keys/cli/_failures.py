@@ -175,6 +175,8 @@ def show(
         if json_output:
             write_stderr(json.dumps(error_record(error, redact), ensure_ascii=False))
             return
+        if sys.stderr is None:  # closed: click would print the error on stdout instead
+            return
         if not _color.enabled(sys.stderr):
             try:
                 error.show()

@@ -28,6 +28,13 @@ def interrupted_create_report(
     found = interrupted_create(interrupt)
     if found is None or not found.request_sent:
         return f"the create of key {quoted} was stopped before it was sent; no key was created"
+    if found.created is not None and found.created.id not in known:
+        made = found.created
+        return (
+            f"the create of key {quoted} was sent and Neon made {key_label(made)}, but the "
+            f"command stopped before its secret was delivered: revoke it with "
+            f"{revoke_command([made.id], org_id)}"
+        )
     sent = f"the create of key {quoted} was sent and may have happened"
     if found.candidates is None:
         why = found.failure or "it was not looked for"

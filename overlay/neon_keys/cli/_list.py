@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from neon_keys._exceptions import NeonError, PermissionDeniedError
-from neon_keys._models import KeyKind
+from neon_keys._exceptions import NeonError
 
 from . import _audit
 from ._errors import CliError, describe, exit_code_for, partial
@@ -20,7 +19,6 @@ from ._params import ORG_ID
 from ._session import Session
 
 if TYPE_CHECKING:
-    from neon_keys._client import NeonKeys
     from neon_keys._models import APIKey
 
 
@@ -33,27 +31,21 @@ class Listing:
     """(organization id, why its keys could not be listed), in the order tried."""
 
 
-def list_everything(neon: NeonKeys) -> Listing:
-    """Personal keys, then each organization's keys (``--all-orgs``).
+def list_everything(session: Session) -> Listing:
+    """The keys of every scope the calling key reaches (``--all-orgs``), personal keys first.
 
-    With an organization (or project-scoped) API key, which has no personal keys and sees
-    one organization, that organization's keys. An organization whose keys cannot be
-    listed (the caller is not its admin, say) is a failure of its own: the others are
-    still listed.
+    An organization whose keys cannot be listed (the caller is not its admin, say) is a
+    failure of its own: the others are still listed.
     """
-    try:
-        keys: list[APIKey] = list(neon.personal_keys.list())
-    except PermissionDeniedError:
-        caller = neon.whoami()
-        if caller.key_kind is not KeyKind.ORG or caller.account_id is None:
-            raise
-        return Listing(tuple(neon.org(caller.account_id).keys.list()))
+    keys: list[APIKey] = []
     failures = []
-    for org in neon.organizations():
+    for org_id, scope in session.every_scope():
         try:
-            keys += neon.org(org.id).keys.list()
+            keys += scope.list()
         except NeonError as err:
-            failures.append((org.id, err))
+            if org_id is None:
+                raise
+            failures.append((org_id, err))
     return Listing(tuple(keys), tuple(failures))
 
 
@@ -139,10 +131,7 @@ def list_keys(
         raise click.UsageError(f"--kind {kind} lists organization keys: add --org ORG")
     if kind == "personal" and org is not None:
         raise click.UsageError("--kind personal does not apply with --org")
-    if all_orgs:
-        listing = list_everything(session.client())
-    else:
-        listing = Listing(tuple(session.scope(org).list()))
+    listing = list_everything(session) if all_orgs else Listing(tuple(session.scope(org).list()))
     keys = _select(
         listing.keys, kind=kind, name_glob=name_glob, unused_days=unused_days, session=session
     )

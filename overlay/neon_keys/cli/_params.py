@@ -21,6 +21,9 @@ from ._profiles import profile_orgs
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
+_MAX_KEY_ID_DIGITS = len(str(2**63 - 1))
+"""Digits of the largest key id (a positive 64-bit integer)."""
+
 
 class _Checked(click.ParamType):  # type: ignore[type-arg]
     """A string checked by one of the library's validators. Strictly private.
@@ -49,6 +52,9 @@ class KeyIdType(_Checked):
         text = value.strip()
         if not text.isascii() or not text.isdecimal():
             raise InvalidInputError("key_id", "must be a positive integer", value)
+        if len(text.lstrip("0")) > _MAX_KEY_ID_DIGITS:
+            # Python refuses to read an integer of thousands of digits: say why it is no id.
+            raise InvalidInputError("key_id", "must be a positive 64-bit integer", value)
         return _validation.key_id(int(text))
 
 

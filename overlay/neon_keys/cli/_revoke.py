@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import fnmatch
 import sys
+from collections.abc import Iterator
 from typing import IO, Any
 
 import click
@@ -13,7 +14,7 @@ from neon_keys._exceptions import InvalidInputError
 
 from . import _revoking
 from ._caller import find_calling_keys, refuse_self
-from ._errors import CliError, Interruption, partial
+from ._errors import CliError, Interruption, nothing_changed_yet, partial
 from ._options import global_options, pass_session
 from ._output import clean, emit, emit_json, plural
 from ._params import KEY_ID, ORG_ID
@@ -50,39 +51,80 @@ class IdOrStdinType(click.ParamType):  # type: ignore[type-arg]
         return int(KEY_ID.convert(value, param, ctx))
 
 
+MAX_LINE = 256
+"""Characters of a stdin line read at once: an id has at most 19 digits, and a longer line
+(``cat /dev/zero``, a binary piped by mistake) is junk whose rest is skipped, never kept."""
+
+_SKIP = 1 << 16
+"""Characters read at once while skipping the rest of an overlong line."""
+
+
 def read_ids(stream: IO[str] | None) -> list[int]:
-    """The key ids on ``stream``, one per line (blank lines skipped; ``"12"`` read as 12).
+    """The key ids on ``stream``, one per line (blank lines skipped; ``"12"`` read as 12),
+    each once, in the order first read.
 
     Any other line is a usage error naming its line number, before anything is sent; a
-    line is quoted only when short (a secret piped in by mistake is never shown).
+    line is quoted only when short (a secret piped in by mistake is never shown). Memory is
+    bounded by the distinct ids: a line is read at most ``MAX_LINE`` characters at a time,
+    and junk lines past the third are only counted.
     """
     if stream is None:
         raise click.UsageError("revoke - reads ids from stdin, which is closed")
-    ids, bad = [], []
-    for number, line in enumerate(stream, start=1):
-        text = line.strip()
-        if not text:
+    ids: dict[int, None] = {}
+    bad: list[str] = []
+    junk = 0
+    for number, text, length in _lines(stream):
+        key_id = _key_id(text) if length <= MAX_LINE else None
+        if key_id is not None:
+            ids[key_id] = None
             continue
-        if len(text) > 2 and text[0] == text[-1] == '"':  # jq's output of a string id
-            text = text[1:-1]
-        try:
-            ids.append(KEY_ID.check(text))
-        except InvalidInputError:
-            bad.append(_junk(number, text))
-    if bad:
-        more = f" and {len(bad) - 3} more" if len(bad) > 3 else ""
+        junk += 1
+        if len(bad) < 3:
+            bad.append(_junk(number, text, length))
+    if junk:
+        more = f" and {junk - 3} more" if junk > 3 else ""
         raise click.UsageError(
-            f"stdin must hold one key id per line; not an id: {', '.join(bad[:3])}{more} "
+            f"stdin must hold one key id per line; not an id: {', '.join(bad)}{more} "
             "(pipe `neon-keys list --quiet` or `neon-keys list -o json | jq '.[].id'`); "
             "no key was revoked"
         )
-    return ids
+    return list(ids)
 
 
-def _junk(number: int, text: str) -> str:
-    if len(text) <= SHOWN_LINE:
+def _key_id(text: str) -> int | None:
+    """The key id a line holds (None: it holds something else)."""
+    if len(text) > 2 and text[0] == text[-1] == '"':  # jq's output of a string id
+        text = text[1:-1]
+    try:
+        return int(KEY_ID.check(text))
+    except InvalidInputError:
+        return None
+
+
+def _lines(stream: IO[str]) -> Iterator[tuple[int, str, int]]:
+    """Each non-blank line of ``stream``: its number, its text stripped (of an overlong
+    line, only its first ``MAX_LINE`` characters) and that text's length (of an overlong
+    line, the whole line's)."""
+    number = 0
+    while line := stream.readline(MAX_LINE):
+        number += 1
+        text = line.strip()
+        if len(line) < MAX_LINE or line.endswith("\n"):
+            if text:
+                yield number, text, len(text)
+            continue
+        length = len(line)
+        while rest := stream.readline(_SKIP):
+            length += len(rest.rstrip("\r\n"))
+            if rest.endswith("\n"):
+                break
+        yield number, text, length
+
+
+def _junk(number: int, text: str, length: int) -> str:
+    if length <= SHOWN_LINE:
         return f"line {number} ({clean(text)!r})"
-    return f"line {number} ({len(text)} characters)"
+    return f"line {number} ({length} characters)"
 
 
 @click.command()
@@ -125,24 +167,26 @@ def revoke(
         raise click.UsageError(
             "which keys? give their ids, - to read ids from stdin, or --name GLOB"
         )
-    answers = _answers(session, yes=yes, from_stdin=STDIN in key_ids)
-    ids = [key_id for key_id in key_ids if isinstance(key_id, int)]
-    if STDIN in key_ids:
-        ids += read_ids(sys.stdin)
-    ids = list(dict.fromkeys(ids))
-    keys = session.scope(org)
-    scope = f"organization {org}'s keys" if org else "your personal keys"
-    listing = keys.list() if ids or name_glob is not None else []
-    if name_glob is not None:
-        ids = [key.id for key in listing if fnmatch.fnmatchcase(key.name, name_glob)]
+    with nothing_changed_yet("no key was revoked"):
+        answers = _answers(session, yes=yes, from_stdin=STDIN in key_ids)
+        ids = [key_id for key_id in key_ids if isinstance(key_id, int)]
+        if STDIN in key_ids:
+            ids += read_ids(sys.stdin)
+        ids = list(dict.fromkeys(ids))
+        keys = session.scope(org)
+        scope = f"organization {org}'s keys" if org else "your personal keys"
+        listing = keys.list() if ids or name_glob is not None else []
+        if name_glob is not None:
+            ids = [key.id for key in listing if fnmatch.fnmatchcase(key.name, name_glob)]
+        if ids:
+            names = key_names(listing)
+            calling = find_calling_keys(keys, listing, ids, whoami=session.client().whoami)
+            if not including_self:
+                refuse_self(ids, calling, names)
+            confirm(ids, names=names, scope=scope, calling=calling, yes=yes, answers=answers)
     if not ids:
         _nothing_to_revoke(session, scope, name_glob)
         return
-    names = key_names(listing)
-    calling = find_calling_keys(keys, listing, ids, whoami=session.client().whoami)
-    if not including_self:
-        refuse_self(ids, calling, names)
-    confirm(ids, names=names, scope=scope, calling=calling, yes=yes, answers=answers)
     with GUARD.hold():
         done = revoke_all(keys, ids, names=names, progress=progress_wanted(json=session.json))
         output_failure = report_revocation(done, json=session.json, missing_ok=missing_ok)

@@ -33,8 +33,9 @@ from ._streams import StdoutUnwritable
 class NeonGroup(click.Group):
     """A command group that ends every run with a documented exit code and at most a few lines.
 
-    Library errors become one ``Error: ...`` line (tracebacks with ``--verbose``); SIGINT and
-    SIGTERM end with a report of what exists and exit 130 or 143, never a bare ``Aborted!``.
+    Library errors become one ``Error: ...`` line (tracebacks with ``--verbose``); SIGINT,
+    SIGTERM and SIGHUP end with a report of what exists and exit 130, 143 or 129, never a
+    bare ``Aborted!``.
     """
 
     def main(
@@ -177,7 +178,8 @@ def cli(
 
     Exit codes: 0 success; 1 failure (API error, partial failure, audit findings);
     2 usage error or invalid input (nothing sent); 3 authentication failure;
-    130 and 143 interrupted by SIGINT or SIGTERM (after saying what exists).
+    4 plan: changes pending;
+    130, 143 and 129 interrupted by SIGINT, SIGTERM or SIGHUP (after saying what exists).
     """
     start_session(
         ctx,

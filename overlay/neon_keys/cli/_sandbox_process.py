@@ -20,8 +20,9 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
+from neon_keys._files import write_private
+
 from ._errors import CliError, ExitCode
-from ._files import write_private
 
 if TYPE_CHECKING:
     import subprocess

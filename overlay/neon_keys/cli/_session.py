@@ -120,11 +120,12 @@ class Session:
                 return value.strip(), where
         return None, f"{option} / {env}"
 
-    def _api_key(self) -> str | None:
-        """The API key (the profile's command runs only if no source before it gives one)."""
+    def _api_key(self) -> tuple[str | None, str]:
+        """The API key and where it came from (the profile's command runs only if no source
+        before it gives one)."""
         profile = self.profile()
         command = profile.read_api_key if profile and profile.api_key_command else None
-        return self._pick("api_key", "--api-key", API_KEY_ENV, command)[0]
+        return self._pick("api_key", "--api-key", API_KEY_ENV, command)
 
     def _api_host(self) -> tuple[str | None, str]:
         """The API root (None: the library's default) and where it came from."""
@@ -136,9 +137,10 @@ class Session:
         """The client, built on first use (importing httpx only then)."""
         if self._client is not None:
             return self._client
+        from neon_keys._base_client import resolve_api_key  # noqa: PLC0415  (imports httpx)
         from neon_keys._client import NeonKeys  # noqa: PLC0415  (imports httpx: not for --help)
 
-        api_key = self._api_key()
+        api_key, key_from = self._api_key()
         if not api_key:
             raise CliError(
                 f"no Neon API key: pass --api-key, set {API_KEY_ENV}, or use a --profile "
@@ -147,6 +149,11 @@ class Session:
                 ExitCode.AUTH,
             )
         self.remember_secret(api_key)
+        try:
+            resolve_api_key(api_key)
+        except ConfigurationError as err:
+            message = f"{self.redact(str(err))} ({key_from})"
+            raise CliError(message, ExitCode.USAGE) from None
         api_host, where = self._api_host()
         options = dict(self.client_options)
         if self.timeout is not None:
@@ -172,6 +179,22 @@ class Session:
         """The keys a command works on: ``org(org_id).keys``, or the personal keys."""
         neon = self.client()
         return neon.org(org_id).keys if org_id else neon.personal_keys
+
+    def every_scope(self) -> list[tuple[str | None, KeyScope]]:
+        """Every scope the calling key reaches (``--all-orgs``), as (org id, keys) pairs.
+
+        With a personal API key: its user's personal keys (org id None), then each
+        organization the user belongs to. With an organization's (or project-scoped) key,
+        which has no personal keys: the one organization that owns it, as Neon answers it.
+        """
+        from neon_keys._models import KeyKind  # noqa: PLC0415  (not for --help)
+
+        neon = self.client()
+        scopes: list[tuple[str | None, KeyScope]] = []
+        if neon.whoami().key_kind is KeyKind.PERSONAL:
+            scopes.append((None, neon.personal_keys))
+        scopes += [(found.id, neon.org(found.id).keys) for found in neon.organizations()]
+        return scopes
 
     def close(self) -> None:
         """Release the client's connection pool, if a client was built."""

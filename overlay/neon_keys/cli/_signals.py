@@ -1,18 +1,19 @@
-"""SIGINT and SIGTERM: one way to stop a command, and sections nothing may cut short.
+"""SIGINT, SIGTERM and SIGHUP: one way to stop a command, and sections nothing may cut short.
 
-Both signals become ``Interrupted``, a ``KeyboardInterrupt``, so the library treats Ctrl-C
-and a ``kill`` alike: a create interrupted after its request left looks for the key it may
-have made and says so on the exception (``neon_keys.interrupted_create``).
+The three signals become ``Interrupted``, a ``KeyboardInterrupt``, so the library treats
+Ctrl-C, a ``kill`` and a hang-up alike: a create interrupted after its request left looks
+for the key it may have made and says so on the exception (``neon_keys.interrupted_create``).
 
 A command that changes keys runs its own code inside ``GUARD.hold()``. There a signal is
 remembered instead of raised, so a created key's secret is always delivered and the report
 of what exists is always printed; the command then stops where it chooses
-(``GUARD.check()``) and exits 128 + the signal's number, as shells expect (130, 143). A
+(``GUARD.check()``) and exits 128 + the signal's number, as shells expect (130, 143, 129). A
 library call made inside the hold (a request in flight) is still interrupted at once: the
 library knows what an interrupted call may have done and says it. The line between the two
 is drawn by where the signal finds the program, not by a flag the command would have to
 switch (switching it would leave a moment, between the library's return and the switch, in
-which a new key's only copy of its secret could be lost).
+which a new key's only copy of its secret could be lost). One place is never interrupted:
+httpcore taking or releasing a lock (see ``_LOCKS``); the signal is sent again a moment later.
 """
 
 from __future__ import annotations
@@ -23,11 +24,21 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 
-SIGNALS = (signal.SIGINT, signal.SIGTERM)
-"""The signals a command reports and exits on."""
+SIGNALS = (signal.SIGINT, signal.SIGTERM, *([signal.SIGHUP] if hasattr(signal, "SIGHUP") else []))
+"""The signals a command reports and exits on: Ctrl-C, a ``kill`` (a CI runner cancelling
+a job), and the hang-up of a closed terminal or a dropped ssh session, whose default
+would end the process on the spot, with a new key's secret undelivered."""
 
 _CLI = __name__.rsplit(".", 1)[0]  # neon_keys.cli
 _LIBRARY = _CLI.split(".", 1)[0] + "."  # neon_keys.
+
+_LOCKS = "httpcore._synchronization"
+"""The module of httpcore's locks, whose ``__enter__`` and ``__exit__`` are Python code: an
+exception raised there by a signal leaves the lock held for ever, and httpcore's own
+clean-up then waits on it (the process hangs until the next signal)."""
+
+REDELIVERY_DELAY = 0.005
+"""Seconds after which a signal that found httpcore taking or releasing a lock is sent again."""
 
 
 class Interrupted(KeyboardInterrupt):
@@ -65,6 +76,7 @@ class SignalGuard:
     def __init__(self) -> None:
         self.pending: int | None = None
         self._holds = 0
+        self._installed = False
 
     @contextmanager
     def installed(self) -> Iterator[None]:
@@ -74,9 +86,11 @@ class SignalGuard:
             return
         self.pending = None
         previous = {sig: signal.signal(sig, self._handle) for sig in SIGNALS}
+        self._installed = True
         try:
             yield
         finally:
+            self._installed = False
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
 
@@ -97,9 +111,20 @@ class SignalGuard:
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         if self.pending is None:
             self.pending = signum
+        if frame is not None and frame.f_globals.get("__name__") == _LOCKS:
+            # Not here (see _LOCKS): a moment later the lock is taken or released.
+            timer = threading.Timer(REDELIVERY_DELAY, self._deliver_again, (signum,))
+            timer.daemon = True
+            timer.start()
+            return
         if self._holds and not _inside_library(frame):
             return
         raise Interrupted(signum)
+
+    def _deliver_again(self, signum: int) -> None:
+        """Send ``signum`` to the main thread again (a real signal: it ends a blocking call)."""
+        if self._installed:
+            signal.pthread_kill(threading.main_thread().ident or 0, signum)
 
 
 def _inside_library(frame: FrameType | None) -> bool:
@@ -107,7 +132,11 @@ def _inside_library(frame: FrameType | None) -> bool:
 
     The innermost frame of the CLI or of the library decides: httpx or the standard
     library called by the library count as the library; called by the CLI, as the CLI.
+    A secret being delivered to a sink (anywhere under ``neon_keys._sinks.deliver_secret``,
+    a library rotation's deliveries included) counts as the CLI's own: never cut short.
     """
+    if _delivering(frame):
+        return False
     while frame is not None:
         module = str(frame.f_globals.get("__name__", ""))
         if module == _CLI or module.startswith(_CLI + "."):
@@ -117,6 +146,18 @@ def _inside_library(frame: FrameType | None) -> bool:
         frame = frame.f_back
     return False
 
+
+def _delivering(frame: FrameType | None) -> bool:
+    """Whether ``frame`` runs inside the delivery of a secret to a sink."""
+    while frame is not None:
+        if frame.f_code.co_name == _DELIVERY[1] and frame.f_globals.get("__name__") == _DELIVERY[0]:
+            return True
+        frame = frame.f_back
+    return False
+
+
+_DELIVERY = (_LIBRARY + "_sinks", "deliver_secret")
+"""The library function through which every secret reaches a sink."""
 
 GUARD = SignalGuard()
 """The process's guard (signal handlers are the process's too)."""

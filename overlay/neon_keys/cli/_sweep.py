@@ -1,9 +1,10 @@
 """``neon-keys sweep``: revoke the leases that have expired, by Neon's clock.
 
 What a cron job or a CI step runs to clean up after ``exec`` runs that were killed. It lists
-the keys of one scope (your personal keys, an organization's with ``--org``, every
-organization you belong to with ``--all-orgs``), picks the leases whose expiry plus
-``--grace`` has passed on Neon's clock, and revokes them, one outcome each.
+the keys of your personal keys, an organization's with ``--org``, or with ``--all-orgs``
+every scope your key reaches (personal keys, then each organization), picks the leases
+whose expiry plus ``--grace`` has passed on Neon's clock, and revokes them, one outcome
+each.
 """
 
 from __future__ import annotations
@@ -35,13 +36,13 @@ _RESULTS = {
 
 @click.command(
     "sweep",
-    epilog="Examples:\n\n\b\n"
-    "  neon-keys sweep --dry-run\n"
-    "  neon-keys sweep --org $NEON_ORG_ID\n"
-    "  neon-keys sweep --all-orgs --output json\n",
 )
 @click.option("--org", type=ORG_ID, metavar="ORG", help="Sweep this organization's keys.")
-@click.option("--all-orgs", is_flag=True, help="Sweep every organization you belong to.")
+@click.option(
+    "--all-orgs",
+    is_flag=True,
+    help="Sweep your personal keys and every organization you belong to.",
+)
 @click.option("--dry-run", is_flag=True, help="Say what would be revoked; revoke nothing.")
 @click.option(
     "--grace",
@@ -64,12 +65,7 @@ def sweep_command(
     """
     if org is not None and all_orgs:
         raise click.UsageError("--org and --all-orgs cannot be used together")
-    client = session.client()
-    scopes: list[tuple[str | None, Any]]
-    if all_orgs:
-        scopes = [(o.id, client.org(o.id).keys) for o in client.organizations()]
-    else:
-        scopes = [(org, client.org(org).keys if org else client.personal_keys)]
+    scopes = session.every_scope() if all_orgs else [(org, session.scope(org))]
 
     swept: list[tuple[str | None, RevokeOutcome[Any]]] = []
     code = ExitCode.OK
@@ -90,7 +86,12 @@ def sweep_command(
     elif swept:
         emit(_table(swept, with_org=all_orgs))
     outcomes = [outcome for _, outcome in swept]
-    emit(_summary(outcomes, dry_run=dry_run, scopes=len(scopes) if all_orgs else None), err=True)
+    emit(
+        _summary(
+            outcomes, dry_run=dry_run, scopes=[org_id for org_id, _ in scopes] if all_orgs else None
+        ),
+        err=True,
+    )
     failed = [o for o in outcomes if o.status is RevokeStatus.FAILED]
     if failed:
         refused = any(
@@ -135,8 +136,16 @@ def _table(swept: Sequence[tuple[str | None, RevokeOutcome[Any]]], *, with_org: 
     return render_table(headers, rows)
 
 
-def _summary(outcomes: Sequence[RevokeOutcome[Any]], *, dry_run: bool, scopes: int | None) -> str:
-    where = f" in {plural(scopes, 'organization')}" if scopes is not None else ""
+def _summary(
+    outcomes: Sequence[RevokeOutcome[Any]], *, dry_run: bool, scopes: Sequence[str | None] | None
+) -> str:
+    """One line for stderr; ``scopes`` (the org ids swept, None for personal keys) only
+    with ``--all-orgs``: ``in your personal keys and 2 organizations``."""
+    where = ""
+    if scopes is not None:
+        orgs = sum(org_id is not None for org_id in scopes)
+        parts = [*(["your personal keys"] if None in scopes else []), plural(orgs, "organization")]
+        where = " in " + " and ".join(parts)
     if not outcomes:
         return f"No expired leases{where}."
     if dry_run:

@@ -9,6 +9,8 @@ module that calls it sees it (``neon_keys.cli._create:emit_report``).
 ``NEON_KEYS_TEST_SIGNAL_COUNT`` (default 1) sends it that many times, a moment apart, as an
 impatient user does;
 ``NEON_KEYS_TEST_SIGNAL_SKIP`` (default 0) lets that many calls pass first.
+``NEON_KEYS_TEST_SIGNAL_WHEN=return`` sends it as the function returns instead, for the
+instant after a step is done.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import time
 from typing import Any
 
 
-def _arm(target: str, signum: int, count: int, skip: int) -> None:
+def _arm(target: str, signum: int, count: int, skip: int, on_return: bool) -> None:
     module_name, _, qualname = target.partition(":")
     module = importlib.import_module(module_name)
     *owners, name = qualname.split(".")
@@ -31,16 +33,24 @@ def _arm(target: str, signum: int, count: int, skip: int) -> None:
     original = getattr(owner, name)
     calls = 0
 
+    def send() -> None:
+        for number in range(count):
+            if number:
+                time.sleep(0.05)
+            os.kill(os.getpid(), signum)
+
     @functools.wraps(original)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         nonlocal calls
         calls += 1
-        if calls == skip + 1:
-            for number in range(count):
-                if number:
-                    time.sleep(0.05)
-                os.kill(os.getpid(), signum)
-        return original(*args, **kwargs)
+        if calls != skip + 1:
+            return original(*args, **kwargs)
+        if not on_return:
+            send()
+            return original(*args, **kwargs)
+        result = original(*args, **kwargs)
+        send()
+        return result
 
     setattr(owner, name, wrapper)
 
@@ -52,7 +62,8 @@ def _install() -> None:
     signum = int(getattr(signal, os.environ.get("NEON_KEYS_TEST_SIGNAL", "SIGINT")))
     count = int(os.environ.get("NEON_KEYS_TEST_SIGNAL_COUNT", "1"))
     skip = int(os.environ.get("NEON_KEYS_TEST_SIGNAL_SKIP", "0"))
-    _arm(target, signum, count, skip)
+    on_return = os.environ.get("NEON_KEYS_TEST_SIGNAL_WHEN", "enter") == "return"
+    _arm(target, signum, count, skip, on_return)
 
 
 _install()
