@@ -38,8 +38,8 @@ PACKAGE = ROOT / "overlay" / "neon_keys"
 CACHE_FOLDER = ".mutate-cache"
 # The core: the request flow and client, retries and pacing, reading answers (parsing, bounded
 # and decoded bodies), redaction and secrets, input checks, bulk work, durations, lease names,
-# the operations, errors, models and resources around them, and the CLI's secret sinks,
-# files, dotenv and streams. Paths relative to overlay/neon_keys, without ".py". (``_scope``
+# the operations, errors, models and resources around them, the secret sinks (the
+# library's, with their files and dotenv writing, and the CLI's), and the CLI's streams. Paths relative to overlay/neon_keys, without ".py". (``_scope``
 # is left out: it holds no line a mutant could change.)
 CORE = (
     "_retry",
@@ -60,8 +60,9 @@ CORE = (
     "_redaction",
     "_body",
     "_lease_names",
-    "cli/_files",
-    "cli/_dotenv",
+    "_sinks",
+    "_files",
+    "_dotenv",
     "cli/_streams",
 )
 MARKS = {"killed": ".", "timeout": "T", "survived": "S", "not reached": "-", "error": "E"}
