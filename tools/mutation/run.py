@@ -104,8 +104,8 @@ class Coverage:
         A line run at import (a module constant, a default value, a decorator) may shape
         everything the module does: every test that reaches the module is selected. So may
         a line run once per process (the first test to get there is the only one traced
-        there): the own test file's tests run too. A test in ``failed`` is never selected,
-        nor a whole file holding one.
+        there): the own test file's tests run too, unless no test reaches the lines at all.
+        A test in ``failed`` is never selected, nor a whole file holding one.
         """
         wanted = set(lines)
         everything = bool(wanted & self.import_lines.get(file, set()))
@@ -115,6 +115,9 @@ class Coverage:
         def mine(nodeid: str) -> bool:
             return own in nodeid.split("::", 1)[0].rsplit("/", 1)[-1]
 
+        direct = [n for n, files in self.lines.items() if wanted & files.get(file, set())]
+        if not (everything or direct):
+            return []  # no test reaches these lines
         chosen = [
             n
             for n, files in self.lines.items()
