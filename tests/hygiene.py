@@ -22,9 +22,18 @@ import pytest
 
 CHECKOUT = Path(__file__).resolve().parents[1]
 # Folders no test may care about: version control, the environment, and the caches that
-# Python, hypothesis and the linters keep (none of them holds what a test wrote on purpose).
+# Python, hypothesis, the linters and make mutate keep (none holds what a test wrote).
 SKIPPED_DIRS = frozenset(
-    {".git", ".venv", "__pycache__", ".hypothesis", ".mypy_cache", ".ruff_cache", ".pytest_cache"}
+    {
+        ".git",
+        ".venv",
+        "__pycache__",
+        ".hypothesis",
+        ".mypy_cache",
+        ".ruff_cache",
+        ".pytest_cache",
+        ".mutate-cache",  # make mutate's, written while it runs the suite
+    }
 )
 SKIPPED_SUFFIXES = (".pyc", ".pyo")
 

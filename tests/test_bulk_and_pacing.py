@@ -489,3 +489,109 @@ def test_bulk_revoke_adapts_when_neon_is_stricter(
     refused = setup.refused()
     assert 0 < refused <= 15, refused  # it met the limit, and slowed down instead of hammering
     assert len(setup.world.log) == 100 + refused
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("concurrency", [0, -1, True, 2.0, "2"])
+async def test_async_revoke_many_refuses_a_concurrency_that_is_not_a_positive_int(
+    concurrency: object,
+) -> None:
+    """concurrency must be an int of at least 1: anything else is refused before any request."""
+    sent: list[httpx.Request] = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return json_response({"id": 1, "name": "k", "revoked": True})
+
+    client = AsyncNeonKeys(
+        api_key="napi_test",
+        base_url="https://console.neon.tech/api/v2",
+        http_client=httpx.AsyncClient(transport=httpx.MockTransport(record)),
+    )
+    with pytest.raises(
+        ValueError, match=f"concurrency must be a positive integer, got {concurrency!r}"
+    ):
+        await client.personal_keys.revoke_many([1, 2], concurrency=concurrency)  # type: ignore[arg-type]
+    assert sent == []
+
+
+@pytest.mark.anyio
+async def test_async_revoke_many_with_concurrency_one_revokes_one_at_a_time() -> None:
+    """concurrency=1 is allowed and revokes every id, one after another, in order."""
+    order: list[int] = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        key_id = int(request.url.path.rsplit("/", 1)[1])
+        order.append(key_id)
+        return json_response({"id": key_id, "name": "k", "revoked": True})
+
+    client = AsyncNeonKeys(
+        api_key="napi_test",
+        base_url="https://console.neon.tech/api/v2",
+        http_client=httpx.AsyncClient(transport=httpx.MockTransport(record)),
+    )
+    outcomes = await client.personal_keys.revoke_many([3, 1, 2], concurrency=1)
+    assert [o.key_id for o in outcomes] == [3, 1, 2] == order
+    assert all(o.ok for o in outcomes)
+
+
+def test_a_revoke_outcome_cannot_be_changed() -> None:
+    """Outcomes handed to callers and to on_outcome are immutable."""
+    import dataclasses
+
+    outcome: RevokeOutcome[Any] = RevokeOutcome(7, RevokeStatus.REVOKED)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        outcome.status = RevokeStatus.FAILED  # type: ignore[misc]
+    assert outcome.ok and outcome.status is RevokeStatus.REVOKED
+
+
+def test_a_limit_under_two_is_paced_at_half_of_it_one_at_a_time() -> None:
+    """A limit below two requests per window paces at half of it (at most one a window), one
+    request at a time: 1.5/s gives 0.5/s, 0.4/s gives 0.2/s, one a minute gives one in 120 s."""
+    assert plan(RateLimits(org_create_per_second=1.5)).org_create == Pace(rate=0.5, burst=1)
+    assert plan(RateLimits(org_create_per_second=0.4)).org_create == Pace(rate=0.2, burst=1)
+    assert plan(RateLimits(per_minute=1)).account == Pace(rate=1 / 120, burst=1)
+
+
+def test_limits_and_their_plan_cannot_be_changed() -> None:
+    """RateLimits, and the Plan and Paces made from them, are immutable once made."""
+    import dataclasses
+
+    limits = RateLimits()
+    made = plan(limits)
+    for obj, field in ((limits, "per_minute"), (made, "account"), (made.account, "rate")):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(obj, field, 1)
+
+
+def test_the_account_burst_is_at_most_a_tenth_of_the_limit_in_whole_requests() -> None:
+    """A small per-minute limit bursts a tenth of it, rounded down: 60 gives 6, 55 gives 5."""
+    assert plan(RateLimits(per_minute=60)).account == Pace(rate=54 / 60, burst=6)
+    assert plan(RateLimits(per_minute=55)).account == Pace(rate=50 / 60, burst=5)
+
+
+def test_org_key_creation_never_bursts() -> None:
+    """Organization-key creation goes one at a time even when its limit would allow a burst."""
+    limits = RateLimits(org_create_per_second=30, burst_per_route=40)
+    assert plan(limits).org_create == Pace(rate=29.0, burst=1)
+
+
+def test_a_429_pause_holds_the_next_request_and_a_negative_one_holds_nothing() -> None:
+    """backoff(pause) makes the next reservation wait the pause (and says so by returning
+    True, so the caller does not wait twice); a negative pause is no pause."""
+    clock = FakeClock()
+    pacer = Pacer(RateLimits(), clock)
+    assert pacer.backoff(2.5) is True
+    assert pacer.reserve("listApiKeys") == pytest.approx(2.5)
+    calm = Pacer(RateLimits(), clock)
+    assert calm.backoff(-3.0) is True
+    assert calm.reserve("listApiKeys") == 0.0
+
+
+def test_a_client_without_pacing_never_waits_and_leaves_a_429_pause_to_its_caller() -> None:
+    """NoPacing (rate_limits=None) reserves with no wait and answers backoff with False."""
+    from neon_keys._pacing import NoPacing
+
+    pacer = NoPacing()
+    assert pacer.reserve("createApiKey") == 0.0
+    assert pacer.backoff(3.0) is False

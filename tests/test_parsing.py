@@ -716,3 +716,16 @@ def test_results_stay_out_of_pickles_only_through_their_secret() -> None:
     created = _parsing.personal_key_created(dict(CREATED))
     with pytest.raises(TypeError, match="cannot be pickled"):
         pickle.dumps(created)
+
+
+def test_a_revoke_answer_keeps_when_and_where_the_key_was_last_used() -> None:
+    """A revoked key's last use (time and addresses) is read from the answer, not dropped."""
+    used = {
+        **REVOKED,
+        "last_used_at": "2024-05-02T08:30:00Z",
+        "last_used_from_addr": "192.0.2.7",
+    }
+    key = _parsing.personal_key_revoked(used)
+    assert key.last_used_at == datetime.datetime(2024, 5, 2, 8, 30, tzinfo=datetime.UTC)
+    assert key.last_used_from == (ipaddress.ip_address("192.0.2.7"),)
+    assert _parsing.personal_key_revoked(REVOKED).last_used_at is None

@@ -92,3 +92,16 @@ def test_a_malformed_record_passes_untouched(caplog: pytest.LogCaptureFixture) -
         record = logging.LogRecord("httpx", logging.DEBUG, __file__, 1, "%d", ("x",), None)
         assert handler.filter(record) is True
         assert (record.msg, record.args) == ("%d", ("x",))
+
+
+def test_an_exception_logged_without_being_raised_is_redacted(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """exc_info given an exception that was never raised (no traceback) is cleaned too."""
+    secret = Secret(TOKEN)
+    protect_logs()
+    caplog.set_level(logging.DEBUG, logger="neon_keys")
+    error = httpx.RemoteProtocolError(f"illegal header line: {secret.reveal()}")
+    logging.getLogger("neon_keys").error("failed", exc_info=error)
+    assert error.__traceback__ is None
+    assert f"line: {REDACTED}" in caplog.text and secret.reveal() not in caplog.text

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime
 import email.utils
 import itertools
+import random
 import time
 from typing import Any
 
@@ -70,6 +72,23 @@ def test_backoff_grows_and_is_capped() -> None:
     """Without jitter the waits double from `initial` up to `maximum`."""
     backoff = Backoff(initial=0.5, maximum=3.0, jitter=False)
     assert [backoff.delay(n) for n in range(1, 6)] == [0.5, 1.0, 2.0, 3.0, 3.0]
+
+
+def test_a_backoff_cannot_be_changed_once_made() -> None:
+    """A Backoff shared by clients is immutable: setting a field raises; replace() copies."""
+    backoff = Backoff(initial=1.0)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        backoff.initial = 5.0  # type: ignore[misc]
+    assert dataclasses.replace(backoff, initial=5.0).initial == 5.0 and backoff.initial == 1.0
+
+
+def test_backoff_jitter_spans_half_to_the_whole_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The random factor reaches from half the wait (draw 0) to nearly all of it (draw ~1)."""
+    backoff = Backoff(initial=2.0, maximum=8.0)
+    monkeypatch.setattr(random, "random", lambda: 0.0)
+    assert backoff.delay(2) == pytest.approx(2.0)
+    monkeypatch.setattr(random, "random", lambda: 0.98)
+    assert backoff.delay(2) == pytest.approx(3.96)
 
 
 def test_backoff_jitter_stays_in_range() -> None:

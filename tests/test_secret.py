@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import gc
 import pickle
+from unittest import mock
 
 import pytest
 from neon_keys import Secret
@@ -37,6 +38,12 @@ def test_equality_and_hash_follow_the_token() -> None:
     assert hash(Secret(TOKEN)) == hash(Secret(TOKEN))
     assert Secret(TOKEN) != TOKEN
     assert len({Secret(TOKEN), Secret(TOKEN), Secret("other-token")}) == 2
+
+
+def test_comparing_with_another_type_defers_to_it() -> None:
+    """Against a non-secret, == is plainly False, and an object's own __eq__ (mock.ANY) decides."""
+    assert (Secret(TOKEN) == TOKEN) is False
+    assert Secret(TOKEN) == mock.ANY
 
 
 def test_an_empty_secret_is_false() -> None:

@@ -37,9 +37,8 @@ def parse_duration(text: object, *, field: str = "duration") -> datetime.timedel
         raise InvalidInputError(
             field, "must be a duration such as 90s, 15m, 1h30m or 7d (units d, h, m, s)", text
         )
-    seconds = sum(
-        int(part) * size for part, (_, size) in zip(match.groups(), _UNITS, strict=True) if part
-    )
+    pairs = zip(match.groups(), _UNITS, strict=True)  # pragma: no mutate (one group per unit)
+    seconds = sum(int(part) * size for part, (_, size) in pairs if part)
     if seconds > MAX_DURATION.total_seconds():
         raise InvalidInputError(field, f"must be at most {MAX_DURATION.days} days", text)
     return datetime.timedelta(seconds=seconds)

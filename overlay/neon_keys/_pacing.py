@@ -212,7 +212,7 @@ class Pacer:
 
     def recovered(self) -> None:
         """A request succeeded: let the account rate creep back towards its pace."""
-        if self._slowdown == 1.0:
+        if self._slowdown == 1.0:  # pragma: no mutate (a shortcut: max() below agrees)
             return
         with self._lock:
             self._slowdown = max(1.0, self._slowdown * RECOVERY_PER_SUCCESS)

@@ -105,4 +105,4 @@ def protect_logs() -> None:
     with _install_lock:
         for name in LOGGERS:
             logging.getLogger(name).addFilter(_FILTER)
-        _installed = True
+        _installed = True  # pragma: no mutate (addFilter never adds a filter twice)

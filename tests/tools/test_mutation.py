@@ -130,6 +130,32 @@ def test_tests_are_chosen_by_line_fastest_first() -> None:
     assert coverage.tests_for("m.py", [2]) == ["t::fast", "t::other", "t::slow"]
 
 
+def test_the_modules_own_tests_run_first_and_always() -> None:
+    """For a mutant of _calc.py, test_calc.py's tests run first, however slow, and even where
+    another test was the one traced there (code that runs once per process)."""
+    coverage = Coverage(
+        durations={
+            "tests/test_calc.py::slow": 2.0,
+            "tests/test_calc.py::elsewhere": 0.5,
+            "tests/test_other.py::fast": 0.1,
+            "tests/test_other.py::elsewhere": 0.1,
+        },
+        lines={
+            "tests/test_calc.py::slow": {"/p/_calc.py": {3}},
+            "tests/test_calc.py::elsewhere": {"/p/_calc.py": {9}},
+            "tests/test_other.py::fast": {"/p/_calc.py": {3}},
+            "tests/test_other.py::elsewhere": {"/p/_calc.py": {9}},
+        },
+        import_lines={},
+        modules=[],
+    )
+    assert coverage.tests_for("/p/_calc.py", [3]) == [
+        "tests/test_calc.py::elsewhere",
+        "tests/test_calc.py::slow",
+        "tests/test_other.py::fast",
+    ]
+
+
 def test_a_parameter_id_holding_a_double_colon_selects_the_whole_test() -> None:
     """An id pytest may not select by name (``test[http://[::1]:9]``) runs its whole file."""
     ids = ["t.py::test_url[http://[::1]:9]", "t.py::test_url[http://a]", "t.py::test_x[1]"]
@@ -153,6 +179,10 @@ def project(tmp_path: Path) -> Path:
     root = tmp_path / "project"
     (root / "src" / "mini").mkdir(parents=True)
     (root / "tests").mkdir()
+    # Imported before any test runs, as the project's own pytest plugin imports its package.
+    (root / "tests" / "conftest.py").write_text(
+        "import mini.calc  # noqa: F401\n", encoding="utf-8"
+    )
     (root / "pyproject.toml").write_text(
         '[tool.pytest.ini_options]\nfilterwarnings = ["error"]\n', encoding="utf-8"
     )
@@ -210,11 +240,19 @@ def project(tmp_path: Path) -> Path:
     (root / "tests" / "test_calc.py").write_text(
         textwrap.dedent(
             """\
+            import pytest
+
             from mini.calc import add, countdown, is_big, over_limit
 
 
             def test_add():
                 assert add(2, 3) == 5
+
+
+            # An id holding "//" must reach pytest as it is (a path would fold it).
+            @pytest.mark.parametrize("where", ["http://example.test/9"])
+            def test_is_big_not_at(where):
+                assert not is_big(int(where.rsplit("/", 1)[1]))
 
 
             def test_countdown():
@@ -287,18 +325,53 @@ def test_a_run_reports_killed_surviving_unreached_and_hanging_mutants(
     outcomes.update(lazy)
     killed = sum(o in ("killed", "timeout") for o in outcomes.values())
     assert f"Mutation kill rate: {round(100 * killed / len(outcomes))}% " in result.stdout
-    assert "calc.py:12  x > 10 -> (x >= 10)  [survived, 1]" in result.stdout
+    # The module's own test file (test_calc.py) runs whole: its 5 tests.
+    assert "calc.py:12  x > 10 -> (x >= 10)  [survived, 5]" in result.stdout
 
 
-def test_a_suite_that_fails_when_forked_stops_the_run(project: Path, tmp_path: Path) -> None:
-    """When the unmutated code fails as a mutant would be run, nothing is reported as killed."""
+def test_tests_that_fail_without_mutants_are_left_out_and_named(
+    project: Path, tmp_path: Path
+) -> None:
+    """A test failing under the tracer or only when forked is named, left out; the run goes on."""
     (project / "tests" / "test_fork_sensitive.py").write_text(
-        "import os\n\nfrom mini.calc import add\n\n\n"
+        "import os\n\nfrom mini.calc import add, unused\n\n\n"
         "def test_only_outside_a_mutation_run():\n"
-        '    assert add(1, 1) == 2 and "slot" not in os.environ.get("PYTHONPATH", "")\n',
+        '    assert unused(1) == 3 and "slot" not in os.environ.get("PYTHONPATH", "")\n\n\n'
+        "def test_only_without_the_tracer():\n"
+        '    assert add(2, 2) == 4 and "MUTATE_TRACE" not in os.environ\n',
         encoding="utf-8",
     )
-    result = mutate(project, tmp_path)
-    assert result.returncode == 2
-    assert "the unmutated package fails its tests" in result.stderr
-    assert "Mutation kill rate" not in result.stdout
+    out = tmp_path / "results.json"
+    result = mutate(project, tmp_path, "--json", str(out))
+    assert result.returncode == 0, result.stdout + result.stderr
+    left_out = result.stdout.split("Tests left out", 1)[1].split("\n\n", 1)[0]
+    assert "test_fork_sensitive.py::test_only_outside_a_mutation_run" in left_out
+    assert "test_fork_sensitive.py::test_only_without_the_tracer" in left_out
+    mutants = json.loads(out.read_text())["mutants"]
+    add = [m for m in mutants if m["file"] == "calc.py" and m["line"] == 2]
+    assert {m["outcome"] for m in add} == {"killed"}
+    assert {m["by"] for m in add} == {"tests/test_calc.py::test_add"}
+    assert "Mutation kill rate: " in result.stdout
+
+
+def test_a_rerun_after_a_new_test_runs_only_what_was_not_killed(
+    project: Path, tmp_path: Path
+) -> None:
+    """Kills are kept between runs; a new test file is traced alone and kills the survivor."""
+    first, second = tmp_path / "first.json", tmp_path / "second.json"
+    assert mutate(project, tmp_path, "--json", str(first)).returncode == 0
+    (project / "tests" / "test_boundary.py").write_text(
+        "from mini.calc import is_big\n\n\ndef test_ten_is_not_big():\n    assert not is_big(10)\n",
+        encoding="utf-8",
+    )
+    result = mutate(project, tmp_path, "--json", str(second))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 test files traced before, 1 to trace" in result.stdout
+    before = {(m["line"], m["change"]): m for m in json.loads(first.read_text())["mutants"]}
+    after = {(m["line"], m["change"]): m for m in json.loads(second.read_text())["mutants"]}
+    for key, old in before.items():
+        killed = old["outcome"] in ("killed", "timeout")
+        assert after[key]["reused"] is killed, key
+    assert before[(12, "x > 10 -> (x >= 10)")]["outcome"] == "survived"
+    assert after[(12, "x > 10 -> (x >= 10)")]["outcome"] == "killed"
+    assert after[(12, "x > 10 -> (x >= 10)")]["by"] == "tests/test_boundary.py::test_ten_is_not_big"

@@ -20,6 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from .cache import Cache
 from .operators import Mutant, mutants_of
 from .run import (
     TIME_SLACK,
@@ -34,9 +35,12 @@ from .run import (
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "overlay" / "neon_keys"
-# The core: the request flow, retries and pacing, reading answers, secrets, input checks,
-# bulk work, durations, the CLI's secret sinks, and the operations, errors, models and
-# resources around them. Paths relative to overlay/neon_keys, without ".py".
+CACHE_FOLDER = ".mutate-cache"
+# The core: the request flow and client, retries and pacing, reading answers (parsing, bounded
+# and decoded bodies), redaction and secrets, input checks, bulk work, durations, lease names,
+# the operations, errors, models and resources around them, the secret sinks (the
+# library's, with their files and dotenv writing, and the CLI's), and the CLI's streams. Paths relative to overlay/neon_keys, without ".py". (``_scope``
+# is left out: it holds no line a mutant could change.)
 CORE = (
     "_retry",
     "_base_client",
@@ -52,8 +56,14 @@ CORE = (
     "_client",
     "_resources",
     "_models",
-    "_scope",
     "_lazy",
+    "_redaction",
+    "_body",
+    "_lease_names",
+    "_sinks",
+    "_files",
+    "_dotenv",
+    "cli/_streams",
 )
 MARKS = {"killed": ".", "timeout": "T", "survived": "S", "not reached": "-", "error": "E"}
 
@@ -69,8 +79,8 @@ def collect(package: Path, modules: list[str]) -> list[Mutant]:
     return found
 
 
-def report(results: list[Result], modules: list[str]) -> str:
-    """Rates per module, the mutants not killed, and the kill rate line."""
+def report(results: list[Result], modules: list[str], coverage: Coverage | None = None) -> str:
+    """Rates per module, the tests left out, the mutants not killed, and the kill rate line."""
     lines = ["", "Per module (killed of mutants):"]
     for module in modules:
         mine = [r for r in results if r.mutant.path == f"{module}.py"]
@@ -79,6 +89,9 @@ def report(results: list[Result], modules: list[str]) -> str:
             lines.append(
                 f"  {module:<16} {summary['killed']:>4} of {summary['total']:<4} {summary['rate']:>3}%"
             )
+    if coverage is not None and coverage.failed:
+        lines += ["", "Tests left out (they fail without mutants, under the tracer or forked):"]
+        lines += [f"  {nodeid}" for nodeid in sorted(coverage.failed)]
     alive = [r for r in results if not r.killed]
     if alive:
         lines += ["", "Not killed (file:line  change  [outcome, tests run]):"]
@@ -104,6 +117,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="parallel runs")
     parser.add_argument("--json", type=Path, help="write every result to this file")
     parser.add_argument("--list", action="store_true", help="list the mutants, run nothing")
+    parser.add_argument(
+        "--fresh", action="store_true", help="trace and run everything again (ignore the cache)"
+    )
+    parser.add_argument(
+        "--most",
+        type=int,
+        help="a quick pass: run each mutant against at most this many of its tests",
+    )
+    parser.add_argument("--cache", type=Path, help="the cache folder (default: ROOT/.mutate-cache)")
     parser.add_argument("--root", type=Path, default=ROOT, help=argparse.SUPPRESS)
     parser.add_argument("--package", type=Path, default=PACKAGE, help=argparse.SUPPRESS)
     parser.add_argument("--slack", type=float, default=TIME_SLACK, help=argparse.SUPPRESS)
@@ -118,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     modules = args.modules.split(",") if args.modules else list(CORE)
     root, package = args.root.resolve(), args.package.resolve()
     tests = args.tests or [root / "tests"]
+    cache = Cache(None if args.fresh else (args.cache or root / CACHE_FOLDER).resolve())
     try:
         mutants = collect(package, modules)
         if args.list:
@@ -128,34 +151,30 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="neon-keys-mutate-") as folder:
             work = Path(folder)
             started = time.monotonic()
-            files = sorted({package / m.path for m in mutants})
+            # Every core module is traced whichever are run, so that one trace serves all.
+            traced = dict.fromkeys(
+                [*modules, *(m for m in CORE if (package / f"{m}.py").is_file())]
+            )
+            files = [package / f"{module}.py" for module in traced]
             print(f"Tracing the suite over {len(modules)} modules ({len(mutants)} mutants)...")
-            coverage: Coverage = trace(root, files, work, tests)
-            print(f"  {len(coverage.durations)} tests traced in {time.monotonic() - started:.0f} s")
+            coverage: Coverage = trace(root, files, work, tests, cache=cache)
+            print(f"  {len(coverage.durations)} tests known in {time.monotonic() - started:.0f} s")
             preload(coverage.modules, package.name)
-            done = 0
-
-            def progress(result: Result) -> None:
-                nonlocal done
-                done += 1
-                end = "\n" if done % 72 == 0 else ""
-                print(MARKS[result.outcome], end=end, flush=True)
-
-            results = run_mutants(
+            results = run_modules(
+                modules,
                 mutants,
                 coverage,
+                cache=cache,
                 root=root,
                 package=package,
                 work=work,
-                jobs=max(1, args.jobs),
-                progress=progress,
-                slack=args.slack,
+                args=args,
             )
             print(f"\n{len(results)} mutants in {time.monotonic() - started:.0f} s")
     except MutateError as exc:
         print(f"mutate: {exc}", file=sys.stderr)
         return 2
-    sys.stdout.write(report(results, modules))
+    sys.stdout.write(report(results, modules, coverage))
     if args.json:
         records = [
             {
@@ -164,6 +183,8 @@ def main(argv: list[str] | None = None) -> int:
                 "change": r.mutant.change,
                 "outcome": r.outcome,
                 "tests": r.tests,
+                "by": r.by,
+                "reused": r.reused,
                 "seconds": round(r.seconds, 2),
                 "detail": r.detail,
             }
@@ -174,3 +195,57 @@ def main(argv: list[str] | None = None) -> int:
             encoding="utf-8",
         )
     return 0
+
+
+class _Marks:
+    """Prints a mark per settled mutant, 60 to a line."""
+
+    def __init__(self, total: int) -> None:
+        self.total, self.done = total, 0
+
+    def __call__(self, result: Result) -> None:
+        self.done += 1
+        end = "\n" + " " * 17 if self.done % 60 == 0 and self.done < self.total else ""
+        print(MARKS[result.outcome], end=end, flush=True)
+
+
+def run_modules(
+    modules: list[str],
+    mutants: list[Mutant],
+    coverage: Coverage,
+    *,
+    cache: Cache,
+    root: Path,
+    package: Path,
+    work: Path,
+    args: argparse.Namespace,
+) -> list[Result]:
+    """Run the mutants one module after another, printing each module's line as it ends."""
+    results: list[Result] = []
+    verified: set[str] = set()
+    for module in modules:
+        mine = [m for m in mutants if m.path == f"{module}.py"]
+        started = time.monotonic()
+        print(f"{module:<16} ", end="", flush=True)
+        progress = _Marks(len(mine))
+
+        settled = run_mutants(
+            mine,
+            coverage,
+            root=root,
+            package=package,
+            work=work,
+            jobs=max(1, args.jobs),
+            progress=progress,
+            slack=args.slack,
+            most=args.most,
+            cache=cache,
+            verified=verified,
+        )
+        summary = describe(settled)
+        print(
+            f"\n{'':<16} {summary['killed']} of {summary['total']} killed ({summary['rate']}%) "
+            f"in {time.monotonic() - started:.0f} s"
+        )
+        results += settled
+    return results

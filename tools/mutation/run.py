@@ -25,17 +25,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from .cache import Cache, digest, unmarked
 from .operators import Mutant
 
-# pytest's exit codes that mean a test saw the mutant: a test failed (1), or the run stopped
-# at an error, such as a test module that no longer imports (2). An internal error (3), a
-# usage error (4) or no test collected (5) is a fault of the run, not a kill.
-KILLING_CODES = frozenset({1, 2})
+# pytest's exit codes after which a mutant counts as killed, once a control run of the
+# unmutated package agrees: a test failed (1); collecting stopped at an error, such as a test
+# module that no longer imports (2); a plugin or conftest failed to load (3); the selected
+# tests were not found, because the mutant changed how they are parametrised (4).
+KILLING_CODES = frozenset({1, 2, 3, 4})
+# A control that collects the same tests instead of running one: its key starts with this.
+COLLECTS = "collects: "
 CHILD_FAILED = 70  # the forked child could not run pytest at all
 # A mutant's run may take this many times its tests' traced duration, plus the slack.
 TIME_FACTOR = 4.0
 TIME_SLACK = 15.0  # seconds: start-up and collection
-CONTROL_SLACK = 600.0  # seconds: the control run holds every selected test
 # A mutation run lasts long enough for someone to edit the tree meanwhile: the suite's check
 # that the checkout is unchanged (tests/hygiene.py) would blame the mutant.
 # (A project without that option is told nothing of it.)
@@ -59,20 +64,29 @@ class Coverage:
     lines: dict[str, dict[str, set[int]]]  # nodeid -> file -> lines
     import_lines: dict[str, set[int]]
     modules: list[str]
+    # Tests never selected: they failed under the tracer or in a control run.
+    failed: set[str] = field(default_factory=set)
 
     @classmethod
     def read(cls, path: Path) -> Coverage:
         """Load the tracing plugin's JSON file."""
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return cls(
-            {nodeid: test["duration"] for nodeid, test in data["tests"].items()},
-            {
-                nodeid: {file: set(lines) for file, lines in test["lines"].items()}
-                for nodeid, test in data["tests"].items()
-            },
-            {file: set(lines) for file, lines in data["import"].items()},
-            data["modules"],
-        )
+        return cls.merge([json.loads(path.read_text(encoding="utf-8"))])
+
+    @classmethod
+    def merge(cls, traces: Iterable[dict[str, Any]]) -> Coverage:
+        """One coverage out of several traces (of the tracing plugin's form)."""
+        coverage = cls({}, {}, {}, [])
+        modules: set[str] = set()
+        for data in traces:
+            for nodeid, test in data["tests"].items():
+                coverage.durations[nodeid] = test["duration"]
+                coverage.lines[nodeid] = {file: set(lines) for file, lines in test["lines"].items()}
+            for file, lines in data["import"].items():
+                coverage.import_lines.setdefault(file, set()).update(lines)
+            modules.update(data["modules"])
+            coverage.failed.update(data.get("failed", ()))
+        coverage.modules.extend(sorted(modules))
+        return coverage
 
     def duration(self, nodeid: str) -> float:
         """The traced time of a test (seconds); of all its parameters for a whole test."""
@@ -83,18 +97,45 @@ class Coverage:
         )
 
     def tests_for(self, file: str, lines: Iterable[int]) -> list[str]:
-        """The tests that reach any of ``lines`` of ``file``, fastest first.
+        """The tests that reach any of ``lines`` of ``file``, and every test of the module's
+        own test file that reaches the module: those of the own file first, each group
+        fastest first.
 
         A line run at import (a module constant, a default value, a decorator) may shape
-        everything the module does: every test that reaches the module is selected.
+        everything the module does: every test that reaches the module is selected. So may
+        a line run once per process (the first test to get there is the only one traced
+        there): the own test file's tests run too, unless no test reaches the lines at all.
+        A test in ``failed`` is never selected, nor a whole file holding one.
         """
         wanted = set(lines)
-        if wanted & self.import_lines.get(file, set()):
-            chosen = [n for n, files in self.lines.items() if files.get(file)]
-        else:
-            chosen = [n for n, files in self.lines.items() if wanted & files.get(file, set())]
-        ordered = sorted(chosen, key=lambda nodeid: (self.durations[nodeid], nodeid))
-        return list(dict.fromkeys(addressable(nodeid) for nodeid in ordered))
+        everything = bool(wanted & self.import_lines.get(file, set()))
+        # The module's own test file: test_secret.py for _secret.py.
+        own = Path(file).stem.lstrip("_")
+
+        def mine(nodeid: str) -> bool:
+            return own in nodeid.split("::", 1)[0].rsplit("/", 1)[-1]
+
+        direct = [n for n, files in self.lines.items() if wanted & files.get(file, set())]
+        if not (everything or direct):
+            return []  # no test reaches these lines
+        chosen = [
+            n
+            for n, files in self.lines.items()
+            if files.get(file) and (everything or mine(n) or wanted & files[file])
+        ]
+        # Own tests first: the likeliest to notice, and a run stops at the first failure.
+        ordered = sorted(chosen, key=lambda n: (not mine(n), self.durations[n], n))
+        picked = dict.fromkeys(addressable(n) for n in ordered if n not in self.failed)
+        return [t for t in picked if not any(self._within(f, t) for f in self.failed)]
+
+    @staticmethod
+    def _within(failed: str, selection: str) -> bool:
+        """Whether running ``selection`` (a node id or a whole file) runs ``failed``."""
+        return (
+            failed == selection
+            or failed.startswith((selection + "::", selection + "["))
+            or selection.startswith(failed + "::")
+        )
 
 
 def addressable(nodeid: str) -> str:
@@ -119,6 +160,8 @@ class Result:
     tests: int  # how many tests were selected
     seconds: float = 0.0
     detail: str = ""  # for an error: the last lines the run printed
+    by: str = ""  # for a kill: the test that failed first (empty for a hang or an import)
+    reused: bool = False  # taken from the cache of an earlier run, not run now
 
     @property
     def killed(self) -> bool:
@@ -126,8 +169,125 @@ class Result:
         return self.outcome in ("killed", "timeout")
 
 
-def trace(root: Path, files: list[Path], work: Path, tests: list[Path]) -> Coverage:
-    """Run the suite (``tests``) once under the tracing plugin; fail if it does not pass."""
+def test_files(tests: Iterable[Path]) -> list[Path]:
+    """The test files among ``tests`` (files, or folders searched as pytest does by name)."""
+    found: set[Path] = set()
+    for path in (p.resolve() for p in tests):
+        if path.is_file():
+            found.add(path)
+            continue
+        for file in path.rglob("*.py"):
+            if "__pycache__" not in file.parts and _is_test_file(file):
+                found.add(file)
+    return sorted(found)
+
+
+def _is_test_file(file: Path) -> bool:
+    return file.name.startswith("test_") or file.name.endswith("_test.py")
+
+
+def support_digest(root: Path, tests: Iterable[Path]) -> str:
+    """A digest of what every test depends on besides its own file: ``pyproject.toml`` and
+    every Python file of the test folders that is not a test file (``conftest.py``, helpers).
+
+    The same whichever tests are chosen (``tests`` only adds folders outside ``root/tests``).
+    """
+    folders = [root / "tests", *(p if p.is_dir() else p.parent for p in tests)]
+    found: set[Path] = set()
+    for folder in (f.resolve() for f in folders if f.is_dir()):
+        found.update(
+            file
+            for file in folder.rglob("*.py")
+            if "__pycache__" not in file.parts and not _is_test_file(file)
+        )
+    config = root / "pyproject.toml"
+    parts = [config.read_text(encoding="utf-8")] if config.is_file() else []
+    for file in sorted(found):
+        parts += [str(file), file.read_text(encoding="utf-8", errors="replace")]
+    return digest(*parts)
+
+
+def trace(
+    root: Path,
+    files: list[Path],
+    work: Path,
+    tests: list[Path],
+    *,
+    cache: Cache | None = None,
+    say: Callable[[str], None] = print,
+) -> Coverage:
+    """Which test reaches which line of ``files``: from the cache where it still holds, else
+    from one run of the stale test files under the tracing plugin.
+
+    Tests that fail under the tracer are left out of every selection (and said); the run
+    stops only when the suite cannot run at all.
+    """
+    cache = cache or Cache(None)
+    support = support_digest(root, tests)
+    targets = {
+        str(f): digest(unmarked(f.read_text(encoding="utf-8")))
+        for f in (p.resolve() for p in files)
+    }
+    kept: list[dict[str, Any]] = []
+    stale: list[Path] = []
+    for file in test_files(tests):
+        name = _relative(file, root)
+        entry = cache.trace(name)
+        own = digest(file.read_text(encoding="utf-8", errors="replace"), support)
+        if entry is not None and entry.get("digest") == own and _still_holds(entry, targets):
+            kept.append(entry)
+        else:
+            stale.append(file)
+    say(f"  {len(kept)} test files traced before, {len(stale)} to trace")
+    if stale:
+        data = _trace_run(root, files, work, stale)
+        for file in stale:
+            name = _relative(file, root)
+            mine = {
+                nodeid: test
+                for nodeid, test in data["tests"].items()
+                if nodeid.split("::", 1)[0] == name
+            }
+            failed = [n for n in data["failed"] if n.split("::", 1)[0] == name]
+            entry = {
+                "digest": digest(file.read_text(encoding="utf-8", errors="replace"), support),
+                "targets": targets,
+                "tests": mine,
+                "import": data["import"],
+                "modules": data["modules"],
+                "failed": failed,
+            }
+            if not failed:  # a failure may be a flake: trace the file again next time
+                cache.keep_trace(name, entry)
+            kept.append(entry)
+    coverage = Coverage.merge(kept)
+    if coverage.failed:
+        say(f"  {len(coverage.failed)} tests failed under the tracer and are left out:")
+        for nodeid in sorted(coverage.failed):
+            say(f"    {nodeid}")
+    return coverage
+
+
+def _relative(file: Path, root: Path) -> str:
+    try:
+        return file.relative_to(root).as_posix()
+    except ValueError:
+        return file.as_posix()
+
+
+def _still_holds(entry: dict[str, Any], targets: dict[str, str]) -> bool:
+    """Whether a kept trace entry still tells which lines of ``targets`` its tests reach:
+    every target was traced, and none its tests reached has changed since."""
+    reached = {file for test in entry["tests"].values() for file in test["lines"]}
+    traced: dict[str, str] = entry.get("targets", {})
+    return all(
+        file in traced and (traced[file] == now or file not in reached)
+        for file, now in targets.items()
+    )
+
+
+def _trace_run(root: Path, files: list[Path], work: Path, tests: list[Path]) -> dict[str, Any]:
+    """Run ``tests`` once under the tracing plugin; the plugin's JSON."""
     out = work / "trace.json"
     env = {
         **os.environ,
@@ -136,7 +296,7 @@ def trace(root: Path, files: list[Path], work: Path, tests: list[Path]) -> Cover
                 None, [str(Path(__file__).resolve().parent.parent), os.environ.get("PYTHONPATH")]
             )
         ),
-        "MUTATE_TARGETS": os.pathsep.join(str(f) for f in files),
+        "MUTATE_TARGETS": os.pathsep.join(str(f.resolve()) for f in files),
         "MUTATE_TRACE": str(out),
         "MUTATE_ROOT": str(root),
     }
@@ -153,15 +313,17 @@ def trace(root: Path, files: list[Path], work: Path, tests: list[Path]) -> Cover
         f"--rootdir={root}",
         "-c",
         str(root / "pyproject.toml"),
-        *(str(path.resolve()) for path in tests),
+        *(str(path) for path in tests),
     ]
     log = work / "trace.log"
     with log.open("w", encoding="utf-8") as sink:
         code = subprocess.run(command, cwd=work, env=env, stdout=sink, stderr=sink, check=False)
-    if code.returncode != 0 or not out.exists():
+    # 0: all passed; 1: some failed (left out); 5: the files hold no test.
+    if code.returncode not in (0, 1, 5) or not out.exists():
         tail = "".join(log.read_text(encoding="utf-8").splitlines(keepends=True)[-15:])
-        raise MutateError(f"the suite does not pass without mutants (see {log}):\n{tail}")
-    return Coverage.read(out)
+        raise MutateError(f"the suite cannot run without mutants (see {log}):\n{tail}")
+    data: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+    return data
 
 
 def preload(modules: Iterable[str], package: str) -> None:
@@ -178,17 +340,27 @@ def preload(modules: Iterable[str], package: str) -> None:
 
 @dataclass
 class Slot:
-    """One worker: its own copy of the package folder and the mutant it runs, if any."""
+    """One worker: its own copy of the package folder and the run it holds, if any."""
 
     folder: Path  # holds a copy of neon_keys
     work: Path
     pid: int = 0
+    job: Job | None = None
     result: Result | None = None
     target: Path | None = None
     original: str = ""
     started: float = 0.0
     deadline: float = 0.0
-    log: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One run: a mutant against its tests, or a control run of one test (``control``)."""
+
+    index: int
+    mutant: Mutant
+    tests: list[str]
+    control: str = ""  # the test a control run checks; its mutant is the unchanged module
 
 
 def _no_shrinking() -> None:
@@ -202,7 +374,30 @@ def _no_shrinking() -> None:
     settings.load_profile("mutate")
 
 
-def _child(slot: Slot, root: Path, tests: list[str]) -> None:
+class _Failures:
+    """A pytest plugin for the child: writes which tests failed, and whether collecting did."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.tests: list[str] = []
+        self.collection = False
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.collection = True
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.failed and report.nodeid not in self.tests:
+            self.tests.append(report.nodeid)
+
+    def pytest_sessionfinish(self) -> None:
+        data = {"tests": self.tests, "collection": self.collection}
+        self.path.write_text(json.dumps(data), encoding="utf-8")
+
+
+def _child(
+    slot: Slot, root: Path, tests: list[str], *, stop_first: bool, collect_only: bool
+) -> None:
     """In the forked child: run the selected tests against the mutated copy, then exit."""
     code = CHILD_FAILED
     try:
@@ -217,15 +412,16 @@ def _child(slot: Slot, root: Path, tests: list[str]) -> None:
         os.environ["PYTHONPATH"] = os.pathsep.join(
             filter(None, [str(slot.folder), os.environ.get("PYTHONPATH")])
         )
-        import pytest
-
         _no_shrinking()
         args_file = slot.work / "tests.txt"
-        args_file.write_text("\n".join(str(root / t) for t in tests) + "\n", encoding="utf-8")
+        # Joined as text: a Path would fold the "//" of an id such as test[http://host].
+        lines = (os.path.join(root, t) for t in tests)
+        args_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
         code = int(
             pytest.main(
                 [
-                    "-x",
+                    *(["-x"] if stop_first else []),
+                    *(["--collect-only"] if collect_only else []),
                     "-q",
                     "-p",
                     "no:randomly",
@@ -240,7 +436,8 @@ def _child(slot: Slot, root: Path, tests: list[str]) -> None:
                     "-c",
                     str(root / "pyproject.toml"),
                     f"@{args_file}",
-                ]
+                ],
+                plugins=[_Failures(slot.work / "failed.json")],
             )
         )
     except BaseException:
@@ -261,111 +458,191 @@ def run_mutants(
     jobs: int,
     progress: Callable[[Result], None],
     slack: float = TIME_SLACK,
+    most: int | None = None,
+    cache: Cache | None = None,
+    verified: set[str] | None = None,
+    say: Callable[[str], None] = print,
 ) -> list[Result]:
     """Run every mutant, ``jobs`` at a time; return the results in the mutants' order.
 
-    A control run comes first: the unmutated package, forked like a mutant, over every test
-    any mutant selects. It must pass, or no kill could be trusted.
+    A kill counts only when the test that failed passes on the unmutated package, run the
+    same way (a control run, once per test, remembered in ``verified``). A test that fails
+    there is left out of every selection (and said), and the mutants it "killed" run again
+    without it. A mutant killed before (``cache``, same module, same mutant) is not run.
+    With ``most``, a mutant runs at most that many of its tests (its module's own first,
+    then the fastest): a quick pass whose survivors a full run may still kill.
     """
-    results: dict[int, Result] = {}
-    queue: list[tuple[int, Mutant, list[str]]] = []
+    run = _Run(
+        mutants,
+        coverage,
+        root=root,
+        package=package,
+        cache=cache or Cache(None),
+        verified=set() if verified is None else verified,
+        progress=progress,
+        say=say,
+        most=most,
+    )
     for index, mutant in enumerate(mutants):
-        tests = coverage.tests_for(
-            str(package / mutant.path), range(mutant.line, mutant.end_line + 1)
-        )
-        if tests:
-            queue.append((index, mutant, tests))
+        kept = run.cache.outcome(mutant_key(mutant))
+        if kept is None:
+            run.enqueue(index, mutant)
         else:
-            results[index] = Result(mutant, "not reached", 0)
-            progress(results[index])
+            run.results[index] = Result(
+                mutant, kept["outcome"], kept["tests"], by=kept["by"], reused=True
+            )
+            progress(run.results[index])
+    if run.queue:
+        run.go(_slots(package, work, jobs), slack)
+    return [run.results[index] for index in range(len(mutants))]
+
+
+def _slots(package: Path, work: Path, jobs: int) -> list[Slot]:
+    """``jobs`` workers, each with a fresh copy of the package."""
     slots = []
     for number in range(jobs):
         folder = work / f"slot{number}" / "src"
+        shutil.rmtree(work / f"slot{number}", ignore_errors=True)
         shutil.copytree(
             package, folder / package.name, ignore=shutil.ignore_patterns("__pycache__")
         )
         (work / f"slot{number}" / "run").mkdir()
         slots.append(Slot(folder, work / f"slot{number}" / "run"))
-    everything = sorted(
-        {test for _, _, tests in queue for test in tests},
-        key=lambda nodeid: (coverage.duration(nodeid), nodeid),
-    )
-    if queue:
-        _control(slots[0], queue[0][1], everything, coverage, root=root, package=package)
-    running: dict[int, tuple[Slot, int]] = {}
-    queue.reverse()
-    try:
-        while queue or running:
-            for slot in slots:
-                if slot.pid == 0 and queue:
-                    index, mutant, tests = queue.pop()
-                    _start(slot, mutant, tests, coverage, root=root, package=package, slack=slack)
-                    running[slot.pid] = (slot, index)
-            _reap(running, results, progress)
-            time.sleep(0.02)
-    finally:
-        for slot, _ in running.values():
-            _kill(slot)
-            _restore(slot)
-    return [results[index] for index in range(len(mutants))]
+    return slots
 
 
-def _control(
-    slot: Slot, mutant: Mutant, tests: list[str], coverage: Coverage, *, root: Path, package: Path
-) -> None:
-    """Run ``tests`` against the unmutated package as a mutant would be; fail if they fail."""
-    source = (package / mutant.path).read_text(encoding="utf-8")
-    unchanged = Mutant(mutant.path, 0, 0, "(none: control run)", source)
-    results: dict[int, Result] = {}
-    running: dict[int, tuple[Slot, int]] = {}
-    _start(slot, unchanged, tests, coverage, root=root, package=package, slack=CONTROL_SLACK)
-    running[slot.pid] = (slot, 0)
-    while running:
-        _reap(running, results, lambda result: None)
-        time.sleep(0.05)
-    if results[0].outcome != "survived":
-        log = (slot.work / "pytest.log").read_text(encoding="utf-8", errors="replace")
-        tail = "\n".join(log.strip().splitlines()[-20:])
-        raise MutateError(
-            f"the unmutated package fails its tests when run as a mutant is "
-            f"({results[0].outcome}); no result could be trusted:\n{tail}"
+class _Run:
+    """The bookkeeping of one ``run_mutants``: the queue, the kills awaiting a control run."""
+
+    def __init__(
+        self,
+        mutants: list[Mutant],
+        coverage: Coverage,
+        *,
+        root: Path,
+        package: Path,
+        cache: Cache,
+        verified: set[str],
+        progress: Callable[[Result], None],
+        say: Callable[[str], None],
+        most: int | None,
+    ) -> None:
+        self.most = most
+        self.coverage, self.root, self.package = coverage, root, package
+        self.cache, self.verified, self.progress, self.say = cache, verified, progress, say
+        self.results: dict[int, Result] = {}
+        self.queue: list[Job] = []  # popped from the end
+        self.waiting: dict[str, list[Result]] = {}  # a test under control -> kills it decides
+        self.indices = {id(m): i for i, m in enumerate(mutants)}
+
+    def settle(self, result: Result) -> None:
+        self.results[self.indices[id(result.mutant)]] = result
+        record = {"outcome": result.outcome, "tests": result.tests, "by": result.by}
+        self.cache.keep(mutant_key(result.mutant), record)
+        self.progress(result)
+
+    def enqueue(self, index: int, mutant: Mutant) -> None:
+        tests = self.coverage.tests_for(
+            str(self.package / mutant.path), range(mutant.line, mutant.end_line + 1)
         )
+        if tests:
+            self.queue.insert(0, Job(index, mutant, tests[: self.most]))
+        else:
+            self.settle(Result(mutant, "not reached", 0))
+
+    def finished(self, job: Job, result: Result) -> None:
+        if job.control:
+            waiting = self.waiting.pop(job.control, [])
+            if result.outcome == "survived":
+                self.verified.add(job.control)
+                for kill in waiting:
+                    self.settle(kill)
+            elif job.control.startswith(COLLECTS):
+                for kill in waiting:
+                    kill.outcome = "error"
+                    kill.detail = "the same tests do not collect without the mutant either"
+                    self.settle(kill)
+            else:
+                self.coverage.failed.add(job.control)
+                self.say(f"\n  {job.control} fails without mutants ({result.outcome}): left out")
+                for kill in waiting:
+                    self.enqueue(self.indices[id(kill.mutant)], kill.mutant)
+        elif result.outcome != "killed" or not result.by or result.by in self.verified:
+            self.settle(result)
+        elif result.by in self.waiting:
+            self.waiting[result.by].append(result)
+        else:
+            self.waiting[result.by] = [result]
+            source = (self.package / job.mutant.path).read_text(encoding="utf-8")
+            unchanged = Mutant(job.mutant.path, 0, 0, "(none: control run)", source)
+            collects = result.by.startswith(COLLECTS)
+            tests = job.tests if collects else [addressable(result.by)]
+            self.queue.append(Job(-1, unchanged, tests, control=result.by))
+
+    def go(self, slots: list[Slot], slack: float) -> None:
+        running: dict[int, Slot] = {}
+        try:
+            while self.queue or running:
+                for slot in slots:
+                    if slot.pid == 0 and self.queue:
+                        job = self.queue.pop()
+                        _start(
+                            slot,
+                            job,
+                            self.coverage,
+                            root=self.root,
+                            package=self.package,
+                            slack=slack,
+                        )
+                        running[slot.pid] = slot
+                for job, result in _reap(running):
+                    self.finished(job, result)
+                time.sleep(0.02)
+        finally:
+            for slot in running.values():
+                _kill(slot)
+                _restore(slot)
+
+
+def mutant_key(mutant: Mutant) -> str:
+    """What identifies a mutant's result across runs: its module and its whole source."""
+    return digest(mutant.path, unmarked(mutant.source))
 
 
 def _start(
-    slot: Slot,
-    mutant: Mutant,
-    tests: list[str],
-    coverage: Coverage,
-    *,
-    root: Path,
-    package: Path,
-    slack: float,
+    slot: Slot, job: Job, coverage: Coverage, *, root: Path, package: Path, slack: float
 ) -> None:
-    slot.target = slot.folder / package.name / mutant.path
+    slot.job = job
+    slot.target = slot.folder / package.name / job.mutant.path
     slot.original = slot.target.read_text(encoding="utf-8")
-    slot.target.write_text(mutant.source, encoding="utf-8")
-    for cache in slot.folder.rglob("__pycache__"):
-        shutil.rmtree(cache, ignore_errors=True)
-    budget = sum(coverage.duration(t) for t in tests)
+    slot.target.write_text(job.mutant.source, encoding="utf-8")
+    _forget_bytecode(slot.target)
+    (slot.work / "failed.json").unlink(missing_ok=True)
+    budget = sum(coverage.duration(t) for t in job.tests)
     slot.started = time.monotonic()
     slot.deadline = slot.started + slack + TIME_FACTOR * budget
-    slot.result = Result(mutant, "error", len(tests))
+    slot.result = Result(job.mutant, "error", len(job.tests))
     sys.stdout.flush()
     sys.stderr.flush()
     pid = os.fork()
     if pid == 0:
-        _child(slot, root, tests)
+        # A control run goes through all its tests: a failure is then read as a fact.
+        collect = job.control.startswith(COLLECTS)
+        _child(slot, root, job.tests, stop_first=not job.control, collect_only=collect)
     slot.pid = pid
 
 
-def _reap(
-    running: dict[int, tuple[Slot, int]],
-    results: dict[int, Result],
-    progress: Callable[[Result], None],
-) -> None:
+def _forget_bytecode(source: Path) -> None:
+    """Remove the cached bytecode of one module (its other modules' stays valid)."""
+    for compiled in (source.parent / "__pycache__").glob(f"{source.stem}.*.pyc"):
+        compiled.unlink(missing_ok=True)
+
+
+def _reap(running: dict[int, Slot]) -> list[tuple[Job, Result]]:
+    """The runs that ended (or outlived their deadline: a hang), with their results."""
     now = time.monotonic()
-    for pid, (slot, index) in list(running.items()):
+    ended: list[tuple[Job, Result]] = []
+    for pid, slot in list(running.items()):
         done, status = os.waitpid(pid, os.WNOHANG)
         if done == 0 and now < slot.deadline:
             continue
@@ -376,17 +653,36 @@ def _reap(
             code = os.waitstatus_to_exitcode(status)
             _kill(slot)  # servers or subprocesses a test left behind
             outcome = "survived" if code == 0 else "killed" if code in KILLING_CODES else "error"
-        assert slot.result is not None
+        result, job = slot.result, slot.job
+        assert result is not None and job is not None
         if outcome == "error":
             log = (slot.work / "pytest.log").read_text(encoding="utf-8", errors="replace")
-            slot.result.detail = " | ".join(log.strip().splitlines()[-3:])
-        slot.result.outcome = outcome
-        slot.result.seconds = now - slot.started
-        results[index] = slot.result
-        progress(slot.result)
+            result.detail = " | ".join(log.strip().splitlines()[-3:])
+        if outcome == "killed":
+            failures = _read_failures(slot.work / "failed.json")
+            failed = next(iter(failures["tests"]), "")
+            # No test failed (collecting did, or pytest could not start): the control run
+            # collects the same tests from the unmutated package.
+            result.by = failed if failed and not failures["collection"] else _collects(job.tests)
+        result.outcome = outcome
+        result.seconds = now - slot.started
+        ended.append((job, result))
         _restore(slot)
         del running[pid]
         slot.pid = 0
+    return ended
+
+
+def _collects(tests: list[str]) -> str:
+    return f"{COLLECTS}{len(tests)} tests ({digest(*tests)})"
+
+
+def _read_failures(path: Path) -> dict[str, Any]:
+    try:
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {"tests": [], "collection": True}
+    return data
 
 
 def _kill(slot: Slot) -> None:
@@ -400,6 +696,7 @@ def _kill(slot: Slot) -> None:
 def _restore(slot: Slot) -> None:
     if slot.target is not None:
         slot.target.write_text(slot.original, encoding="utf-8")
+        _forget_bytecode(slot.target)
         slot.target = None
 
 

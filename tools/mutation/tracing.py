@@ -5,13 +5,16 @@ Loaded by ``tools/mutate.py`` for one run of the suite (``-p mutation.tracing``)
 ``MUTATE_TRACE`` the JSON file to write::
 
     {"tests": {nodeid: {"duration": seconds, "lines": {file: [line, ...]}}},
-     "import": {file: [line, ...]}, "modules": [name, ...]}
+     "import": {file: [line, ...]}, "modules": [name, ...], "failed": [nodeid, ...]}
 
 Lines of module and class bodies (run at import, whichever test first imports the module)
 and lines run while no test is running are under ``"import"``. Tracing starts when pytest
 loads this plugin, before the plugins and tests that import the package. Only frames of the
 target files are traced line by line, in every thread, so the run costs a little more than
 a plain one. Code run by a subprocess of a test is not seen.
+
+``"failed"`` names the tests that failed under the tracer (a timing test may, under its
+load): the runner leaves them out of every mutant's selection and says so.
 
 ``"modules"`` names the top-level modules the run imported from outside ``MUTATE_ROOT`` (the
 checkout): the mutation runner imports them once, before it forks a run per mutant.
@@ -37,6 +40,7 @@ _IMPORT = "<import>"
 _current = [_IMPORT]  # the test running now (one item, so that hooks may change it)
 _hits: dict[str, dict[str, set[int]]] = {_IMPORT: {}}
 _durations: dict[str, float] = {}
+_failed: set[str] = set()
 
 
 def _local(frame: FrameType, event: str, arg: Any) -> Any:
@@ -69,6 +73,12 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
     _current[0] = _IMPORT
 
 
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Remember a test that failed in any of its phases."""
+    if report.failed:
+        _failed.add(report.nodeid)
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     """Stop tracing and write what was seen."""
     sys.settrace(None)
@@ -92,5 +102,6 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         },
         "import": {file: sorted(lines) for file, lines in _hits[_IMPORT].items()},
         "modules": outside,
+        "failed": sorted(_failed),
     }
     Path(os.environ["MUTATE_TRACE"]).write_text(json.dumps(out), encoding="utf-8")
