@@ -750,8 +750,14 @@ def test_every_result_object_is_immutable(value: object, field: str) -> None:
         setattr(value, field, "other")
 
 
-@pytest.mark.parametrize("cls", [PersonalKey, OrgKey, ProjectKey])
-def test_keys_are_made_with_named_fields_only(cls: type[object]) -> None:
+@pytest.mark.parametrize(
+    ("cls", "own"), [(PersonalKey, ()), (OrgKey, ("org-1",)), (ProjectKey, ("org-1", "p-1"))]
+)
+def test_keys_are_made_with_named_fields_only(cls: type[object], own: tuple[str, ...]) -> None:
     """Key objects take keyword arguments only, so a new field can never shift the others."""
+    common = {"id": 1, "name": "ci", "created_at": None, "created_by": None}
     with pytest.raises(TypeError):
-        cls(1, "ci", None, None)
+        cls(1, "ci", None, None, *own)
+    if own:
+        with pytest.raises(TypeError):
+            cls(*own, **common)
