@@ -41,6 +41,7 @@ from neon_keys import (
         (422, BadRequestError),
         (423, LockedError),
         (429, RateLimitError),
+        (499, APIError),
         (500, ServerError),
         (503, ServerError),
     ],
@@ -291,3 +292,12 @@ def test_a_connect_and_a_read_timeout_read_differently(make_client: Any, fake: F
         messages.append(str(caught.value))
     assert "could not connect" in messages[0] and "waiting for Neon" not in messages[0]
     assert "waiting for Neon to answer" in messages[1] and "connect" not in messages[1]
+
+
+def test_a_shown_value_is_cut_to_forty_characters() -> None:
+    """A bad value is shown whole up to 40 characters of its repr, else its first 37 and '...'."""
+    whole = InvalidInputError("name", "too odd", "x" * 38)  # repr: 40 characters
+    assert str(whole) == f"invalid name: too odd (got {'x' * 38!r})"
+    cut = InvalidInputError("name", "too odd", "y" * 39)  # repr: 41 characters
+    assert str(cut) == f"invalid name: too odd (got '{'y' * 36}...)"
+    assert str(InvalidInputError("name", "too odd")) == "invalid name: too odd"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import string
 
@@ -117,6 +118,16 @@ def test_near_misses_are_ordinary_names(name: str) -> None:
     assert LeaseName.parse(name) is None
 
 
+@pytest.mark.parametrize("base", [" ci", "ci ", "ci\tbuild", "ci\x00", "a (lease b"])
+def test_a_bad_base_name_with_a_right_check_is_not_a_lease(base: str) -> None:
+    """A name whose check is right but whose base name breaks a rule is an ordinary name."""
+    body = f"{base}{LEASE_MARKER}20250601T130000Z k7q2x"
+    name = f"{body}{_lease_names._check(body)})"
+    assert len(name) <= 64 and LeaseName.parse(name) is None
+    good = f"ci{LEASE_MARKER}20250601T130000Z k7q2x"
+    assert LeaseName.parse(f"{good}{_lease_names._check(good)})") is not None
+
+
 @pytest.mark.parametrize(
     "stamp", ["20251301T000000Z", "20250230T000000Z", "20250601T240000Z", "20250601T126000Z"]
 )
@@ -222,6 +233,21 @@ def test_the_longest_base_name_fits_in_64_characters() -> None:
     """A 30-character base name makes a 64-character name, Neon's maximum."""
     lease = LeaseName.new("x" * MAX_BASE_NAME_LENGTH, datetime.datetime(2025, 1, 1, tzinfo=UTC))
     assert MAX_BASE_NAME_LENGTH == 30 and len(lease.name) == 64
+
+
+def test_a_lease_of_the_longest_base_name_parses() -> None:
+    """A lease name of exactly 64 characters (a 30-character base) is read back as a lease."""
+    lease = LeaseName.new("x" * MAX_BASE_NAME_LENGTH, datetime.datetime(2025, 1, 1, tzinfo=UTC))
+    assert LeaseName.parse(lease.name) == lease
+    assert LeaseName.parse("y" + lease.name) is None
+
+
+def test_a_lease_name_cannot_be_changed_once_made() -> None:
+    """A parsed lease is immutable: its expiry cannot be moved after the fact."""
+    lease = LeaseName.new("ci", datetime.datetime(2025, 1, 1, tzinfo=UTC))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        lease.expires_at = datetime.datetime(2099, 1, 1, tzinfo=UTC)  # type: ignore[misc]
+    assert hash(lease) == hash(LeaseName.parse(lease.name))
 
 
 def test_a_naive_expiry_is_refused() -> None:

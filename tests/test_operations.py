@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import ipaddress
 import json
@@ -337,3 +338,14 @@ def test_whoami_names_the_organization_against_the_emulator(flavour: str, scoped
         (expected,) = [org for org in admin.organizations() if org.id == seed.org_id]
     assert details.key_kind is KeyKind.ORG and details.account_id == seed.org_id
     assert details.organization == expected and details.organization.name
+
+
+def test_an_operation_cannot_be_changed_once_built() -> None:
+    """An operation, shared by the sync and async clients, is a value neither can alter."""
+    operation = _operations.create_personal_key("ci")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        operation.path = "/elsewhere"  # type: ignore[misc]
+    search = operation.orphan_search
+    assert search is not None and search.key_name == "ci"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        search.key_name = "other"  # type: ignore[misc]

@@ -729,3 +729,35 @@ def test_a_revoke_answer_keeps_when_and_where_the_key_was_last_used() -> None:
     assert key.last_used_at == datetime.datetime(2024, 5, 2, 8, 30, tzinfo=datetime.UTC)
     assert key.last_used_from == (ipaddress.ip_address("192.0.2.7"),)
     assert _parsing.personal_key_revoked(REVOKED).last_used_at is None
+
+
+_T0 = datetime.datetime(2025, 1, 1, tzinfo=datetime.UTC)
+
+
+@pytest.mark.parametrize(
+    ("value", "field"),
+    [
+        (Creator(id="user_1"), "name"),
+        (Organization("org-1", "Acme", "acme", "free", _T0, _T0, "console"), "name"),
+        (AuthDetails(account_id="org-1", auth_method="api_key_org"), "auth_method"),
+        (PersonalKey(id=1, name="ci", created_at=None, created_by=None), "name"),
+    ],
+    ids=["creator", "organization", "auth-details", "key"],
+)
+def test_every_result_object_is_immutable(value: object, field: str) -> None:
+    """No result the library returns can be changed after the fact."""
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(value, field, "other")
+
+
+@pytest.mark.parametrize(
+    ("cls", "own"), [(PersonalKey, ()), (OrgKey, ("org-1",)), (ProjectKey, ("org-1", "p-1"))]
+)
+def test_keys_are_made_with_named_fields_only(cls: type[object], own: tuple[str, ...]) -> None:
+    """Key objects take keyword arguments only, so a new field can never shift the others."""
+    common = {"id": 1, "name": "ci", "created_at": None, "created_by": None}
+    with pytest.raises(TypeError):
+        cls(1, "ci", None, None, *own)
+    if own:
+        with pytest.raises(TypeError):
+            cls(*own, **common)

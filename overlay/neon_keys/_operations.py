@@ -17,7 +17,7 @@ from ._exceptions import InvalidInputError
 from ._models import APIKey, AuthDetails, Organization, OrgKey, PersonalKey, ProjectKey
 from ._secret import Secret
 
-T_co = TypeVar("T_co", covariant=True)
+T_co = TypeVar("T_co", covariant=True)  # pragma: no mutate (variance is for type checkers only)
 
 
 @dataclass(frozen=True, slots=True)

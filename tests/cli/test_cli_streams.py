@@ -156,3 +156,47 @@ def test_with_stderr_closed_a_report_is_dropped_not_printed_on_stdout(
     monkeypatch.setattr(sys, "stderr", None)
     show(error, json_output=False)
     assert capsys.readouterr().out == ""
+
+
+class FailingFlush(io.StringIO):
+    """A text stream that takes writes but fails to flush them (a full disk shows late)."""
+
+    def flush(self) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_a_write_lost_at_the_flush_is_a_failure(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Text that cannot be flushed counts as not written, on stdout as on stderr."""
+    monkeypatch.setattr(sys, "stdout", FailingFlush())
+    monkeypatch.setattr(sys, "stderr", FailingFlush())
+    with pytest.raises(StdoutUnwritable, match="No space"):
+        write_stdout("napi_x")
+    assert write_stderr("note") is False
+
+
+def test_an_unencodable_stdout_is_discarded_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stdout that refuses the text (closed file object, wrong encoding) is discarded too."""
+    discarded: list[object] = []
+    monkeypatch.setattr(_streams, "discard", discarded.append)
+    closed = Failing(ValueError("I/O operation on closed file"))
+    monkeypatch.setattr(sys, "stdout", closed)
+    with pytest.raises(StdoutUnwritable):
+        write_stdout("x")
+    assert discarded == [closed]
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts /proc/self/fd")
+def test_discard_leaves_no_descriptor_open(pipe: tuple[int, int]) -> None:
+    """Pointing a stream at the null device opens no descriptor that stays open."""
+    _read_end, write_end = pipe
+    stream = io.TextIOWrapper(io.FileIO(write_end, "w", closefd=False), encoding="utf-8")
+    before = len(os.listdir("/proc/self/fd"))
+    discard(stream)
+    assert len(os.listdir("/proc/self/fd")) == before
+
+
+def test_a_broken_pipe_ends_quietly_by_default() -> None:
+    """A gone reader is quiet unless the report was moved to stderr, which is said."""
+    failure = StdoutUnwritable(BrokenPipeError(errno.EPIPE, "Broken pipe"))
+    assert failure.quiet and not failure.report_on_stderr
+    assert failure.message == "cannot write to stdout: [Errno 32] Broken pipe"

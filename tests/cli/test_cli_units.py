@@ -172,3 +172,25 @@ def test_never_used_age_wording(
     key = PersonalKey(id=1, name="n", created_at=_age(created_hours_ago), created_by=None)
     (finding,) = _audit.audit([key], unused_days=90, now=NOW, min_age=min_age)
     assert finding.findings[0].message == wording
+
+
+def _open_descriptors() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts /proc/self/fd")
+def test_probing_and_writing_leave_no_descriptor_open(tmp_path: Path) -> None:
+    """Probing a folder and writing a secret's file close every descriptor they open."""
+    before = _open_descriptors()
+    _files.probe_folder(str(tmp_path))
+    _files.write_private(str(tmp_path / "k"), "x", replace=True)
+    assert _open_descriptors() == before
+    assert os.listdir(tmp_path) == ["k"]
+
+
+def test_a_refused_folder_says_why(tmp_path: Path) -> None:
+    """The error for a folder that cannot hold the file names the folder and the reason."""
+    missing = tmp_path / "missing"
+    with pytest.raises(_files.FolderRefused) as caught:
+        _files.probe_folder(str(missing))
+    assert str(caught.value) == caught.value.reason == f"folder {missing} does not exist"
