@@ -8,7 +8,7 @@ import pickle
 from unittest import mock
 
 import pytest
-from neon_keys import Secret
+from neon_keys import PersonalKey, Secret
 from neon_keys._secret import live_tokens
 
 TOKEN = "napi_" + "t0k3n" * 12
@@ -91,3 +91,12 @@ def test_a_token_stays_live_while_any_secret_holding_it_lives() -> None:
     del second
     gc.collect()
     assert token not in live_tokens()
+
+
+def test_a_created_key_equals_the_same_key_listed() -> None:
+    """The secret is not part of a key's equality or hash: the key a create returns equals
+    (and finds in a set) the same key as a listing shows it, without its secret."""
+    created = PersonalKey(id=7, name="ci", created_at=None, created_by=None, secret=Secret(TOKEN))
+    listed = PersonalKey(id=7, name="ci", created_at=None, created_by=None)
+    assert created == listed
+    assert created in {listed}
