@@ -10,12 +10,14 @@ have made, and attaches the result. ``interrupted_create(exc)`` reads it back.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     from ._models import APIKey
 
-__all__ = ["InterruptedCreate", "interrupted_create"]
+__all__ = ["InterruptedCreate", "find_carried", "interrupted_create"]
+
+T = TypeVar("T")
 
 _ATTRIBUTE = "neon_keys_interrupted_create"
 """The attribute of the interrupting exception under which the result travels."""
@@ -93,6 +95,15 @@ def interrupted_create(exc: BaseException) -> InterruptedCreate | None:
         The ``InterruptedCreate`` attached by the library, or None when ``exc`` carries
         none (it did not interrupt a create).
     """
+    return find_carried(exc, _ATTRIBUTE, InterruptedCreate)
+
+
+def find_carried(exc: BaseException, attribute: str, kind: type[T]) -> T | None:
+    """The ``kind`` record the library attached to ``exc`` as ``attribute``, or None.
+
+    The exceptions ``exc`` was raised from (``__cause__``, ``__context__``) and, for an
+    exception group, its members are looked at too, depth first; each exception once.
+    """
     seen: set[int] = set()
     todo = [exc]
     while todo:
@@ -100,12 +111,10 @@ def interrupted_create(exc: BaseException) -> InterruptedCreate | None:
         if id(current) in seen:
             continue
         seen.add(id(current))
-        found = getattr(current, _ATTRIBUTE, None)
-        if isinstance(found, InterruptedCreate):
+        found = getattr(current, attribute, None)
+        if isinstance(found, kind):
             return found
         if isinstance(current, BaseExceptionGroup):
             todo.extend(reversed(current.exceptions))
-        todo.extend(
-            linked for linked in (current.__context__, current.__cause__) if linked is not None
-        )
+        todo.extend(link for link in (current.__context__, current.__cause__) if link is not None)
     return None

@@ -35,6 +35,7 @@ from . import _operations as ops
 from . import _validation
 from ._durations import MAX_DURATION, format_duration
 from ._exceptions import InvalidInputError, NeonError, NotFoundError
+from ._interrupts import find_carried
 from ._lease_names import LeaseName
 from ._leases import create_flow
 from ._models import AuthDetails, KeyKind, OrgKey, ProjectKey
@@ -214,20 +215,7 @@ def interrupted_rotation(exc: BaseException) -> Rotation | None:
     Pass the exception that ended ``rotate``; the exceptions it was raised from and the
     members of an exception group are looked at too.
     """
-    seen: set[int] = set()
-    todo = [exc]
-    while todo:
-        current = todo.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        found = getattr(current, _ATTRIBUTE, None)
-        if isinstance(found, Rotation):
-            return found
-        if isinstance(current, BaseExceptionGroup):
-            todo.extend(reversed(current.exceptions))
-        todo.extend(link for link in (current.__context__, current.__cause__) if link is not None)
-    return None
+    return find_carried(exc, _ATTRIBUTE, Rotation)
 
 
 def check_grace(grace: object) -> datetime.timedelta | None:

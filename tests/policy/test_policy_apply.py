@@ -222,6 +222,13 @@ def test_an_interrupted_apply_says_what_exists_and_a_second_one_converges(
             policy.apply(neon, shown, checkpoint=checkpoint)
         record = policy.interrupted_apply(stopped.value)
         assert record is not None
+        # Re-raised from another handler or inside a task group's exception group, the
+        # interruption still leads to its record.
+        try:
+            raise RuntimeError("cleanup failed") from stopped.value
+        except RuntimeError as wrapped:
+            group = BaseExceptionGroup("task group", [wrapped])
+        assert policy.interrupted_apply(group) is record
         statuses = [o.status for o in record.outcomes]
         assert OutcomeStatus.INTERRUPTED in statuses
         assert len(record.outcomes) == len(shown.actions)

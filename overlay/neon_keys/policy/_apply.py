@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._command_sink import CommandSink
 from .._exceptions import NeonError, NotFoundError
+from .._interrupts import find_carried
 from .._models import APIKey, AuthDetails, KeyKind
 from .._rotation import RotationError, interrupted_rotation
 from .._secret import Secret
@@ -113,9 +114,12 @@ class Applied:
 
 
 def interrupted_apply(exc: BaseException) -> Applied | None:
-    """What an ``apply`` interrupted from outside (Ctrl-C, a cancelled task) did, or None."""
-    found = getattr(exc, _ATTRIBUTE, None)
-    return found if isinstance(found, Applied) else None
+    """What an ``apply`` interrupted from outside (Ctrl-C, a cancelled task) did, or None.
+
+    The exceptions ``exc`` was raised from and the members of an exception group are
+    looked at too.
+    """
+    return find_carried(exc, _ATTRIBUTE, Applied)
 
 
 # -- sinks ---------------------------------------------------------------------------------
