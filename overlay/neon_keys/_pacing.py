@@ -117,14 +117,16 @@ def plan(limits: RateLimits) -> Plan:
     A limit of N requests per T seconds (N taken whole: a window holds whole requests) gets
     a bucket that sends each request later than T after the one N - 1 requests before it,
     so no window of T, even one closed at both ends, holds more than N - 1 requests (one
-    request of margin against rounding), and that also sends at most ``burst`` requests at once, then (N - 1) / T a
-    second (a GCRA bucket). Saturated, the bucket sends N - 1 requests every T seconds.
+    request of margin against rounding). The same bucket is a GCRA bucket too: at most
+    ``burst`` requests at once, then (N - 1) / T a second. Saturated, it sends its burst
+    at the start of each T seconds and the rest of the N - 1 at that rate.
 
-    Counted with a token bucket holding N and refilled at N / T a second instead, the same
+    Counted with a token bucket holding N and refilled at N / T a second instead, these
     requests never drain it, even when latency brings them closer together than they were
-    sent: at most ``burst + rate * d`` requests reach Neon within any stretch of d seconds
-    more than they were sent in, so latencies varying by up to ``(N - burst) / rate``
-    seconds (half a second for a route) are absorbed.
+    sent. Any d seconds of sending hold at most ``burst + rate * d`` requests, so when
+    latencies differ by up to j seconds, any d seconds at the server receive at most
+    ``burst + rate * (d + j)``: within the bucket's ``N + N / T * d`` for every d as long
+    as j is at most ``(N - burst) / rate``, half a second for a route.
 
     - per route (N = ``burst_per_route``, T = 1 s): bursts of 20, 39 a second of Neon's 40;
     - organization-key creation (N = ``org_create_per_second``, or the route's limit if
@@ -139,9 +141,7 @@ def plan(limits: RateLimits) -> Plan:
     return Plan(
         account=_fit(limits.per_minute, 60.0, MINUTE_BURST_SHARE),
         route=_fit(route_limit, 1.0, SECOND_BURST_SHARE),
-        org_create=_fit(
-            min(limits.org_create_per_second, route_limit), 1.0, SECOND_BURST_SHARE
-        ),
+        org_create=_fit(min(limits.org_create_per_second, route_limit), 1.0, SECOND_BURST_SHARE),
     )
 
 
