@@ -102,7 +102,7 @@ class SinkError(NeonError):
 
     def __init__(self, message: str, *, target: str | None = None) -> None:
         self.target = target
-        super().__init__(message)
+        super().__init__(message)  # pragma: no mutate (BaseException.__new__ already sets args)
 
 
 def check_secret(secret: Secret) -> str:
