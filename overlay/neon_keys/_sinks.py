@@ -29,7 +29,7 @@ import os
 import stat
 import sys
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from ._constants import API_KEY_ENV
@@ -562,8 +562,3 @@ def reason(err: BaseException) -> str:
 def _failure(target: str, err: BaseException) -> SinkError:
     """The ``SinkError`` of a failed delivery, in the failure's own words."""
     return SinkError(one_line(err), target=target)
-
-
-def targets(sinks: Iterable[Sink]) -> list[str]:
-    """The ``target`` of each sink, for messages."""
-    return [sink.target for sink in sinks]

@@ -8,6 +8,7 @@ import shlex
 import sys
 from pathlib import Path
 
+import click
 import pytest
 from cli_support import Neon, lines
 from neon_keys import Secret, _files
@@ -481,3 +482,22 @@ def test_the_sink_options_given_back_parse_to_the_same_sinks() -> None:
         "deliver": (),
     }
     assert _sinks.sink_arguments(nothing) == []
+
+
+@pytest.mark.parametrize(
+    ("seconds", "accepted"),
+    [("0", False), ("-1", False), ("86400.5", False), ("0.001", True), ("86400", True)],
+)
+def test_the_deliver_timeout_takes_more_than_zero_and_at_most_a_day(
+    seconds: str, accepted: bool
+) -> None:
+    """The sink options' --deliver-timeout takes seconds over 0 and up to 86,400 (a day);
+    anything else is a usage error naming the option."""
+    command = _sinks.sink_options(click.Command("probe", callback=lambda **_options: None))
+    args = ["--deliver-cmd", "gh secret set X", "--deliver-timeout", seconds]
+    if accepted:
+        assert command.make_context("probe", args).params["deliver_timeout"] == float(seconds)
+    else:
+        with pytest.raises(click.BadParameter) as refused:
+            command.make_context("probe", args)
+        assert "'--deliver-timeout'" in refused.value.format_message()
