@@ -32,7 +32,7 @@ from ._base_client import (
     headers_missing_from,
     pool_options,
 )
-from ._body import aread_body, read_body
+from ._body import Answer, aread_answer, read_answer
 from ._constants import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, INTERRUPTED_SEARCH_SECONDS
 from ._exceptions import NeonError
 from ._interrupts import InterruptedCreate
@@ -213,21 +213,17 @@ class NeonKeys(BaseClient):
         finally:
             flow.close()
 
-    def _perform_step(self, step: Step) -> httpx.Response | httpx.RequestError | None:
+    def _perform_step(self, step: Step) -> Answer | httpx.RequestError | None:
         if isinstance(step, Send):
             http = self._http
             try:
                 response = http.send(step.request, follow_redirects=False, stream=True)
-                try:
-                    read_body(response)  # within a bound on its decoded size
-                finally:
-                    response.close()
+                return read_answer(response)  # within a bound on its decoded size; closes it
             except httpx.RequestError as err:
                 return err
             except BaseException:
                 self._replace_pool(http)
                 raise
-            return response
         time.sleep(step.seconds)
         return None
 
@@ -378,17 +374,14 @@ class AsyncNeonKeys(BaseClient):
         finally:
             flow.close()
 
-    async def _perform_step(self, step: Step) -> httpx.Response | httpx.RequestError | None:
+    async def _perform_step(self, step: Step) -> Answer | httpx.RequestError | None:
         if isinstance(step, Send):
             try:
                 response = await self._http.send(step.request, follow_redirects=False, stream=True)
-                try:
-                    await aread_body(response)  # within a bound on its decoded size
-                finally:
-                    await response.aclose()
+                # Within a bound on its decoded size; closes the response.
+                return await aread_answer(response)
             except httpx.RequestError as err:
                 return err
-            return response
         with FIRST_USE_IMPORTS:
             import anyio  # noqa: PLC0415  (httpx depends on it; imported when a wait happens)
 
