@@ -7,8 +7,11 @@ import json
 
 import pytest
 from cli_support import DAY, Neon, lines
+from neon_keys import LeaseName
 from neon_keys.cli import _revoking
 from neon_keys.testing import FakeClock, Fault
+
+HOUR = datetime.timedelta(hours=1)
 
 
 @pytest.fixture
@@ -65,6 +68,33 @@ def test_an_unused_newer_duplicate_is_flagged_not_the_key_in_use(
     by_id = {f["id"]: [r["code"] for r in f["findings"]] for f in report["findings"]}
     assert by_id[abandoned.id] == ["never_used", "duplicate_name"]
     assert report["retiring"] == []
+
+
+def test_an_expired_lease_is_flagged_even_when_a_newer_lease_replaced_it(
+    neon: Neon, clock: FakeClock
+) -> None:
+    """A lease past its expiry is flagged (and revoked by --revoke) though a newer lease in
+    service replaced it; it is still shown as retiring, as check reports it too."""
+    world, admin = neon.world, neon.world.seed.admin_id
+    old = world.issue_personal_key(admin, LeaseName.new("job", clock.now() + HOUR).name)
+    neon.use(old)
+    clock.advance(HOUR.total_seconds() / 2)
+    new = world.issue_personal_key(admin, LeaseName.new("job", clock.now() + 2 * HOUR).name)
+    neon.use(new)
+    clock.advance(HOUR.total_seconds() * 1.5)
+    neon.use(world.seed.admin_token)
+    old_id = world.key_for_token(old).id  # type: ignore[union-attr]
+    report = json.loads(neon("-o", "json", "audit").stdout)
+    (flagged,) = report["findings"]
+    assert flagged["id"] == old_id
+    assert flagged["findings"] == [
+        {"code": "expired_lease", "message": "lease expired 1h ago; neon-keys sweep revokes it"}
+    ]
+    assert [item["id"] for item in report["retiring"]] == [old_id]
+    result = neon("audit", "--revoke", "--yes")
+    assert result.exit_code == 0, result.stderr
+    assert world.key(old_id).revoked
+    assert not world.key(world.key_for_token(new).id).revoked  # type: ignore[union-attr]
 
 
 def test_unused_days_sets_the_threshold(neon: Neon, scene: dict[str, int]) -> None:
