@@ -18,6 +18,10 @@ service: used) is *retiring*: ``neon-keys retire`` revokes it when it is due. It
 such, and is no finding of age or use: not a duplicate to clean up, nor unused. A key
 younger than ``--min-age`` (default a day) is neither ``never_used`` nor a duplicate: a
 pipeline may have minted it a minute ago, or a rotation may be putting it in place.
+
+Ages are judged on Neon's clock (the ``Date`` of the listing's answer); ``--revoke`` first
+checks that clock against Neon's own records (``neon_keys._clock_guard``), as ``retire``
+does, and revokes nothing if it runs implausibly far ahead of them.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from neon_keys import _findings
+from neon_keys._clock_guard import check_neon_now
 from neon_keys._durations import format_duration
 from neon_keys._findings import Finding, FindingCode, Flagged, RuleSet
 
@@ -264,6 +269,9 @@ def audit_keys(
         ids = [item.key.id for item in flagged]
         names = key_names(listing)
         calling = find_calling_keys(keys, listing, ids, whoami=session.client().whoami)
+        # Ages were judged by Neon's Date: one running implausibly far ahead of what the
+        # listing records (a proxy's clock) would make every key look unused.
+        check_neon_now(now, listing, calling=calling, acting="audit --revoke")
         if not including_self:
             refuse_self(ids, calling, names)
         scope = f"organization {org}'s keys" if org else "your personal keys"
