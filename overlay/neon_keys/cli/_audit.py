@@ -13,11 +13,9 @@ they come. ``audit`` asks for
 - ``expired_lease``: a lease past its expiry, still live: its holder never revoked it
   (``neon-keys sweep`` does).
 
-A key that a newer key of the same name and scope has replaced (the newer one is in
-service: used) is *retiring*: ``neon-keys retire`` revokes it when it is due. It is shown as
-such, and is no finding of age or use: not a duplicate to clean up, nor unused. A key
-younger than ``--min-age`` (default a day) is neither ``never_used`` nor a duplicate: a
-pipeline may have minted it a minute ago, or a rotation may be putting it in place.
+Keys that a newer key in service replaced are *retiring* (``neon-keys retire`` revokes them
+when due): shown as such, and no finding of age or use. The rules' details, young keys
+included, are those of ``neon_keys._findings``.
 
 Ages are judged on Neon's clock (the ``Date`` of the listing's answer); ``--revoke`` first
 checks that clock against Neon's own records (``neon_keys._clock_guard``), as ``retire``
@@ -36,7 +34,7 @@ import click
 from neon_keys import _findings
 from neon_keys._clock_guard import check_neon_now
 from neon_keys._durations import format_duration
-from neon_keys._findings import Finding, FindingCode, Flagged, RuleSet
+from neon_keys._findings import DEFAULT_MIN_AGE, Finding, FindingCode, Flagged, RuleSet
 
 from . import _color
 from ._caller import find_calling_keys, refuse_self
@@ -187,7 +185,7 @@ def flagged_table(items: Sequence[Flagged], *, org: bool, color: bool = False) -
 @click.option(
     "--min-age",
     type=DURATION,
-    default="1d",
+    default=format_duration(DEFAULT_MIN_AGE),
     show_default=True,
     metavar="DURATION",
     help="Never flag keys younger than this (90s, 12h, 7d): a new key may not be used yet.",
