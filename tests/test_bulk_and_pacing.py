@@ -24,7 +24,6 @@ from neon_keys import (
     SkippedWaits,
     set_testing,
 )
-from neon_keys._constants import PACING_ACCOUNT_BURST
 from neon_keys._pacing import Pace, Pacer, Plan, plan
 from neon_keys.testing import EmulatorTransport, ServerRateLimits, World
 from neon_keys.testing import FakeClock as EmulatorClock
@@ -156,11 +155,12 @@ def _assert_within_limits(limits: RateLimits, sent: Sequence[tuple[str, float]])
 
 
 def test_plan_for_neons_documented_limits() -> None:
-    """Neon's limits give 39/s per route, 9/s for org-key creation and 690/min per account."""
+    """Neon's limits give 39/s per route in bursts of 20, 9/s org-key creations in bursts of 5,
+    and 699/min per account in bursts of 70."""
     assert plan(RateLimits()) == Plan(
-        account=Pace(rate=(700 - PACING_ACCOUNT_BURST) / 60, burst=PACING_ACCOUNT_BURST),
-        route=Pace(rate=39, burst=1),
-        org_create=Pace(rate=9, burst=1),
+        account=Pace(rate=699 / 60, burst=70, most=699, seconds=60.0),
+        route=Pace(rate=39, burst=20, most=39, seconds=1.0),
+        org_create=Pace(rate=9, burst=5, most=9, seconds=1.0),
     )
 
 
@@ -171,40 +171,101 @@ def test_plan_for_neons_documented_limits() -> None:
     org_create=st.integers(1, 50) | st.floats(0.1, 50),
 )
 def test_plan_fits_any_limits(per_minute: float, per_route: float, org_create: float) -> None:
-    """For any limits, each planned pace fits its window and uses most of the limit."""
+    """For any limits, each pace keeps a window under the limit, uses all of it but one
+    request, and bursts at most half of a second's limit (a tenth of a minute's)."""
     limits = RateLimits(per_minute, per_route, org_create)
     derived = plan(limits)
-    for pace, limit, seconds in [
-        (derived.account, per_minute, 60.0),
-        (derived.route, per_route, 1.0),
-        (derived.org_create, min(org_create, per_route), 1.0),
+    for pace, limit, seconds, share in [
+        (derived.account, per_minute, 60.0, 0.1),
+        (derived.route, per_route, 1.0, 0.5),
+        (derived.org_create, min(org_create, per_route), 1.0, 0.5),
     ]:
-        allowed, window = _as_window(limit, seconds)
-        assert pace.burst >= 1 and pace.rate > 0
-        assert math.floor(pace.most_in(window)) <= allowed
+        assert pace.burst >= 1 and pace.rate > 0 and pace.seconds == seconds
         whole = math.floor(limit)
-        if whole >= 2:  # all of the window's budget is used, a tenth at most for the burst
-            assert pace.most_in(seconds) == pytest.approx(whole)
-            assert pace.rate * seconds >= 0.9 * whole - 1
+        if whole >= 2:
+            assert pace.most == whole - 1 and pace.rate * seconds == pytest.approx(whole - 1)
+            assert pace.burst == max(1, math.floor(whole * share))
+        else:  # no room for a burst: the rate alone keeps one request a window
+            allowed, window = _as_window(limit, seconds)
+            assert pace.most == 0 and pace.burst == 1
+            assert math.floor(pace.most_in(window)) <= allowed
 
 
 @pytest.mark.parametrize(
     ("limits", "bucket"),
     [
-        (RateLimits(per_minute=1e9, burst_per_route=5), "route"),  # 1, then 4 a second
-        (RateLimits(per_minute=250, burst_per_route=1e6), "account"),  # 10, then 4 a second
+        (RateLimits(per_minute=1e9, burst_per_route=5), "route"),  # 2 at once, 4 a second
+        (RateLimits(per_minute=250, burst_per_route=1e6), "account"),  # 25, 249 a minute
     ],
 )
-def test_the_window_bound_is_exact(limits: RateLimits, bucket: str) -> None:
-    """Saturated, a bucket puts burst + rate * L requests in a closed window, one less if open."""
+def test_a_saturated_bucket_fills_each_window_but_one(limits: RateLimits, bucket: str) -> None:
+    """Saturated, a bucket sends its burst at once and then exactly N - 1 requests in every
+    window of its limit's length, closed at both ends or not."""
     clock = FakeClock()
     pacer = Pacer(limits, clock)
     pace: Pace = getattr(pacer.plan, bucket)
-    seconds = 1.0 if bucket == "route" else 60.0
     routes = ["listApiKeys"] * 400 if bucket == "route" else [f"op{n}" for n in range(1000)]
     times = _reserved_at_once(pacer, clock, routes)
-    assert _most_in_window(times, seconds) == pace.most_in(seconds)
-    assert _most_in_window(times, seconds, closed=False) == pace.most_in(seconds) - 1
+    assert times[: pace.burst] == [clock.now] * pace.burst and times[pace.burst] > clock.now
+    assert _most_in_window(times, pace.seconds) == pace.most
+    assert _most_in_window(times, pace.seconds, closed=False) == pace.most
+    for request, sent in enumerate(times):
+        assert sent - clock.now == pytest.approx(pace.seconds_until(request + 1), abs=1e-9)
+
+
+def test_a_plans_listings_of_twenty_organizations_go_out_at_once() -> None:
+    """The calling key's check and one listing for each of 20 organizations all go at once:
+    Neon allows them (fewer than 40 on the route, 700 a minute), so nothing waits."""
+    clock = FakeClock()
+    pacer = Pacer(RateLimits(), clock)
+    waits = [pacer.reserve("getCurrentUserInfo")]
+    waits += [pacer.reserve("listOrgApiKeys") for _ in range(20)]
+    assert waits == [0.0] * 21
+    assert pacer.reserve("listOrgApiKeys") > 0  # the 21st listing is paced
+
+
+@pytest.mark.parametrize("count", [30, 120])
+def test_requests_slow_then_fast_are_never_refused(count: int) -> None:
+    """The worst jitter: requests sent before some moment take half a second longer than
+    those sent after it, so two bursts reach the server together. Paced for Neon's limits,
+    none is refused by a token bucket of 40 a second, wherever that moment falls."""
+    from neon_keys.testing._ratelimit import RateLimiter
+
+    clock = FakeClock()
+    sent = _reserved_at_once(Pacer(RateLimits(), clock), clock, ["revokeApiKey"] * count)
+    for step in range(int((sent[-1] - clock.now) / 0.01) + 2):
+        switch = clock.now + step * 0.01
+        arrivals = sorted(at + (0.5 if at < switch else 0.0) for at in sent)
+        server = RateLimiter(ServerRateLimits())
+        refused = [at for at in arrivals if server.acquire("user", "revokeApiKey", None, at)]
+        assert refused == [], (switch - clock.now, len(refused))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    batches=st.lists(st.tuples(st.integers(1, 60), st.floats(0.0, 2.0)), min_size=1, max_size=8),
+)
+def test_bursts_leave_half_a_second_for_latency_jitter(
+    seed: int, batches: list[tuple[int, float]]
+) -> None:
+    """Against a server counting with token buckets (40 a second on a route), requests paced
+    for Neon's limits are never refused, however their latencies vary within half a second:
+    the client never spends more than half of a route's tokens at once."""
+    from neon_keys.testing._ratelimit import RateLimiter
+
+    clock = FakeClock()
+    pacer = Pacer(RateLimits(), clock)
+    server = RateLimiter(ServerRateLimits())
+    jitter = random.Random(seed)
+    arrivals = []
+    for count, gap in batches:  # concurrent callers, then a pause
+        for sent in _reserved_at_once(pacer, clock, ["revokeApiKey"] * count):
+            arrivals.append(sent + jitter.uniform(0.0, 0.5))
+        clock.now = max(clock.now, *arrivals) + gap
+    assert [server.acquire("user", "revokeApiKey", None, at) for at in sorted(arrivals)] == [
+        None
+    ] * len(arrivals)
 
 
 @pytest.mark.parametrize("at_once", [False, True], ids=["back-to-back", "at-once"])
@@ -275,23 +336,22 @@ def test_sustained_rate_per_route_is_the_planned_one(route: str, bucket: str) ->
     pacer = Pacer(RateLimits(per_minute=1e9), clock)
     pace: Pace = getattr(pacer.plan, bucket)
     times = _send_times(pacer, clock, route, 400)
-    assert (len(times) - pace.burst) / (times[-1] - times[0]) == pytest.approx(pace.rate)
+    assert sum(sent < times[0] + 10.0 for sent in times) == 10 * pace.most
     limit = (
         RateLimits().burst_per_route if bucket == "route" else RateLimits().org_create_per_second
     )
-    assert pace.rate >= 0.9 * limit
+    assert pace.rate == limit - 1
 
 
 def test_sustained_rate_per_account_is_the_planned_one() -> None:
-    """Bulk work over several routes runs at the planned account rate, 690 of 700 a minute."""
+    """Bulk work over several routes runs at the planned account rate, 699 of 700 a minute."""
     clock = FakeClock()
     pacer = Pacer(RateLimits(), clock)
     pace = pacer.plan.account
     times = []
     for number in range(1500):  # one caller, taking turns on three routes
         times += _send_times(pacer, clock, ROUTES[number % 3], 1)
-    assert (len(times) - pace.burst) / (times[-1] - times[0]) == pytest.approx(pace.rate, rel=1e-3)
-    assert pace.rate * 60 >= 0.98 * 700
+    assert sum(sent < times[0] + 120.0 for sent in times) == 2 * pace.most == 2 * 699
 
 
 def test_single_calls_never_wait() -> None:
@@ -408,7 +468,7 @@ class Paced:
 
     def seconds_for(self, count: int, *paces: Pace) -> float:
         """How long ``count`` calls take, back to back, at the slowest of ``paces``."""
-        return max((count - pace.burst) / pace.rate for pace in paces)
+        return max(pace.seconds_until(count) for pace in paces)
 
     def refused(self) -> int:
         """Requests the emulator refused with 429."""
@@ -548,9 +608,10 @@ def test_a_revoke_outcome_cannot_be_changed() -> None:
 def test_a_limit_under_two_is_paced_at_half_of_it_one_at_a_time() -> None:
     """A limit below two requests per window paces at half of it (at most one a window), one
     request at a time: 1.5/s gives 0.5/s, 0.4/s gives 0.2/s, one a minute gives one in 120 s."""
-    assert plan(RateLimits(org_create_per_second=1.5)).org_create == Pace(rate=0.5, burst=1)
-    assert plan(RateLimits(org_create_per_second=0.4)).org_create == Pace(rate=0.2, burst=1)
-    assert plan(RateLimits(per_minute=1)).account == Pace(rate=1 / 120, burst=1)
+    one_second = {"burst": 1, "most": 0, "seconds": 1.0}
+    assert plan(RateLimits(org_create_per_second=1.5)).org_create == Pace(0.5, **one_second)
+    assert plan(RateLimits(org_create_per_second=0.4)).org_create == Pace(0.2, **one_second)
+    assert plan(RateLimits(per_minute=1)).account == Pace(1 / 120, 1, 0, 60.0)
 
 
 def test_limits_and_their_plan_cannot_be_changed() -> None:
@@ -566,14 +627,14 @@ def test_limits_and_their_plan_cannot_be_changed() -> None:
 
 def test_the_account_burst_is_at_most_a_tenth_of_the_limit_in_whole_requests() -> None:
     """A small per-minute limit bursts a tenth of it, rounded down: 60 gives 6, 55 gives 5."""
-    assert plan(RateLimits(per_minute=60)).account == Pace(rate=54 / 60, burst=6)
-    assert plan(RateLimits(per_minute=55)).account == Pace(rate=50 / 60, burst=5)
+    assert plan(RateLimits(per_minute=60)).account == Pace(59 / 60, 6, 59, 60.0)
+    assert plan(RateLimits(per_minute=55)).account == Pace(54 / 60, 5, 54, 60.0)
 
 
-def test_org_key_creation_never_bursts() -> None:
-    """Organization-key creation goes one at a time even when its limit would allow a burst."""
+def test_org_key_creation_bursts_half_of_its_own_limit() -> None:
+    """Organization-key creation bursts half of its own limit, not of the route's."""
     limits = RateLimits(org_create_per_second=30, burst_per_route=40)
-    assert plan(limits).org_create == Pace(rate=29.0, burst=1)
+    assert plan(limits).org_create == Pace(29.0, 15, 29, 1.0)
 
 
 def test_a_429_pause_holds_the_next_request_and_a_negative_one_holds_nothing() -> None:

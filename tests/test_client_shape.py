@@ -140,7 +140,8 @@ def test_the_test_mode_skips_every_wait_and_records_it(fake: FakeNeon) -> None:
     with set_testing() as skipped:
         started = time.monotonic()
         neon.whoami()
-        neon.whoami()
+        for _ in range(20):  # a burst of 20 on the route, the last one paced
+            neon.whoami()
     assert time.monotonic() - started < 3
     # 3 s of backoff, 7 s asked by Retry-After, then a paced call on the same route.
     assert skipped.waits[:2] == [3, 7]
@@ -183,14 +184,14 @@ def test_the_test_mode_holds_the_pacing_clock_still() -> None:
 
 @pytest.mark.anyio
 async def test_an_async_client_in_test_mode_never_sleeps(fake: FakeNeon) -> None:
-    """AsyncNeonKeys skips its waits too: 20 paced calls take no time on the event loop."""
+    """AsyncNeonKeys skips its waits too: 60 calls paced over a second take no time."""
     neon = fake.async_client(backoff=Backoff())
     loop = asyncio.get_running_loop()
     with set_testing() as skipped:
         started = loop.time()
-        for _ in range(20):
+        for _ in range(60):
             await neon.whoami()
-    assert loop.time() - started < 1 and len(skipped.waits) == 19
+    assert sum(skipped.waits) > 1 > loop.time() - started
 
 
 def test_without_pacing_nothing_waits(fake: FakeNeon, skipped_waits: SkippedWaits) -> None:

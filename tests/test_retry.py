@@ -299,10 +299,10 @@ class TestCallRetries:
     ) -> None:
         """Backoff.immediate() turns backoff waits off, not pacing: bulk work is still paced."""
         neon = fake.sync_client(backoff=Backoff.immediate())
-        for _ in range(5):
+        for _ in range(25):
             neon.whoami()
-        # One route paces at 39 a second after a lone call: four waits of 1/39 s.
-        assert skipped_waits.waits == [pytest.approx(1 / 39)] * 4
+        # One route sends 20 at once, then paces at 39 a second: five waits of 1/39 s.
+        assert skipped_waits.waits == [pytest.approx(1 / 39)] * 5
 
     def test_429_slows_the_whole_client(self, fake: FakeNeon, skipped_waits: SkippedWaits) -> None:
         """After a 429 the client waits Retry-After and then paces its other calls."""

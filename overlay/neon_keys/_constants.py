@@ -84,11 +84,6 @@ NEON_BURST_PER_ROUTE = 40
 NEON_ORG_CREATE_PER_SECOND = 10
 """Neon's documented limit of organization-key creations per second."""
 
-PACING_ACCOUNT_BURST = 10
-"""Requests a client sends at once before the account limit paces it: enough for a command's
-few calls on different routes to go out unpaced, a small part of the per-minute budget so
-that the rest is spread over the minute (690 of Neon's 700)."""
-
 BULK_CONCURRENCY = 8
 """Requests in flight at once during bulk work (``revoke_many``)."""
 

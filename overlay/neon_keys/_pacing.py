@@ -1,13 +1,20 @@
 """Client-side pacing that keeps a client under Neon's documented rate limits.
 
 Neon allows 700 requests per minute per account, bursts of up to 40 requests per second per
-route, and 10 organization-key creations per second; beyond that it answers 429. Whether
-Neon counts requests with token buckets or in windows, a client stays under a limit of N
-requests per T seconds if no window of T seconds, wherever it starts, holds more than N of
-its requests: that is what the pacer guarantees, for every limit at once (``plan`` derives
-how). A client paces itself with one generic cell rate algorithm (GCRA) bucket per limit:
-each request *reserves* the earliest moment every bucket allows and waits until then, so
-concurrent callers (threads or tasks) queue up without ever exceeding a limit. A lone call
+route, and 10 organization-key creations per second; beyond that it answers 429. Neon does
+not say how it counts, so the pacer keeps to every reading at once (``plan`` derives how):
+
+- counted in windows (fixed or sliding), a limit of N per T seconds holds if no window of T
+  seconds, wherever it starts, holds more than N requests: each bucket keeps the send times
+  of its last N - 1 requests and sends the next no earlier than T after the oldest of them;
+- counted with token buckets, the server's bucket must never run dry even when requests
+  arrive closer together than they were sent (latency varies): each bucket is also a
+  generic cell rate algorithm (GCRA) bucket sending at most half of N at once, then
+  (N - 1) / T a second, which leaves half a window of spare tokens for jitter.
+
+Each request *reserves* the earliest moment every bucket allows and waits until then, so
+concurrent callers (threads or tasks) queue up without ever exceeding a limit, and a burst
+of independent calls (a plan's listings, one per organization) goes out at once. A lone call
 never waits. When Neon answers 429 anyway (other clients share the account), ``backoff``
 pauses every bucket and slows the account rate, which recovers as requests succeed again.
 """
@@ -16,6 +23,7 @@ from __future__ import annotations
 
 import math
 import threading
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -25,7 +33,6 @@ from ._constants import (
     NEON_ORG_CREATE_PER_SECOND,
     NEON_REQUESTS_PER_MINUTE,
     ORG_KEY_CREATE_OPERATION,
-    PACING_ACCOUNT_BURST,
 )
 from ._rate_limits import check_rate_limits
 
@@ -37,6 +44,15 @@ SLOWDOWN_PER_429 = 1.5
 
 RECOVERY_PER_SUCCESS = 0.98
 """How much each successful request takes back of the slowdown (down to none)."""
+
+SECOND_BURST_SHARE = 0.5
+"""The share of a per-second limit (a route, organization-key creation) sent at once: 20 of
+Neon's 40 a route, enough for a plan's listings of 20 organizations to go out together,
+and half a second of spare tokens should Neon count with a token bucket."""
+
+MINUTE_BURST_SHARE = 0.1
+"""The share of the per-minute account limit sent at once: 70 of Neon's 700, more than any
+command's calls at once, a small part of the minute's budget."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,14 +75,22 @@ class RateLimits:
 
 @dataclass(frozen=True, slots=True)
 class Pace:
-    """How one bucket paces: ``burst`` requests at once, then ``rate`` a second."""
+    """How one bucket paces: ``burst`` requests at once, then ``rate`` a second, and never
+    more than ``most`` requests in a window of ``seconds`` (0: the rate alone bounds it)."""
 
     rate: float
     burst: int
+    most: int
+    seconds: float
 
     def most_in(self, seconds: float) -> float:
-        """The most requests any window of ``seconds`` can hold, closed at both ends."""
+        """The most requests the rate and burst alone let into a window of ``seconds``."""
         return self.burst + self.rate * seconds
+
+    def seconds_until(self, count: int) -> float:
+        """How long after the first of ``count`` requests sent back to back the last goes."""
+        period, rest = divmod(count - 1, self.most) if self.most else (0, count - 1)
+        return period * self.seconds + max(0, rest - self.burst + 1) / self.rate
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,38 +102,36 @@ class Plan:
     org_create: Pace
 
 
-def _fit(limit: float, seconds: float, burst: int) -> Pace:
-    """A pace whose ``most_in(seconds)`` stays within ``limit``, bursting at most ``burst``."""
+def _fit(limit: float, seconds: float, share: float) -> Pace:
+    """The pace for a limit of ``limit`` requests per ``seconds``, bursting ``share`` of it."""
     whole = math.floor(limit)  # a window holds whole requests: 2.5 a second allows 2
     if whole < 2:
-        return Pace(min(limit, 1.0) / (2.0 * seconds), 1)
-    burst = max(1, min(burst, whole // 10))
-    return Pace((whole - burst) / seconds, burst)
+        return Pace(min(limit, 1.0) / (2.0 * seconds), 1, 0, seconds)
+    most = whole - 1
+    return Pace(most / seconds, max(1, math.floor(whole * share)), most, seconds)
 
 
 def plan(limits: RateLimits) -> Plan:
     """The paces that keep every window of each limit's length within that limit.
 
-    A GCRA bucket pacing at ``rate`` a second after a burst of ``burst`` lets through at
-    most ``burst + rate * L`` requests in any window of L seconds, even one closed at both
-    ends (``Pace.most_in``): each request moves the bucket's theoretical arrival time on by
-    at least ``1 / rate``, and none goes more than ``(burst - 1) / rate`` ahead of it, so
-    the n-th request of a window comes at least ``(n - burst) / rate`` seconds after the
-    first. A limit of N requests per T seconds (N taken whole: a window holds whole
-    requests) therefore holds when ``burst + rate * T <= N``; the request after the N-th
-    then falls a whole ``1 / rate`` outside the window, far beyond any rounding:
+    A limit of N requests per T seconds (N taken whole: a window holds whole requests) gets
+    a bucket that sends each request later than T after the one N - 1 requests before it,
+    so no window of T, even one closed at both ends, holds more than N - 1 requests (one
+    request of margin against rounding). The same bucket is a GCRA bucket too: at most
+    ``burst`` requests at once, then (N - 1) / T a second. Saturated, it sends its burst
+    at the start of each T seconds and the rest of the N - 1 at that rate.
 
-    - per route (N = ``burst_per_route``, T = 1 s): a burst of 1, the least that lets a
-      lone call go at once, and N - 1 a second: 39 of Neon's 40;
+    Counted with a token bucket holding N and refilled at N / T a second instead, these
+    requests never drain it, even when latency brings them closer together than they were
+    sent. Any d seconds of sending hold at most ``burst + rate * d`` requests, so when
+    latencies differ by up to j seconds, any d seconds at the server receive at most
+    ``burst + rate * (d + j)``: within the bucket's ``N + N / T * d`` for every d as long
+    as j is at most ``(N - burst) / rate``, half a second for a route.
+
+    - per route (N = ``burst_per_route``, T = 1 s): bursts of 20, 39 a second of Neon's 40;
     - organization-key creation (N = ``org_create_per_second``, or the route's limit if
-      lower; T = 1 s): likewise, 9 a second of 10;
-    - per account (N = ``per_minute``, T = 60 s): a burst of ``PACING_ACCOUNT_BURST``, at
-      most a tenth of N, and (N - burst) / 60 a second: 690 of 700 a minute.
-
-    Pacing a request under the route's limit also keeps spare capacity against latency
-    jitter: at 39 a second in bursts of 1, a server's token bucket holding 40 and refilled
-    at 40 a second is never drained, so a request that reaches Neon early (its latency
-    shorter, by up to a second, than that of the requests before it) still finds a token.
+      lower; T = 1 s): bursts of 5, 9 a second of 10;
+    - per account (N = ``per_minute``, T = 60 s): bursts of 70, 699 a minute of 700.
 
     A limit under 2 a window leaves no room for both a burst and a rate: it gets a burst
     of 1 and half of one request a window, so no window of T holds two requests (nor, for
@@ -117,30 +139,52 @@ def plan(limits: RateLimits) -> Plan:
     """
     route_limit = limits.burst_per_route
     return Plan(
-        account=_fit(limits.per_minute, 60.0, PACING_ACCOUNT_BURST),
-        route=_fit(route_limit, 1.0, 1),
-        org_create=_fit(min(limits.org_create_per_second, route_limit), 1.0, 1),
+        account=_fit(limits.per_minute, 60.0, MINUTE_BURST_SHARE),
+        route=_fit(route_limit, 1.0, SECOND_BURST_SHARE),
+        org_create=_fit(min(limits.org_create_per_second, route_limit), 1.0, SECOND_BURST_SHARE),
     )
 
 
 class _Bucket:
-    """One GCRA bucket, pacing at ``pace`` unless slowed down. Strictly private."""
+    """One bucket pacing at ``pace`` unless slowed down. Strictly private.
 
-    __slots__ = ("base_interval", "interval", "ready_at", "tolerance")
+    Send times are reserved in order: a reservation is never earlier than the one before
+    it, so the times kept for the window are sorted.
+    """
+
+    __slots__ = ("base_interval", "interval", "most", "ready_at", "seconds", "sent", "tolerance")
 
     def __init__(self, pace: Pace) -> None:
         self.base_interval = 1.0 / pace.rate
         self.interval = self.base_interval
         # How far ahead of its theoretical arrival time a request may go: the burst. Fixed
         # at the base pace, so that a slowed-down interval never widens it.
-        self.tolerance = (pace.burst - 1) * self.base_interval
+        # (A trillionth more, so that the sum of the burst's intervals, rounded, never makes
+        # its last request wait a few attoseconds.)
+        self.tolerance = (pace.burst - 1) * self.base_interval * (1 + 1e-12)
         self.ready_at = -math.inf  # the "theoretical arrival time" of the next request
+        self.most = pace.most
+        self.seconds = pace.seconds
+        # The send times of the last ``most`` requests still inside a window to come.
+        self.sent: deque[float] = deque()
 
     def earliest(self, now: float) -> float:
-        return max(now, self.ready_at - self.tolerance)
+        at = max(now, self.ready_at - self.tolerance)
+        sent = self.sent
+        while sent and sent[0] < now - self.seconds:  # out of every window still to come
+            sent.popleft()
+        if sent:
+            at = max(at, sent[-1])
+            if len(sent) == self.most:  # strictly later: a window closed at both ends too
+                at = max(at, math.nextafter(sent[0] + self.seconds, math.inf))
+        return at
 
     def take(self, at: float) -> None:
         self.ready_at = max(self.ready_at, at) + self.interval
+        if self.most:
+            self.sent.append(at)
+            if len(self.sent) > self.most:
+                self.sent.popleft()
 
 
 class NoPacing:
@@ -162,7 +206,8 @@ class Pacer:
     """Reserves send times under ``RateLimits``; shared by every call of one client.
 
     Neon limits each route, and each route is one operation, so a route's bucket is kept
-    per ``operationId``. ``clock`` returns monotonic seconds: by default the library's
+    per ``operationId``. Reservations are served in order: no request is sent before one
+    reserved earlier. ``clock`` returns monotonic seconds: by default the library's
     pacing clock, which the test mode (``set_testing``) holds still.
     """
 

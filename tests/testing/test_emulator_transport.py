@@ -44,6 +44,37 @@ def test_sync_transport_thread_starts_on_use_and_stops_on_close(world: World) ->
     assert set(threading.enumerate()) == before
 
 
+def test_a_transport_dropped_without_close_stops_its_thread_quietly(world: World) -> None:
+    """A transport left unclosed, in a reference cycle, and collected by the garbage
+    collector running in the transport's own loop thread stops that thread without an
+    error (a thread cannot join itself; the transport has another one do it)."""
+    import gc
+    import sys
+
+    ignored: list[BaseException | None] = []
+    hook, sys.unraisablehook = sys.unraisablehook, lambda raised: ignored.append(raised.exc_value)
+    collecting = gc.isenabled()
+    gc.disable()  # collect only when the test says so, in the loop thread
+    try:
+        transport = EmulatorTransport(world)
+        http = httpx.Client(transport=transport, base_url=transport.base_url)
+        assert http.get("auth", headers=_auth(world)).status_code == 200
+        portal = transport._running_portal()
+        loop_threads = {t for t in threading.enumerate() if t.name == "neon-emulator-transport"}
+        transport.cycle = transport  # type: ignore[attr-defined]
+        del http, transport
+        portal.call(gc.collect)
+        deadline = time.monotonic() + 10
+        while any(t.is_alive() for t in loop_threads) and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        sys.unraisablehook = hook
+        if collecting:
+            gc.enable()
+    assert ignored == []
+    assert loop_threads and not any(t.is_alive() for t in loop_threads)
+
+
 def test_many_threads_share_one_sync_client(world: World) -> None:
     """Sixteen threads sending on one client all get their own answers, in any order."""
     transport = EmulatorTransport(world)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import threading
+import weakref
 from typing import Any, cast
 
 import httpx
@@ -40,6 +41,22 @@ __all__ = ["DEFAULT_CLIENT_ADDRESS", "AsyncEmulatorTransport", "EmulatorTranspor
 
 DEFAULT_CLIENT_ADDRESS = ("127.0.0.1", 50000)
 """The client address the app sees in process (it becomes ``last_used_from_addr``)."""
+
+
+def _stop_portal(portal: BlockingPortal, stack: contextlib.ExitStack) -> None:
+    """Stop a portal and leave its thread (the context manager joins it)."""
+    with contextlib.suppress(RuntimeError):  # it has stopped already
+        portal.call(portal.stop, True)
+    stack.close()
+
+
+def _stop_abandoned_portal(portal: BlockingPortal, stack: contextlib.ExitStack) -> None:
+    """Stop the portal of a transport collected without ``close()``, from a thread of its own.
+
+    The garbage collector may run in any thread, the portal's own included, which cannot
+    join itself; a short-lived thread can.
+    """
+    threading.Thread(target=_stop_portal, args=(portal, stack), daemon=True).start()
 
 
 def _as_app(target: EmulatorApp | World | None) -> EmulatorApp:
@@ -109,6 +126,7 @@ class EmulatorTransport(httpx.BaseTransport):
         self._lock = threading.Lock()
         self._portal: BlockingPortal | None = None
         self._stack = contextlib.ExitStack()
+        self._abandoned: weakref.finalize[..., EmulatorTransport] | None = None
 
     @property
     def world(self) -> World:
@@ -154,6 +172,9 @@ class EmulatorTransport(httpx.BaseTransport):
                 self._portal = self._stack.enter_context(
                     start_blocking_portal(name="neon-emulator-transport")
                 )
+                self._abandoned = weakref.finalize(
+                    self, _stop_abandoned_portal, self._portal, self._stack
+                )
             return self._portal
 
     def close(self) -> None:
@@ -161,8 +182,8 @@ class EmulatorTransport(httpx.BaseTransport):
         with self._lock:
             portal, self._portal = self._portal, None
             stack, self._stack = self._stack, contextlib.ExitStack()
-        if portal is None:
-            return
-        with contextlib.suppress(RuntimeError):  # it has stopped already
-            portal.call(portal.stop, True)
-        stack.close()
+            if self._abandoned is not None:
+                self._abandoned.detach()
+                self._abandoned = None
+        if portal is not None:
+            _stop_portal(portal, stack)
