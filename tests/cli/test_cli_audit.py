@@ -333,6 +333,9 @@ class _DateOf(httpx.BaseTransport):
         response.headers["Date"] = self.date
         return response
 
+    def close(self) -> None:
+        self.inner.close()
+
 
 def _through(neon: Neon, transport: httpx.BaseTransport, *args: str) -> Result:
     """``neon-keys ARGS`` against ``neon``'s world, its answers passing through ``transport``."""
