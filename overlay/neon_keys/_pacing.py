@@ -83,15 +83,6 @@ class Pace:
     most: int
     seconds: float
 
-    def most_in(self, seconds: float) -> float:
-        """The most requests the rate and burst alone let into a window of ``seconds``."""
-        return self.burst + self.rate * seconds
-
-    def seconds_until(self, count: int) -> float:
-        """How long after the first of ``count`` requests sent back to back the last goes."""
-        period, rest = divmod(count - 1, self.most) if self.most else (0, count - 1)
-        return period * self.seconds + max(0, rest - self.burst + 1) / self.rate
-
 
 @dataclass(frozen=True, slots=True)
 class Plan:
