@@ -600,7 +600,7 @@ def policy_plan(ctx: Context, emulator: Any) -> list[Figure]:
 
         samples = interleave(
             {"plan": ours, "unpaced": lambda: ours(None), "floor": floor},
-            rounds=ctx.rounds(5, 2),
+            rounds=ctx.rounds(9, 2),
         )
     stats = emulator.send(op="stats")
     refused = stats["statuses"].get("429", 0)

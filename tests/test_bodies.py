@@ -561,6 +561,22 @@ def test_a_lying_content_length(flavour: str) -> None:
     assert all(b"\r\naccept-encoding: gzip, deflate\r\n" in r.lower() for r in server.requests)
 
 
+@FLAVOURS
+def test_a_connection_lost_mid_body_names_its_request(flavour: str) -> None:
+    """A connection dropped while the body arrives is an APIConnectionError whose chained
+    httpx error names the request that was cut off, as httpx's own reading does."""
+    body = json.dumps(LISTING).encode()
+    head = response_head(
+        "200 OK", {"Content-Type": "application/json", "Content-Length": str(len(body) + 100)}
+    )
+    with RawServer(lambda request: [head, body]) as server:
+        with pytest.raises(APIConnectionError) as caught:
+            _closing(_socket_client(flavour, server), lambda n: n.personal_keys.list())
+        cause = caught.value.__cause__
+        assert isinstance(cause, httpx.RemoteProtocolError)
+        assert str(cause.request.url) == f"{server.base_url}/api_keys"
+
+
 def _trickle(head: bytes, body: bytes) -> Callable[[bytes], Iterator[bytes]]:
     """An answer whose body comes a byte every 50 ms, as from a slowloris proxy."""
 

@@ -150,6 +150,31 @@ def test_with_options_shares_pool_and_overrides() -> None:
     assert len(fake.requests) == 3
 
 
+def test_a_client_closes_its_own_pool_on_exit_and_never_one_it_was_given() -> None:
+    """NeonKeys as a context manager closes the pool it made; an http_client given to it,
+    and the pool a copy shares with its original, stay open when the client or copy closes."""
+    with NeonKeys(api_key="k") as neon:
+        copy = neon.with_options(max_retries=0)
+        copy.close()
+        assert not neon._http.is_closed
+    assert neon._http.is_closed
+    given = httpx.Client()
+    with NeonKeys(api_key="k", http_client=given):
+        pass
+    assert not given.is_closed
+    given.close()
+
+
+@pytest.mark.anyio
+async def test_an_async_client_never_closes_a_pool_it_was_given() -> None:
+    """AsyncNeonKeys leaves an http_client given to it open when it closes."""
+    given = httpx.AsyncClient()
+    async with AsyncNeonKeys(api_key="k", http_client=given):
+        pass
+    assert not given.is_closed
+    await given.aclose()
+
+
 @pytest.mark.anyio
 async def test_async_client_context_manager() -> None:
     """AsyncNeonKeys works as an async context manager and closes its pool."""

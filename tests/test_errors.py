@@ -61,7 +61,9 @@ def test_status_maps_to_class(
     assert (error.status_code, error.code, error.message) == (status, "E1", "it went wrong")
     assert error.request_id == "req-body"
     assert error.attempts == 1
-    assert str(status) in str(error) and "req-body" in str(error)
+    assert str(error) == (
+        f"GET /api_keys: it went wrong (HTTP {status}, code E1, request req-body)"
+    )
 
 
 def test_request_id_falls_back_to_header(client: Any, fake: FakeNeon) -> None:

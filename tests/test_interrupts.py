@@ -292,6 +292,38 @@ def test_a_pool_left_locked_by_ctrl_c_never_holds_up_the_search_or_later_calls(
     assert keys == 1  # the seeded admin's key: the create never reached the emulator
 
 
+def test_a_spoilt_pool_that_never_closes_never_keeps_the_program_alive(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Ctrl-C inside a request spoils the client's pool; closing it may hang on a lock the
+    interruption left held, so it is closed on a daemon thread while the client moves on."""
+    import threading
+
+    closing = threading.Event()
+    release = threading.Event()
+    close = httpx.Client.close
+
+    def interrupted_send(client: httpx.Client, *args: Any, **kwargs: Any) -> httpx.Response:
+        raise KeyboardInterrupt
+
+    def hanging_close(client: httpx.Client) -> None:
+        closing.set()
+        release.wait(10)
+        close(client)
+
+    neon = NeonKeys(api_key=API_KEY, base_url=BASE_URL)
+    monkeypatch.setattr(httpx.Client, "send", interrupted_send)
+    monkeypatch.setattr(httpx.Client, "close", hanging_close)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            neon.whoami()
+        assert closing.wait(10)
+        closers = [t for t in threading.enumerate() if t.name == "neon-keys-close"]
+        assert closers and all(t.daemon and t.is_alive() for t in closers)
+    finally:
+        release.set()
+
+
 def test_the_search_gets_out_in_time_whatever_holds_it_up(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -316,11 +348,51 @@ def test_the_search_gets_out_in_time_whatever_holds_it_up(
     with pytest.raises(KeyboardInterrupt) as caught:
         _sync_client(handler).personal_keys.create(NAME)
     took = time.monotonic() - started
+    # The search still waits, on a daemon thread: it never keeps the program from exiting.
+    searches = [t for t in threading.enumerate() if t.name == "neon-keys-search"]
     stuck.set()
     found = interrupted_create(caught.value)
     assert found is not None and found.candidates is None
     assert found.failure is not None and "ran out of time" in found.failure
     assert took < 5
+    assert searches and all(t.daemon for t in searches)
+
+
+def test_a_second_ctrl_c_while_waiting_for_the_search_skips_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The second Ctrl-C reaches the main thread while it waits for the search: the wait
+    ends at once, the first Ctrl-C is raised, and the warning says what to look for."""
+    import os
+    import signal
+    import threading
+
+    first = KeyboardInterrupt("first")
+    release = threading.Event()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            raise first
+        os.kill(os.getpid(), signal.SIGINT)  # the user presses Ctrl-C again
+        release.wait(10)
+        return json_response([])
+
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with (
+            caplog.at_level(logging.WARNING, "neon_keys"),
+            pytest.raises(KeyboardInterrupt) as caught,
+        ):
+            _sync_client(handler).personal_keys.create(NAME)
+    finally:
+        release.set()
+        signal.signal(signal.SIGINT, previous)
+    assert caught.value is first
+    found = interrupted_create(first)
+    assert found is not None and found.candidates is None
+    assert found.failure is not None and "skipped" in found.failure
+    (line,) = _warnings(caplog)
+    assert f"list the keys named {NAME!r}" in line
 
 
 def test_a_call_that_creates_nothing_carries_nothing() -> None:

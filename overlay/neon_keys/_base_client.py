@@ -35,7 +35,7 @@ import httpx
 
 from . import _operations as ops
 from . import _test_mode
-from ._body import ACCEPT_ENCODING, body_problem, error_body
+from ._body import ACCEPT_ENCODING, Answer
 from ._constants import (
     API_HOST_ENV,
     API_KEY_ENV,
@@ -83,7 +83,8 @@ Verify = bool | str | os.PathLike[str] | ssl.SSLContext
 
 @dataclass(frozen=True, slots=True)
 class Send:
-    """A step of a call: send this request and reply with the response or transport error."""
+    """A step of a call: send this request and reply with its ``Answer`` (the response with
+    its body read within bounds) or the transport error."""
 
     request: httpx.Request
 
@@ -96,7 +97,7 @@ class Sleep:
 
 
 Step = Send | Sleep
-Flow = Generator[Step, "httpx.Response | httpx.RequestError | None", T]
+Flow = Generator[Step, "Answer | httpx.RequestError | None", T]
 
 
 class NotGiven:
@@ -317,10 +318,10 @@ class BaseClient:
                 progress.sent_at = sent_at  # from here on the key may exist
             outcome = yield Send(request)
             assert outcome is not None
-            if isinstance(outcome, httpx.Response):
-                self._shared.clock.observe(outcome.headers.get("date"))
+            if isinstance(outcome, Answer):
+                self._shared.clock.observe(outcome.response.headers.get("date"))
             self._log_attempt(operation, attempt, request_id, outcome)
-            if isinstance(outcome, httpx.Response) and outcome.is_success:
+            if isinstance(outcome, Answer) and outcome.response.is_success:
                 pacer.recovered()
                 try:
                     result = self._parse_success(operation, outcome, attempt)
@@ -335,9 +336,7 @@ class BaseClient:
                 return result
             error = self._error_for(operation, outcome, request)
             error.attempts = attempt
-            verdict = judge(operation.method, outcome)
-            # Honoured whatever the status: Neon (or a proxy) may send it with 503 or 423 too.
-            retry_after = _retry_after(outcome) if isinstance(outcome, httpx.Response) else None
+            verdict, retry_after = _judge(operation.method, outcome)
             delay = self.backoff.delay(attempt, retry_after)
             paused = False
             if isinstance(error, RateLimitError):
@@ -467,7 +466,7 @@ class BaseClient:
         ``search_start``). A key this client, or a copy of it, created and returned is
         never a candidate: its secret was delivered. Raises the listing's ``NeonError``.
         """
-        answers: list[httpx.Response] = []
+        answers: list[httpx.Response] = []  # the listing's responses, for their Date
         keys = yield from _watching(self._flow(search.listing, deadline=deadline), answers)
         since = search_start(
             server_now=_server_time(answers[-1]) if answers else None,
@@ -476,13 +475,13 @@ class BaseClient:
         )
         return candidates_of(search, keys, since, self._shared.delivered)
 
-    def _parse_success(self, operation: Operation[T], response: httpx.Response, attempt: int) -> T:
-        problem = body_problem(response)
+    def _parse_success(self, operation: Operation[T], answer: Answer, attempt: int) -> T:
+        response, body, problem = answer
         if problem is not None:
             text = f"the body cannot be read: {problem}"
         else:
             try:
-                return operation.parse(json.loads(response.content))
+                return operation.parse(json.loads(body))
             except ShapeError as err:
                 text = str(err)
             except RecursionError:
@@ -502,10 +501,10 @@ class BaseClient:
     def _error_for(
         self,
         operation: Operation[Any],
-        outcome: httpx.Response | httpx.RequestError,
+        outcome: Answer | httpx.RequestError,
         request: httpx.Request,
     ) -> NeonError:
-        if isinstance(outcome, httpx.Response):
+        if isinstance(outcome, Answer):
             return self._status_error(operation, outcome)
         kind = (
             APITimeoutError if isinstance(outcome, httpx.TimeoutException) else APIConnectionError
@@ -522,13 +521,13 @@ class BaseClient:
             request_sent=request_was_sent(outcome),
         )
 
-    def _status_error(self, operation: Operation[Any], response: httpx.Response) -> APIError:
+    def _status_error(self, operation: Operation[Any], answer: Answer) -> APIError:
+        response, body, problem = answer
         code, message, request_id = "", "", None
-        body = error_body(response)
         try:
             code, message, request_id = error_fields(json.loads(body))
         except (ValueError, RecursionError, ShapeError):
-            message = _excerpt(response.reason_phrase, body, body_problem(response), self._redact)
+            message = _excerpt(response.reason_phrase, body, problem, self._redact)
         if not message:
             message = response.reason_phrase or "error"
         if 300 <= response.status_code < 400:
@@ -563,13 +562,13 @@ class BaseClient:
         operation: Operation[Any],
         attempt: int,
         request_id: str,
-        outcome: httpx.Response | httpx.RequestError,
+        outcome: Answer | httpx.RequestError,
     ) -> None:
         if not logger.isEnabledFor(logging.DEBUG):
             return
         result = (
-            str(outcome.status_code)
-            if isinstance(outcome, httpx.Response)
+            str(outcome.response.status_code)
+            if isinstance(outcome, Answer)
             else type(outcome).__name__
         )
         logger.debug(
@@ -777,8 +776,17 @@ def _watching(flow: Flow[T], answers: list[httpx.Response]) -> Flow[T]:
             result: T = done.value
             return result
         reply = yield step
-        if isinstance(reply, httpx.Response):
-            answers.append(reply)
+        if isinstance(reply, Answer):
+            answers.append(reply.response)
+
+
+def _judge(method: str, outcome: Answer | httpx.RequestError) -> tuple[Verdict, float | None]:
+    """What a failed attempt means for the call, and the seconds its ``Retry-After`` asks
+    for (None without one). The header is honoured whatever the status: Neon, or a proxy,
+    may send it with 503 or 423 too."""
+    if isinstance(outcome, Answer):
+        return judge(method, outcome.response), _retry_after(outcome.response)
+    return judge(method, outcome), None
 
 
 def _retry_after(response: httpx.Response) -> float | None:

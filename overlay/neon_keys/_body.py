@@ -1,13 +1,13 @@
 """Reading an answer's body within a bound on its size once decoded, and on the memory it takes.
 
-The clients send each request with ``stream=True`` and read the answer through
-``read_body`` (or ``aread_body``): the body is taken from the raw stream and inflated here,
-in steps of at most ``INFLATE_STEP`` bytes, so that a few compressed bytes never become a
-large buffer at once, and reading stops at the bound:
+The clients send each request with ``stream=True`` and read the answer with ``read_answer``
+(or ``aread_answer``): the body is taken from the raw stream here, never through httpx's
+own reading, and inflated here, in steps of at most ``INFLATE_STEP`` bytes, so that a few
+compressed bytes never become a large buffer at once, and reading stops at the bound:
 
 - a success body may hold up to ``SUCCESS_BODY_LIMIT`` bytes once decoded (64 MiB, about
   250,000 keys in a listing); a longer one is not read further and the answer is
-  unreadable (``body_problem``), as is one that cannot be decoded;
+  unreadable (``Answer.problem``), as is one that cannot be decoded;
 - an error body is read for its code, message and request id, or an excerpt: its first
   ``ERROR_BODY_LIMIT`` bytes (8 KiB) are kept and the rest is never read nor inflated.
 
@@ -19,15 +19,18 @@ arrives, so a body ends at most one read timeout later).
 The client asks for ``gzip`` or ``deflate`` only (``ACCEPT_ENCODING``): those are inflated
 here with zlib's ``max_length``. Any other content coding (``br``, ``zstd``, stacked
 codings) makes a success body unreadable and an error body empty, with the reason in
-``body_problem``.
+``Answer.problem``.
+
+The body is the ``Answer``'s, not the response's: httpx's ``Response.read`` (decoders,
+chunkers and three context managers a call) costs more than the rest of reading a small
+answer, and the response's ``content`` is never set.
 """
 
 from __future__ import annotations
 
 import time
 import zlib
-from collections.abc import AsyncIterator, Iterator
-from typing import Protocol
+from typing import NamedTuple, NoReturn, Protocol
 
 import httpx
 
@@ -36,11 +39,10 @@ __all__ = [
     "ERROR_BODY_LIMIT",
     "INFLATE_STEP",
     "SUCCESS_BODY_LIMIT",
+    "Answer",
     "BodyReader",
-    "aread_body",
-    "body_problem",
-    "error_body",
-    "read_body",
+    "aread_answer",
+    "read_answer",
 ]
 
 SUCCESS_BODY_LIMIT = 64 * 1024 * 1024
@@ -95,6 +97,20 @@ class BodyReader:
     turns True when no more raw input is wanted.
     """
 
+    __slots__ = (
+        "_coding",
+        "_ended_at",
+        "_head",
+        "_inflater",
+        "_started",
+        "done",
+        "limit",
+        "problem",
+        "raw_size",
+        "size",
+        "strict",
+    )
+
     def __init__(self, content_encoding: str, limit: int, *, strict: bool) -> None:
         self.limit = limit
         self.strict = strict
@@ -107,6 +123,10 @@ class BodyReader:
         self._coding = ""
         self._inflater: _Inflater | None = None
         self._ended_at: int | None = None  # raw_size when the compressed stream ended
+        self._started = False
+        self._head = b""  # the first byte of a deflate body, until its second arrives
+        if not content_encoding:
+            return  # the usual answer: nothing to decode
         codings = [
             coding
             for coding in (part.strip().lower() for part in content_encoding.split(","))
@@ -120,8 +140,6 @@ class BodyReader:
         elif codings:
             self._coding = codings[0]
             self._inflater = zlib.decompressobj(_WBITS[self._coding])
-        self._started = False
-        self._head = b""  # the first byte of a deflate body, until its second arrives
 
     def feed(self, raw: bytes) -> list[bytes]:
         """The decoded bytes ``raw`` (the next raw chunk) adds, within the limit."""
@@ -210,106 +228,113 @@ def _size(count: int) -> str:
     return f"{count // (1024 * 1024)} MiB" if count >= 1024 * 1024 else f"{count} bytes"
 
 
-class _Deadline:
-    """When the body of ``request``'s answer must have arrived: its read timeout from now."""
+class Answer(NamedTuple):
+    """An HTTP answer whose body was read within its bound. Strictly private.
 
-    def __init__(self, request: httpx.Request) -> None:
-        limits: dict[str, float | None] = request.extensions.get("timeout") or {}
-        self.seconds = limits.get("read")
-        self.request = request
-        self._at = None if self.seconds is None else time.monotonic() + self.seconds
-
-    def check(self) -> None:
-        """Raise ``httpx.ReadTimeout`` if the body is still arriving past the deadline."""
-        if self._at is not None and time.monotonic() > self._at:
-            raise httpx.ReadTimeout(
-                f"the body was still arriving after {self.seconds:g} s", request=self.request
-            )
-
-
-class _BoundedStream(httpx.SyncByteStream):
-    """An answer's raw stream, decoded by a ``BodyReader`` before a deadline."""
-
-    def __init__(self, raw: httpx.SyncByteStream, reader: BodyReader, deadline: _Deadline) -> None:
-        self.raw = raw
-        self.reader = reader
-        self.deadline = deadline
-
-    def __iter__(self) -> Iterator[bytes]:
-        for chunk in self.raw:
-            yield from self.reader.feed(chunk)
-            if self.reader.done:
-                return
-            self.deadline.check()
-        self.reader.finish()
-
-    def close(self) -> None:
-        self.raw.close()
-
-
-class _AsyncBoundedStream(httpx.AsyncByteStream):
-    """The async twin of ``_BoundedStream``."""
-
-    def __init__(self, raw: httpx.AsyncByteStream, reader: BodyReader, deadline: _Deadline) -> None:
-        self.raw = raw
-        self.reader = reader
-        self.deadline = deadline
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for chunk in self.raw:
-            for piece in self.reader.feed(chunk):
-                yield piece
-            if self.reader.done:
-                return
-            self.deadline.check()
-        self.reader.finish()
-
-    async def aclose(self) -> None:
-        await self.raw.aclose()
-
-
-def _reader_for(response: httpx.Response) -> BodyReader:
-    """The reader of ``response``'s body; the response stops announcing its coding, since
-    the reader decodes it."""
-    encoding = response.headers.get("Content-Encoding", "")
-    if encoding:
-        del response.headers["Content-Encoding"]
-    if response.is_success:
-        return BodyReader(encoding, SUCCESS_BODY_LIMIT, strict=True)
-    return BodyReader(encoding, ERROR_BODY_LIMIT, strict=False)
-
-
-def read_body(response: httpx.Response) -> None:
-    """Read the body of ``response`` (sent with ``stream=True``) within its bound.
-
-    A body read already (by an event hook, or a transport that hands over read answers)
-    is left as it is; ``body_problem`` still checks its size.
+    ``response`` gives the status and headers; it is closed, and its ``content`` is not
+    set (the body is here).
     """
-    if not response.is_stream_consumed and isinstance(response.stream, httpx.SyncByteStream):
-        deadline = _Deadline(response.request)
-        response.stream = _BoundedStream(response.stream, _reader_for(response), deadline)
-    response.read()
+
+    response: httpx.Response
+    body: bytes
+    """The decoded body: a success body whole, the first ``ERROR_BODY_LIMIT`` bytes of an
+    error body."""
+    problem: str | None
+    """Why the body is unreadable (too large once decoded, undecodable), or None."""
 
 
-async def aread_body(response: httpx.Response) -> None:
-    """The async twin of ``read_body``."""
-    if not response.is_stream_consumed and isinstance(response.stream, httpx.AsyncByteStream):
-        deadline = _Deadline(response.request)
-        response.stream = _AsyncBoundedStream(response.stream, _reader_for(response), deadline)
-    await response.aread()
+def read_answer(response: httpx.Response) -> Answer:
+    """Read the body of ``response`` (sent with ``stream=True``) within its bound; close it.
 
-
-def body_problem(response: httpx.Response) -> str | None:
-    """Why the body of a read answer is unreadable, or None (an error body is never too
-    long: it was cut to its first ``ERROR_BODY_LIMIT`` bytes)."""
+    Raises ``httpx.ReadTimeout`` if the body is still arriving a read timeout after its
+    reading began, and the transport's ``httpx.RequestError`` if the connection fails. A
+    body read already (by an event hook, or a transport that hands over read answers) is
+    taken as it is, cut to its bound.
+    """
     stream = response.stream
-    if isinstance(stream, _BoundedStream | _AsyncBoundedStream):
-        return stream.reader.problem
-    if response.is_success and len(response.content) > SUCCESS_BODY_LIMIT:
-        return f"it is larger than {_size(SUCCESS_BODY_LIMIT)} once decoded"
-    return None
+    try:
+        if response.is_stream_consumed or not isinstance(stream, httpx.SyncByteStream):
+            return _read_already(response, response.read())
+        reader, expires = _start(response)
+        pieces: list[bytes] = []
+        for raw in stream:
+            pieces += reader.feed(raw)
+            if reader.done:
+                break
+            if expires is not None and time.monotonic() > expires:
+                _too_late(response.request)
+        else:
+            reader.finish()
+    except httpx.RequestError as err:
+        _blame(err, response.request)
+        raise
+    finally:
+        response.close()
+    return Answer(response, b"".join(pieces), reader.problem)
 
 
-def error_body(response: httpx.Response) -> bytes:
-    """The first ``ERROR_BODY_LIMIT`` bytes of a read error answer's body."""
-    return response.content[:ERROR_BODY_LIMIT]
+async def aread_answer(response: httpx.Response) -> Answer:
+    """The async twin of ``read_answer``."""
+    stream = response.stream
+    try:
+        if response.is_stream_consumed or not isinstance(stream, httpx.AsyncByteStream):
+            return _read_already(response, await response.aread())
+        reader, expires = _start(response)
+        pieces: list[bytes] = []
+        async for raw in stream:
+            pieces += reader.feed(raw)
+            if reader.done:
+                break
+            if expires is not None and time.monotonic() > expires:
+                _too_late(response.request)
+        else:
+            reader.finish()
+    except httpx.RequestError as err:
+        _blame(err, response.request)
+        raise
+    finally:
+        await response.aclose()
+    return Answer(response, b"".join(pieces), reader.problem)
+
+
+def _start(response: httpx.Response) -> tuple[BodyReader, float | None]:
+    """The reader of ``response``'s body, and the ``time.monotonic()`` by which it must
+    have arrived (None without a read timeout)."""
+    success = response.is_success
+    headers = response.headers
+    # "in" first: a missing header costs Headers.get a KeyError, and most answers have none.
+    encoding = headers["Content-Encoding"] if "Content-Encoding" in headers else ""  # noqa: SIM401
+    reader = BodyReader(
+        encoding, SUCCESS_BODY_LIMIT if success else ERROR_BODY_LIMIT, strict=success
+    )
+    seconds = _read_timeout(response.request)
+    return reader, None if seconds is None else time.monotonic() + seconds
+
+
+def _read_timeout(request: httpx.Request) -> float | None:
+    limits: dict[str, float | None] = request.extensions.get("timeout") or {}
+    return limits.get("read")
+
+
+def _too_late(request: httpx.Request) -> NoReturn:
+    raise httpx.ReadTimeout(
+        f"the body was still arriving after {_read_timeout(request):g} s", request=request
+    )
+
+
+def _blame(error: httpx.RequestError, request: httpx.Request) -> None:
+    """Name ``request`` in a transport error raised while its body was read, as httpx's
+    own reading does (the transport raises it without)."""
+    try:
+        error.request  # noqa: B018  (the property raises when no request is set)
+    except RuntimeError:
+        error.request = request
+
+
+def _read_already(response: httpx.Response, content: bytes) -> Answer:
+    """The ``Answer`` of a response whose body httpx read whole, decoded and unbounded."""
+    if not response.is_success:
+        return Answer(response, content[:ERROR_BODY_LIMIT], None)
+    if len(content) > SUCCESS_BODY_LIMIT:
+        return Answer(response, b"", f"it is larger than {_size(SUCCESS_BODY_LIMIT)} once decoded")
+    return Answer(response, content, None)

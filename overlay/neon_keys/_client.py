@@ -32,7 +32,7 @@ from ._base_client import (
     headers_missing_from,
     pool_options,
 )
-from ._body import aread_body, read_body
+from ._body import Answer, aread_answer, read_answer
 from ._constants import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, INTERRUPTED_SEARCH_SECONDS
 from ._exceptions import NeonError
 from ._interrupts import InterruptedCreate
@@ -183,7 +183,8 @@ class NeonKeys(BaseClient):
         bounds what no request timeout reaches (a lock an interruption left held in a pool
         given as ``http_client``, a name server that does not answer).
         """
-        if progress.created is not None or progress.sent_at is None:
+        # (A shortcut: on the search's thread, the flow would find nothing to look for too.)
+        if progress.created is not None or progress.sent_at is None:  # pragma: no mutate
             return self._drive(self._interrupted(progress))  # nothing to look for
         found: list[InterruptedCreate] = []
 
@@ -211,23 +212,19 @@ class NeonKeys(BaseClient):
                     return done.value  # type: ignore[no-any-return]
                 reply = self._perform_step(step)
         finally:
-            flow.close()
+            flow.close()  # pragma: no mutate (no flow holds a finally or a with)
 
-    def _perform_step(self, step: Step) -> httpx.Response | httpx.RequestError | None:
+    def _perform_step(self, step: Step) -> Answer | httpx.RequestError | None:
         if isinstance(step, Send):
             http = self._http
             try:
                 response = http.send(step.request, follow_redirects=False, stream=True)
-                try:
-                    read_body(response)  # within a bound on its decoded size
-                finally:
-                    response.close()
+                return read_answer(response)  # within a bound on its decoded size; closes it
             except httpx.RequestError as err:
                 return err
             except BaseException:
                 self._replace_pool(http)
                 raise
-            return response
         time.sleep(step.seconds)
         return None
 
@@ -376,19 +373,16 @@ class AsyncNeonKeys(BaseClient):
                     return done.value  # type: ignore[no-any-return]
                 reply = await self._perform_step(step)
         finally:
-            flow.close()
+            flow.close()  # pragma: no mutate (no flow holds a finally or a with)
 
-    async def _perform_step(self, step: Step) -> httpx.Response | httpx.RequestError | None:
+    async def _perform_step(self, step: Step) -> Answer | httpx.RequestError | None:
         if isinstance(step, Send):
             try:
                 response = await self._http.send(step.request, follow_redirects=False, stream=True)
-                try:
-                    await aread_body(response)  # within a bound on its decoded size
-                finally:
-                    await response.aclose()
+                # Within a bound on its decoded size; closes the response.
+                return await aread_answer(response)
             except httpx.RequestError as err:
                 return err
-            return response
         with FIRST_USE_IMPORTS:
             import anyio  # noqa: PLC0415  (httpx depends on it; imported when a wait happens)
 

@@ -108,7 +108,7 @@ class APIConnectionError(NeonError):
         self.method = method
         self.path = path
         self.request_sent = request_sent
-        super().__init__(message)
+        super().__init__(message)  # pragma: no mutate (BaseException.__new__ keeps it too)
 
 
 class APITimeoutError(APIConnectionError):

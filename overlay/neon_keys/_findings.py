@@ -1,8 +1,24 @@
 """Findings: what makes a key deserve attention, judged on Neon's clock.
 
-One function per rule, each judging one key (or, for duplicate names, a scope's keys) at
-a given time. ``neon-keys audit`` (without a file) and policy files (``neon_keys.policy``:
-``plan`` and ``check``) are both built from them, so a rule reads the same everywhere.
+``judge`` is the one judging path. ``neon-keys audit`` (without a file) builds a
+``RuleSet`` from its options, ``neon_keys.policy`` (``plan`` and ``check``) from the
+``[rules]`` of a file; both get the same ``Finding`` values for the same keys, so a rule
+reads the same everywhere. One function per rule judges one key (or, for duplicate names,
+a scope's keys) at a given time; ``judge`` applies those a ``RuleSet`` asks for.
+
+Two things hold for every rule set:
+
+- **Retiring keys are not findings of age or use.** A key that a newer key of its
+  generation has replaced (the newer one is in service: used; the rule of
+  ``neon_keys._retire``) is retiring: ``retire`` revokes it when it is due. It is never
+  ``never_used``, ``unused``, ``too_old`` or a ``duplicate_name``. A key whose newer
+  generations were never used is still the one in service, and is judged as any other.
+  The other rules hold for retiring keys too: an expired lease is a finding whether it
+  is retiring or not, its expiry being a promise of its own.
+- **Young keys are not findings of use.** A key younger than ``min_age`` is neither
+  ``never_used`` nor a ``duplicate_name``: a pipeline may have minted it a minute ago, or
+  a rotation may be putting it in place. A key whose ``created_at`` Neon did not give
+  counts as young. Young keys still count when the duplicates of a name are weighed.
 """
 
 from __future__ import annotations
@@ -16,16 +32,24 @@ from dataclasses import dataclass
 
 from ._durations import format_duration
 from ._models import APIKey, IPAddress, KeyKind, ProjectKey
+from ._retire import DEFAULT_RETIRE_GRACE, RetireOutcome, plan_retirement
 
 __all__ = [
+    "DEFAULT_MIN_AGE",
     "Finding",
     "FindingCode",
+    "Flagged",
     "IPNetwork",
+    "RuleSet",
+    "days",
     "duplicate_names",
     "expired_lease",
+    "is_unused",
+    "judge",
     "never_used",
     "outside_networks",
     "personal_key",
+    "retiring",
     "too_old",
     "unused",
 ]
@@ -33,12 +57,19 @@ __all__ = [
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 """A network a key may be used from (``outside_networks``)."""
 
+DEFAULT_MIN_AGE = datetime.timedelta(days=1)
+"""How old a never-used key must be to be a finding when nothing else is said: a day
+(``neon-keys audit --min-age``, ``min_age`` of a policy file)."""
+
 _EPOCH = datetime.datetime.min.replace(tzinfo=datetime.UTC)
 _MINUTE = datetime.timedelta(minutes=1)
 
 
 class FindingCode(enum.StrEnum):
-    """Why a key was flagged (the ``code`` of a finding in JSON)."""
+    """Why a key was flagged (the ``code`` of a finding in JSON).
+
+    The order of the members is the order of a key's findings from ``judge``.
+    """
 
     NEVER_USED = "never_used"
     """Never used, and old enough to have been."""
@@ -66,6 +97,99 @@ class Finding:
     message: str
 
 
+@dataclass(frozen=True, slots=True)
+class Flagged:
+    """A key and every finding ``judge`` made about it (at least one), in ``FindingCode`` order."""
+
+    key: APIKey
+    findings: tuple[Finding, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RuleSet:
+    """Which findings ``judge`` looks for, and their bounds (durations on Neon's clock).
+
+    ``never_used`` and ``expired_lease`` are always judged; the others only when asked.
+
+    Attributes:
+        min_age: a never-used key is a finding once it is this old (the bound counts), and
+            a key is a ``duplicate_name`` only once it is this old.
+        max_unused: a key last used longer ago than this is ``unused`` (None: not judged).
+        max_age: a key created longer ago than this is ``too_old`` (None: not judged).
+        allowed_networks: a key last used from an address outside all of these is
+            ``outside_networks`` (None: any address; an empty tuple allows none).
+        forbid_personal: every personal key is a ``personal_key`` finding.
+        duplicate_names: judge ``duplicate_name`` (see ``duplicate_names``).
+    """
+
+    min_age: datetime.timedelta = DEFAULT_MIN_AGE
+    max_unused: datetime.timedelta | None = None
+    max_age: datetime.timedelta | None = None
+    allowed_networks: tuple[IPNetwork, ...] | None = None
+    forbid_personal: bool = False
+    duplicate_names: bool = False
+
+
+def judge(keys: Sequence[APIKey], now: datetime.datetime, rules: RuleSet) -> list[Flagged]:
+    """The keys of one scope that break ``rules`` at ``now`` (Neon's time), in the order given.
+
+    Revoked keys are skipped; retiring keys (``retiring``) are not findings of age or use
+    (see the module docstring).
+
+    Args:
+        keys: one scope's keys, as listed (a personal scope, or an organization's keys with
+            its project-scoped ones): duplicates and generations are found among them.
+        now: Neon's time as of the listing.
+        rules: which findings to look for.
+    """
+    replaced = retiring(keys, now)
+    duplicates = (
+        duplicate_names([key for key in keys if key.id not in replaced], now, rules.min_age)
+        if rules.duplicate_names
+        else {}
+    )
+    flagged = []
+    for key in keys:
+        if key.revoked:
+            continue
+        found: list[Finding | None] = []
+        if key.id not in replaced:
+            found.append(never_used(key, now, rules.min_age))
+            if rules.max_unused is not None:
+                found.append(unused(key, now, rules.max_unused))
+            found.append(duplicates.get(key.id))
+        found.append(expired_lease(key, now))
+        if key.id not in replaced and rules.max_age is not None:
+            found.append(too_old(key, now, rules.max_age))
+        if rules.allowed_networks is not None:
+            found.append(outside_networks(key, rules.allowed_networks))
+        if rules.forbid_personal:
+            found.append(personal_key(key))
+        findings = tuple(finding for finding in found if finding is not None)
+        if findings:
+            flagged.append(Flagged(key, findings))
+    return flagged
+
+
+def retiring(keys: Sequence[APIKey], now: datetime.datetime) -> dict[int, RetireOutcome]:
+    """The retiring keys among one scope's ``keys``, by id: those a newer key of their
+    generation in service has replaced (``RetireOutcome.replacement`` is set).
+
+    Whether a key is retiring does not depend on a grace period; the outcome's status and
+    message are those of ``retire`` with its default grace.
+    """
+    plan = plan_retirement(keys, now=now, grace=DEFAULT_RETIRE_GRACE)
+    return {item.key.id: item for item in plan if item.replacement is not None}
+
+
+# -- one rule, one key -------------------------------------------------------------------------
+
+
+def is_unused(key: APIKey, now: datetime.datetime, limit: datetime.timedelta) -> bool:
+    """Whether ``key`` was not used within ``limit`` before ``now`` (never used counts)."""
+    return key.last_used_at is None or key.last_used_at < now - limit
+
+
 def never_used(key: APIKey, now: datetime.datetime, min_age: datetime.timedelta) -> Finding | None:
     """Never used, and at least ``min_age`` old (a key whose age Neon did not give is young)."""
     if key.last_used_at is not None or key.created_at is None:
@@ -76,14 +200,14 @@ def never_used(key: APIKey, now: datetime.datetime, min_age: datetime.timedelta)
 
 
 def unused(key: APIKey, now: datetime.datetime, limit: datetime.timedelta) -> Finding | None:
-    """Used, but last more than ``limit`` ago."""
-    if key.last_used_at is None or key.last_used_at >= now - limit:
+    """Used, but last more than ``limit`` ago (a key never used is ``never_used`` instead)."""
+    if key.last_used_at is None or not is_unused(key, now, limit):
         return None
     return Finding(FindingCode.UNUSED, f"last used {days(now - key.last_used_at)} ago")
 
 
 def too_old(key: APIKey, now: datetime.datetime, limit: datetime.timedelta) -> Finding | None:
-    """Created more than ``limit`` ago."""
+    """Created more than ``limit`` ago (a key whose age Neon did not give is not)."""
     if key.created_at is None or now - key.created_at <= limit:
         return None
     return Finding(
@@ -93,7 +217,7 @@ def too_old(key: APIKey, now: datetime.datetime, limit: datetime.timedelta) -> F
 
 
 def expired_lease(key: APIKey, now: datetime.datetime) -> Finding | None:
-    """A lease whose expiry has passed (``neon-keys sweep`` revokes it)."""
+    """A lease whose expiry has passed (``neon-keys sweep`` revokes it); late to the minute."""
     expiry = key.expires_at
     if expiry is None or expiry > now:
         return None
@@ -128,7 +252,8 @@ def duplicate_names(
 
     Of each group of live keys sharing kind, project and name, the key used most recently
     (created last if none was used) is kept; each other one at least ``min_age`` old is
-    flagged. Young keys still count when the group is weighed.
+    flagged. Young keys still count when the group is weighed. ``judge`` leaves retiring
+    keys out of ``keys``: a rotation's old half is not a duplicate to clean up.
     """
     groups: dict[tuple[str, str | None, str], list[APIKey]] = defaultdict(list)
     for key in keys:

@@ -388,17 +388,17 @@ def _listed(cls: type[_K], item: object) -> _K:
         creator = _creator(item.get("created_by", _ABSENT))
     used = item.get("last_used_at")
     addresses = item.get("last_used_from_addr")
-    return construct(
-        cls,
-        key_id,
-        name,
-        created_at,
-        creator,
-        _time(used) if type(used) is str else None,
-        parse_addresses(addresses) if type(addresses) is str else (),
-        False,
-        None,
-    )
+    # construct(), inline: a call less for each key of a listing.
+    key: _K = _new(cls)
+    _set_id(key, key_id)
+    _set_name(key, name)
+    _set_created_at(key, created_at)
+    _set_created_by(key, creator)
+    _set_last_used_at(key, _time(used) if type(used) is str else None)
+    _set_last_used_from(key, parse_addresses(addresses) if type(addresses) is str else ())
+    _set_revoked(key, False)
+    _set_secret(key, None)
+    return key
 
 
 def _created(cls: type[_K], body: dict[str, Any]) -> _K:

@@ -5,10 +5,16 @@ from __future__ import annotations
 import datetime
 import json
 
+import httpx
 import pytest
 from cli_support import DAY, Neon, lines
-from neon_keys.cli import _revoking
-from neon_keys.testing import FakeClock, Fault
+from click.testing import CliRunner, Result
+from neon_keys import Backoff, LeaseName
+from neon_keys.cli import _revoking, cli
+from neon_keys.cli._session import Session
+from neon_keys.testing import EmulatorTransport, FakeClock, Fault
+
+HOUR = datetime.timedelta(hours=1)
 
 
 @pytest.fixture
@@ -65,6 +71,33 @@ def test_an_unused_newer_duplicate_is_flagged_not_the_key_in_use(
     by_id = {f["id"]: [r["code"] for r in f["findings"]] for f in report["findings"]}
     assert by_id[abandoned.id] == ["never_used", "duplicate_name"]
     assert report["retiring"] == []
+
+
+def test_an_expired_lease_is_flagged_even_when_a_newer_lease_replaced_it(
+    neon: Neon, clock: FakeClock
+) -> None:
+    """A lease past its expiry is flagged (and revoked by --revoke) though a newer lease in
+    service replaced it; it is still shown as retiring, as check reports it too."""
+    world, admin = neon.world, neon.world.seed.admin_id
+    old = world.issue_personal_key(admin, LeaseName.new("job", clock.now() + HOUR).name)
+    neon.use(old)
+    clock.advance(HOUR.total_seconds() / 2)
+    new = world.issue_personal_key(admin, LeaseName.new("job", clock.now() + 2 * HOUR).name)
+    neon.use(new)
+    clock.advance(HOUR.total_seconds() * 1.5)
+    neon.use(world.seed.admin_token)
+    old_id = world.key_for_token(old).id  # type: ignore[union-attr]
+    report = json.loads(neon("-o", "json", "audit").stdout)
+    (flagged,) = report["findings"]
+    assert flagged["id"] == old_id
+    assert flagged["findings"] == [
+        {"code": "expired_lease", "message": "lease expired 1h ago; neon-keys sweep revokes it"}
+    ]
+    assert [item["id"] for item in report["retiring"]] == [old_id]
+    result = neon("audit", "--revoke", "--yes")
+    assert result.exit_code == 0, result.stderr
+    assert world.key(old_id).revoked
+    assert not world.key(world.key_for_token(new).id).revoked  # type: ignore[union-attr]
 
 
 def test_unused_days_sets_the_threshold(neon: Neon, scene: dict[str, int]) -> None:
@@ -286,3 +319,52 @@ def test_list_unused_days_is_judged_on_neons_clock(
     clock.advance(31 * DAY)
     listed = neon("-o", "json", "list", "--unused-days", "30")
     assert [k["name"] for k in json.loads(listed.stdout)] == ["busy"]
+
+
+class _DateOf(httpx.BaseTransport):
+    """The emulator's answers with their ``Date`` header replaced (a proxy's wrong clock)."""
+
+    def __init__(self, inner: EmulatorTransport, date: str) -> None:
+        self.inner = inner
+        self.date = date
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self.inner.handle_request(request)
+        response.headers["Date"] = self.date
+        return response
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def _through(neon: Neon, transport: httpx.BaseTransport, *args: str) -> Result:
+    """``neon-keys ARGS`` against ``neon``'s world, its answers passing through ``transport``."""
+    with httpx.Client(transport=transport) as http:
+        session = Session(client_options={"backoff": Backoff.immediate(), "http_client": http})
+        return CliRunner().invoke(
+            cli,
+            list(args),
+            obj=session,
+            env={"NEON_API_KEY": neon.world.seed.admin_token, "NEON_API_HOST": None},
+        )
+
+
+@pytest.mark.parametrize("org", [False, True])
+def test_a_date_far_ahead_of_neons_records_revokes_nothing(
+    neon: Neon, scene: dict[str, int], org: bool
+) -> None:
+    """A Date in year 2300 makes every key look unused: audit --revoke exits 1 with
+    ServerTimeUnknownError and revokes nothing, with the caller's keys listed (personal)
+    or not (an organization's); audit without --revoke still reports."""
+    if org:
+        neon.world.issue_org_key(neon.org, "deploy")
+    transport = _DateOf(EmulatorTransport(neon.world), "Mon, 01 Jan 2300 00:00:00 GMT")
+    where = ["--org", neon.org] if org else []
+    neon.world.log.clear()
+    result = _through(neon, transport, "-o", "json", "audit", *where, "--revoke", "--yes")
+    assert result.exit_code == 1, result.output
+    error = json.loads(lines(result.stderr)[-1])["error"]
+    assert error["library_error"]["type"] == "ServerTimeUnknownError"
+    assert "audit --revoke judges what is due by Neon's clock" in error["message"]
+    assert neon.world.log.count("revokeApiKey") == 0
+    assert _through(neon, transport, "audit", *where).exit_code == 0

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import httpx
 import pytest
-from neon_keys import AsyncNeonKeys, Backoff, NeonKeys, policy
+from neon_keys import AsyncNeonKeys, Backoff, NeonKeys, ServerTimeUnknownError, policy
 from neon_keys.policy import (
     Create,
     OutcomeStatus,
@@ -24,10 +25,17 @@ from neon_keys.policy import (
     RevokeCause,
     Rotate,
 )
-from neon_keys.testing import EmulatorServer, FakeClock, World
+from neon_keys.testing import (
+    AsyncEmulatorTransport,
+    EmulatorServer,
+    EmulatorTransport,
+    FakeClock,
+    World,
+)
 
 START = datetime.datetime(2025, 6, 1, 12, 0, tzinfo=datetime.UTC)
 DAY = 86_400.0
+BASE = "http://127.0.0.1/api/v2"
 Run = Callable[[Callable[[Any], Any]], Any]
 
 
@@ -133,6 +141,65 @@ def test_the_plan_is_typed_actions_creates_and_rotations_first(
     # Neon's clock (its Date, to the second, plus time elapsed since), not this machine's.
     assert abs(made.now - (START + datetime.timedelta(days=31))) < datetime.timedelta(seconds=5)
     assert len(world.log) and all(not record.changed for record in world.log)
+
+
+class _DateRewritten(httpx.BaseTransport, httpx.AsyncBaseTransport):
+    """The emulator in process, its answers' ``Date`` replaced by ``date`` (None: removed)."""
+
+    def __init__(self, world: World, date: str | None) -> None:
+        self.date = date
+        self.inner = EmulatorTransport(world)
+        self.async_inner = AsyncEmulatorTransport(world)
+
+    def _rewrite(self, response: httpx.Response) -> httpx.Response:
+        del response.headers["Date"]
+        if self.date is not None:
+            response.headers["Date"] = self.date
+        return response
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self._rewrite(self.inner.handle_request(request))
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return self._rewrite(await self.async_inner.handle_async_request(request))
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+@pytest.mark.parametrize("flavour", ["sync", "async"])
+@pytest.mark.parametrize(
+    "date", [None, "Mon, 01 Jan 2300 00:00:00 GMT"], ids=["no-date", "year-2300"]
+)
+def test_apply_acts_on_neons_clock_only(
+    world: World, tmp_path: Path, flavour: str, date: str | None
+) -> None:
+    """With answers that carry no Date, or a Date far beyond what Neon's records show (a
+    proxy's clock), apply refuses before changing anything, as retire does."""
+    world.issue_personal_key(world.seed.admin_id, "stray")
+    _use(world, world.issue_org_key(world.seed.org_id, "deploy"))
+    wanted = _policy(tmp_path, world)
+    settings: dict[str, Any] = {"api_key": world.seed.admin_token, "base_url": BASE}
+    with NeonKeys(**settings, http_client=httpx.Client(transport=EmulatorTransport(world))) as neon:
+        shown = policy.plan(neon, wanted)
+    assert shown.changes
+    transport = _DateRewritten(world, date)
+    with pytest.raises(ServerTimeUnknownError, match="nothing was"):
+        if flavour == "sync":
+            with NeonKeys(**settings, http_client=httpx.Client(transport=transport)) as neon:
+                policy.apply(neon, shown)
+        else:
+
+            async def main() -> None:
+                client = httpx.AsyncClient(transport=transport)
+                async with AsyncNeonKeys(**settings, http_client=client) as neon:
+                    await policy.apply(neon, shown)
+                await client.aclose()
+
+            anyio.run(main)
+    transport.close()
+    assert [r.operation_id for r in world.log if r.changed] == []
+    assert not (tmp_path / "ci.token").exists()
 
 
 def test_apply_converges_and_a_second_plan_is_empty(world: World, run: Run, tmp_path: Path) -> None:

@@ -1,42 +1,98 @@
 """``neon-keys``: the group and its commands, one module per command (or pair of commands).
 
 The group and the global options live in ``_root`` and ``_options``; each command in its own
-module; this module only puts them together.
+module, imported when the command is first used (``_lazy_group``); this module only puts
+them together: ``COMMANDS`` says where each command lives and what ``--help`` says of it.
 """
 
 from __future__ import annotations
 
-from ._apply import apply_command
-from ._audit import audit_keys
-from ._completion import completion
-from ._create import create
-from ._examples import add_examples
-from ._exec import exec_command
-from ._identity import orgs, whoami
-from ._list import list_keys
-from ._plan import check_command, plan_command
-from ._retire import retire
-from ._revoke import revoke
+from ._examples import EXAMPLES, add_examples, epilog
+from ._lazy_group import LazyCommand, LazyCommands
 from ._root import cli
-from ._rotate import rotate_key
-from ._sandbox import sandbox
-from ._sweep import sweep_command
 
-cli.add_command(list_keys)
-cli.add_command(create)
-cli.add_command(revoke)
-cli.add_command(rotate_key)
-cli.add_command(retire)
-cli.add_command(audit_keys)
-cli.add_command(whoami)
-cli.add_command(orgs)
-cli.add_command(sandbox)
-cli.add_command(exec_command)
-cli.add_command(sweep_command)
-cli.add_command(plan_command)
-cli.add_command(apply_command)
-cli.add_command(check_command)
-cli.add_command(completion)
-add_examples(cli)
+COMMANDS: dict[str, LazyCommand] = {
+    "list": LazyCommand(
+        "._list",
+        "list_keys",
+        "List your personal keys, an organization's keys with --org, or all with --all-orgs.",
+    ),
+    "create": LazyCommand(
+        "._create",
+        "create",
+        "Create a key named NAME; its secret goes to every sink given, or to stdout.",
+    ),
+    "revoke": LazyCommand(
+        "._revoke",
+        "revoke",
+        "Revoke keys by id, by the ids on stdin (-), or by name (--name GLOB).",
+    ),
+    "rotate": LazyCommand(
+        "._rotate",
+        "rotate_key",
+        "Replace key ID with a new key; then revoke the old one, or with --grace keep it.",
+    ),
+    "retire": LazyCommand(
+        "._retire",
+        "retire",
+        "Revoke keys that newer keys of the same name replaced, once they are due.",
+    ),
+    "audit": LazyCommand(
+        "._audit",
+        "audit_keys",
+        "Flag never-used, stale and duplicate keys; optionally revoke them.",
+    ),
+    "whoami": LazyCommand(
+        "._identity",
+        "whoami",
+        "Show which credential is calling: its kind and account.",
+    ),
+    "orgs": LazyCommand(
+        "._identity",
+        "orgs",
+        "List the organizations you belong to, with their ids.",
+    ),
+    "sandbox": LazyCommand(
+        "._sandbox",
+        "sandbox",
+        "Serve the Neon emulator locally, or act on one that runs.",
+    ),
+    "exec": LazyCommand(
+        "._exec",
+        "exec_command",
+        "Run COMMAND with a short-lived key in its environment; revoke the key when it ends.",
+    ),
+    "sweep": LazyCommand(
+        "._sweep",
+        "sweep_command",
+        "Revoke expired leases: your personal keys, or an organization's (--org, --all-orgs).",
+    ),
+    "plan": LazyCommand(
+        "._plan",
+        "plan_command",
+        "Show what `apply` would change to make the keys what the policy file says.",
+    ),
+    "apply": LazyCommand(
+        "._apply",
+        "apply_command",
+        "Make the keys what the policy file says: the changes `plan` shows, after asking.",
+    ),
+    "check": LazyCommand(
+        "._plan",
+        "check_command",
+        "Check the keys against the rules of the policy file, as a CI gate.",
+    ),
+    "completion": LazyCommand(
+        "._completion",
+        "completion",
+        "Print the completion script for SHELL (bash, zsh or fish).",
+    ),
+}
+"""Every command of ``neon-keys``: its module, the command's name there, and the first
+paragraph of its help (``tests/cli/test_cli_lazy.py`` holds each to the command itself)."""
 
-__all__ = ["cli"]
+# Each command gets its examples as it is imported; the group its own now.
+cli.commands = LazyCommands(COMMANDS, __name__.rpartition(".")[0], on_load=add_examples)
+cli.epilog = epilog(EXAMPLES[""])
+
+__all__ = ["COMMANDS", "cli"]

@@ -1,39 +1,40 @@
 """``neon-keys audit``: which keys deserve attention, and why; optionally revoke them.
 
-A key is flagged when it
+The rules are the library's (``neon_keys._findings``, which ``neon-keys check`` judges a
+policy file's rules with): the options become a ``RuleSet`` and the findings are shown as
+they come. ``audit`` asks for
 
-- was never used (``never_used``);
-- was last used more than N days ago (``unused``);
-- shares its name with another key of the same scope (same kind and project) and is not the
-  one of them used most recently, or created last if none was used (``duplicate_name``): of
-  a group of duplicates one key, the likeliest to be the live one, is never flagged for it;
-- is a lease past its expiry, still live (``expired_lease``): its holder never revoked it
+- ``never_used``: never used, and at least ``--min-age`` old;
+- ``unused``: last used more than ``--unused-days`` days ago;
+- ``duplicate_name``: shares its name with another key of the same scope (same kind and
+  project), is at least ``--min-age`` old, and is not the one of them used most recently,
+  or created last if none was used: of a group of duplicates one key, the likeliest to be
+  the live one, is never flagged for it;
+- ``expired_lease``: a lease past its expiry, still live: its holder never revoked it
   (``neon-keys sweep`` does).
 
-A key that a newer key of the same name and scope has replaced (the newer one is in
-service: used) is *retiring*: ``neon-keys retire`` revokes it when it is due. It is shown as
-such, never flagged: not as a duplicate to clean up, nor as unused.
+Keys that a newer key in service replaced are *retiring* (``neon-keys retire`` revokes them
+when due): shown as such, and no finding of age or use. The rules' details, young keys
+included, are those of ``neon_keys._findings``.
 
-A key younger than ``--min-age`` (default a day) is flagged for neither of the first and
-third: a pipeline may have minted it a minute ago and not used it yet, or a rotation may be
-putting it in place of an older one. A key whose creation time Neon did not give counts as
-young. Young keys still count when the duplicates of a name are weighed.
+Ages are judged on Neon's clock (the ``Date`` of the listing's answer); ``--revoke`` first
+checks that clock against Neon's own records (``neon_keys._clock_guard``), as ``retire``
+does, and revokes nothing if it runs implausibly far ahead of them.
 """
 
 from __future__ import annotations
 
 import datetime
-import enum
 import sys
-from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from neon_keys import _findings
+from neon_keys._clock_guard import check_neon_now
 from neon_keys._durations import format_duration
-from neon_keys._retire import DEFAULT_RETIRE_GRACE, RetireOutcome, plan_retirement
+from neon_keys._findings import DEFAULT_MIN_AGE, Finding, FindingCode, Flagged, RuleSet
 
 from . import _color
 from ._caller import find_calling_keys, refuse_self
@@ -66,85 +67,25 @@ from ._session import Session
 from ._signals import GUARD
 
 if TYPE_CHECKING:
-    from neon_keys._models import APIKey
+    from neon_keys._retire import RetireOutcome
 
-_EPOCH = datetime.datetime.min.replace(tzinfo=datetime.UTC)
-_MINUTE = datetime.timedelta(minutes=1)
-
-DEFAULT_MIN_AGE = datetime.timedelta(days=1)
-"""Keys younger than this are not findings (``--min-age``)."""
+_HINTS = {FindingCode.EXPIRED_LEASE: "neon-keys sweep revokes it"}
+"""What audit adds to a finding's message: the command that deals with it."""
 
 
-class Rule(enum.StrEnum):
-    """Why a key was flagged (the ``code`` of a finding in JSON)."""
-
-    NEVER_USED = "never_used"
-    UNUSED = "unused"
-    DUPLICATE_NAME = "duplicate_name"
-    EXPIRED_LEASE = "expired_lease"
-
-
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """One reason to look at a key."""
-
-    rule: Rule
-    message: str
+def rule_set(*, unused_days: int, min_age: datetime.timedelta) -> RuleSet:
+    """The rules ``audit`` judges with, from its options."""
+    return RuleSet(
+        min_age=min_age,
+        max_unused=datetime.timedelta(days=unused_days),
+        duplicate_names=True,
+    )
 
 
-@dataclass(frozen=True, slots=True)
-class Flagged:
-    """A key with the reasons it was flagged."""
-
-    key: APIKey
-    findings: tuple[Finding, ...]
-
-
-def is_unused(key: APIKey, days: int, now: datetime.datetime) -> bool:
-    """Whether ``key`` has not been used in the last ``days`` days (never used counts)."""
-    return key.last_used_at is None or key.last_used_at < now - datetime.timedelta(days=days)
-
-
-def audit(
-    keys: Sequence[APIKey],
-    *,
-    unused_days: int,
-    now: datetime.datetime,
-    min_age: datetime.timedelta = DEFAULT_MIN_AGE,
-) -> list[Flagged]:
-    """The flagged keys among ``keys``, in the order given (see the module docstring)."""
-    retiring = retiring_keys(keys, now)
-    duplicates = _duplicates([key for key in keys if key.id not in retiring])
-    flagged = []
-    for key in keys:
-        if key.revoked or key.id in retiring:
-            continue
-        findings = []
-        # Unused and duplicate keys are judged only once they had time to be used.
-        settled = key.created_at is not None and now - key.created_at >= min_age
-        if key.last_used_at is None:
-            if settled and key.created_at is not None:
-                age = _days(now - key.created_at)
-                findings.append(Finding(Rule.NEVER_USED, f"never used (created {age} ago)"))
-        elif is_unused(key, unused_days, now):
-            findings.append(Finding(Rule.UNUSED, f"last used {_days(now - key.last_used_at)} ago"))
-        if settled and key.id in duplicates:
-            findings.append(Finding(Rule.DUPLICATE_NAME, duplicates[key.id]))
-        if (expiry := key.expires_at) is not None and expiry <= now:
-            minutes = (now - expiry) // _MINUTE
-            late = format_duration(minutes * _MINUTE) if minutes else "less than a minute"
-            findings.append(
-                Finding(Rule.EXPIRED_LEASE, f"lease expired {late} ago; neon-keys sweep revokes it")
-            )
-        if findings:
-            flagged.append(Flagged(key, tuple(findings)))
-    return flagged
-
-
-def retiring_keys(keys: Sequence[APIKey], now: datetime.datetime) -> dict[int, RetireOutcome]:
-    """The retiring keys among ``keys`` (replaced by a newer key in service), by id."""
-    plan = plan_retirement(keys, now=now, grace=DEFAULT_RETIRE_GRACE)
-    return {item.key.id: item for item in plan if item.replacement is not None}
+def message(finding: Finding) -> str:
+    """A finding in audit's words: the library's sentence, and what deals with it."""
+    hint = _HINTS.get(finding.code)
+    return f"{finding.message}; {hint}" if hint else finding.message
 
 
 def retiring_record(item: RetireOutcome) -> dict[str, Any]:
@@ -158,44 +99,13 @@ def retiring_record(item: RetireOutcome) -> dict[str, Any]:
     }
 
 
-def _duplicates(keys: Sequence[APIKey]) -> dict[int, str]:
-    """The duplicate-name message of every key to flag, by key id."""
-    groups: dict[tuple[str, str | None, str], list[APIKey]] = defaultdict(list)
-    for key in keys:
-        if not key.revoked:
-            groups[(key.kind.value, project_of(key), key.name)].append(key)
-    messages = {}
-    for group in groups.values():
-        if len(group) < 2:
-            continue
-        keeper = max(group, key=_liveliness)
-        for key in group:
-            if key is not keeper:
-                messages[key.id] = (
-                    f"{len(group)} keys share this name; key {keeper.id} is the one kept "
-                    "(used or created last)"
-                )
-    return messages
-
-
-def _liveliness(key: APIKey) -> tuple[datetime.datetime, datetime.datetime, int]:
-    return (key.last_used_at or _EPOCH, key.created_at or _EPOCH, key.id)
-
-
-def _days(delta: datetime.timedelta) -> str:
-    days = max(delta.days, 0)
-    if days == 0:
-        return "less than a day"
-    return "1 day" if days == 1 else f"{days} days"
-
-
 # -- output ----------------------------------------------------------------------------------
 
 
 def flagged_record(item: Flagged) -> dict[str, Any]:
     """A flagged key as JSON: the key's fields plus ``findings`` (``code``, ``message``)."""
     record = key_record(item.key)
-    record["findings"] = [{"code": f.rule.value, "message": f.message} for f in item.findings]
+    record["findings"] = [{"code": f.code.value, "message": message(f)} for f in item.findings]
     return record
 
 
@@ -249,7 +159,7 @@ def flagged_table(items: Sequence[Flagged], *, org: bool, color: bool = False) -
             item.key.kind.value,
             *([project_of(item.key) or NONE] if org else []),
             fmt_time(item.key.last_used_at, NEVER),
-            "; ".join(f.message for f in item.findings),
+            "; ".join(message(f) for f in item.findings),
         ]
         for item in items
     ]
@@ -275,7 +185,7 @@ def flagged_table(items: Sequence[Flagged], *, org: bool, color: bool = False) -
 @click.option(
     "--min-age",
     type=DURATION,
-    default="1d",
+    default=format_duration(DEFAULT_MIN_AGE),
     show_default=True,
     metavar="DURATION",
     help="Never flag keys younger than this (90s, 12h, 7d): a new key may not be used yet.",
@@ -318,15 +228,15 @@ def audit_keys(
     keys = session.scope(org)
     listing = keys.list()
     now = session.now()  # after the listing: Neon's clock, from its answer
-    flagged = audit(listing, unused_days=unused_days, now=now, min_age=min_age)
-    retiring = list(retiring_keys(listing, now).values())
+    flagged = _findings.judge(listing, now, rule_set(unused_days=unused_days, min_age=min_age))
+    replaced = list(_findings.retiring(listing, now).values())
     if not session.json:
         if flagged:
             emit(flagged_table(flagged, org=org is not None, color=_color.enabled(sys.stdout)))
         summary = f"{len(flagged)} of {plural(len(listing), 'key')} flagged."
         color = _color.WARNING if flagged else None
         emit(_color.paint(summary, color, on=_color.enabled(sys.stderr)), err=True)
-        for item in retiring:
+        for item in replaced:
             assert item.replacement is not None
             emit(
                 f'Retiring: key {item.key.id} "{item.key.name}", replaced by key '
@@ -349,7 +259,7 @@ def audit_keys(
             unused_days=unused_days,
             min_age=min_age,
             checked=len(listing),
-            retiring=retiring,
+            retiring=replaced,
         )
 
     revocation = None
@@ -357,6 +267,9 @@ def audit_keys(
         ids = [item.key.id for item in flagged]
         names = key_names(listing)
         calling = find_calling_keys(keys, listing, ids, whoami=session.client().whoami)
+        # Ages were judged by Neon's Date: one running implausibly far ahead of what the
+        # listing records (a proxy's clock) would make every key look unused.
+        check_neon_now(now, listing, calling=calling, acting="audit --revoke")
         if not including_self:
             refuse_self(ids, calling, names)
         scope = f"organization {org}'s keys" if org else "your personal keys"

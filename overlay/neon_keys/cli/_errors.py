@@ -40,6 +40,9 @@ from ._signals import GUARD, exit_code, signal_name, signal_of
 API_TIMEOUT_ENV = "NEON_API_TIMEOUT"
 """Environment variable of ``--timeout`` (the CLI's only; the library takes ``timeout=``)."""
 
+PROFILE_ENV = "NEON_KEYS_PROFILE"
+"""Environment variable naming the profile to use when ``--profile`` is not given."""
+
 API_ROOT_SUFFIX = "/api/v2"
 """How the path of Neon's API root ends."""
 

@@ -356,7 +356,8 @@ def epilog(examples: Examples) -> str:
 
 
 def walk(group: click.Group, prefix: str = "") -> Iterator[tuple[str, click.Command]]:
-    """Every command under ``group`` with its path (``"sandbox fault"``), subgroups too."""
+    """Every command under ``group`` with its path (``"sandbox fault"``), subgroups too
+    (importing each command of the program, which is otherwise imported on first use)."""
     for name, command in group.commands.items():
         path = f"{prefix}{name}"
         yield path, command
@@ -364,8 +365,15 @@ def walk(group: click.Group, prefix: str = "") -> Iterator[tuple[str, click.Comm
             yield from walk(command, f"{path} ")
 
 
-def add_examples(group: click.Group) -> None:
-    """Give ``group`` and every command under it its examples (see ``EXAMPLES``)."""
-    for path, command in [("", group), *walk(group)]:
-        if path in EXAMPLES:
-            command.epilog = epilog(EXAMPLES[path])
+def add_examples(command: click.Command, path: str = "") -> None:
+    """Give ``command``, whose path is ``path`` ("" for the program), and every command
+    under it their examples (see ``EXAMPLES``).
+
+    The program's group gets its own from ``_app``, and each of its commands, with the
+    commands under it, gets theirs here as it is imported.
+    """
+    group = command if isinstance(command, click.Group) else None
+    under = walk(group, f"{path} " if path else "") if group is not None else iter(())
+    for where, each in [(path, command), *under]:
+        if where in EXAMPLES:
+            each.epilog = epilog(EXAMPLES[where])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import fnmatch
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -10,8 +11,8 @@ from typing import TYPE_CHECKING
 import click
 
 from neon_keys._exceptions import NeonError
+from neon_keys._findings import is_unused
 
-from . import _audit
 from ._errors import CliError, describe, exit_code_for, partial
 from ._options import global_options, pass_session
 from ._output import emit, emit_json, key_record, keys_table
@@ -72,7 +73,7 @@ def _select(
         for key in keys
         if (kind is None or key.kind.value == kind)
         and (name_glob is None or fnmatch.fnmatchcase(key.name, name_glob))
-        and (unused_days is None or _audit.is_unused(key, unused_days, now))
+        and (unused_days is None or is_unused(key, now, datetime.timedelta(days=unused_days)))
     ]
 
 

@@ -21,8 +21,7 @@ from click.shell_completion import CompletionItem
 from neon_keys._constants import API_HOST_ENV, API_KEY_ENV
 from neon_keys._version import __version__
 
-from ._errors import API_TIMEOUT_ENV
-from ._profiles import PROFILE_ENV, profile_names
+from ._errors import API_TIMEOUT_ENV, PROFILE_ENV
 from ._session import Session
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -52,6 +51,8 @@ def complete_profiles(
     _ctx: click.Context, _param: click.Parameter, incomplete: str
 ) -> list[CompletionItem]:
     """The config file's profile names that start with what was typed (for shells)."""
+    from ._profiles import profile_names  # noqa: PLC0415  (tomllib, subprocess: not for --help)
+
     return [CompletionItem(name) for name in profile_names() if name.startswith(incomplete)]
 
 

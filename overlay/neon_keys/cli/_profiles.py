@@ -49,9 +49,6 @@ from neon_keys._processes import stop_group
 from ._errors import CliError, ExitCode
 from ._signals import Interrupted
 
-PROFILE_ENV = "NEON_KEYS_PROFILE"
-"""Environment variable naming the profile to use when ``--profile`` is not given."""
-
 CONFIG_HOME_ENV = "XDG_CONFIG_HOME"
 """Where the XDG Base Directory specification puts user configuration."""
 

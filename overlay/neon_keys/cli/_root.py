@@ -20,17 +20,17 @@ from neon_keys._exceptions import (
     NotFoundError,
     PermissionDeniedError,
 )
-from neon_keys._models import KeyKind
 
 from ._errors import CliError, ErrorKind, ExitCode, Interruption, describe, exit_code_for
 from ._failures import output_requested, show
+from ._lazy_group import LazyGroup
 from ._options import root_options, start_session
 from ._session import Session
 from ._signals import GUARD, exit_code, signal_of
 from ._streams import StdoutUnwritable
 
 
-class NeonGroup(click.Group):
+class NeonGroup(LazyGroup):
     """A command group that ends every run with a documented exit code and at most a few lines.
 
     Library errors become one ``Error: ...`` line (tracebacks with ``--verbose``); SIGINT,
@@ -130,6 +130,8 @@ def _organization_key_hint(session: Session, err: NeonError) -> str:
         caller = session.client().whoami()
     except NeonError:
         return ""
+    from neon_keys._models import KeyKind  # noqa: PLC0415  (not for --help)
+
     if caller.key_kind is not KeyKind.ORG:
         return ""
     return (

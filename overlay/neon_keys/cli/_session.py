@@ -14,18 +14,20 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from neon_keys._constants import API_HOST_ENV, API_KEY_ENV
 from neon_keys._exceptions import ConfigurationError
 
 from ._errors import CliError, ExitCode
-from ._profiles import Profile, load_profile
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from neon_keys._client import NeonKeys
     from neon_keys._scope import KeyScope
+
+    from ._profiles import Profile
 
 
 def utc_now() -> datetime.datetime:
@@ -88,6 +90,8 @@ class Session:
         if self.profile_name is None:
             return None
         if self._profile is None:
+            from ._profiles import load_profile  # noqa: PLC0415  (tomllib, subprocess: not for --help)
+
             self._profile = load_profile(self.profile_name, self.config)
         return self._profile
 

@@ -151,9 +151,10 @@ class _Run:
         self.fresh: Plan | None = None
         self.unplanned: list[Action] = []
 
-    def start(self, fresh: Plan) -> list[Action]:
-        """Match the fresh plan with the shown one; what to do, changes first."""
-        self.fresh = fresh
+    def start(self, world: World) -> list[Action]:
+        """Check Neon's clock, plan afresh and match the plan shown; what to do, changes first."""
+        world.check_clock()
+        self.fresh = fresh = _from_world(self.policy, world)
         todo, stale, self.unplanned = reconcile(self.shown, fresh)
         check_sinks(Plan(self.policy, fresh.now, fresh.scopes, tuple(todo), ()))
         for outcome in stale:
@@ -197,7 +198,7 @@ class _Run:
     # -- the sync driver -------------------------------------------------------------------
 
     def sync(self, client: NeonKeys) -> Applied:
-        todo = self.start(_from_world(self.policy, read_world(client, self.policy)))
+        todo = self.start(read_world(client, self.policy))
         for index, action in enumerate(todo):
             try:
                 self.check()
@@ -253,7 +254,7 @@ class _Run:
     # -- the async driver ------------------------------------------------------------------
 
     async def asynchronous(self, client: AsyncNeonKeys) -> Applied:
-        todo = self.start(_from_world(self.policy, await aread_world(client, self.policy)))
+        todo = self.start(await aread_world(client, self.policy))
         for index, action in enumerate(todo):
             try:
                 self.check()

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .._findings import IPNetwork
+from .._findings import DEFAULT_MIN_AGE, IPNetwork
 from .._models import APIKey, KeyKind, OrgKey, ProjectKey
 
 __all__ = [
@@ -28,10 +28,6 @@ __all__ = [
     "Target",
     "Undeclared",
 ]
-
-
-DEFAULT_MIN_AGE = datetime.timedelta(days=1)
-"""``min_age`` when the file does not set it: a day, as ``neon-keys audit --min-age``."""
 
 
 class PersonalKeys(enum.StrEnum):

@@ -27,11 +27,11 @@ from dataclasses import dataclass
 
 from .. import _findings
 from .._durations import format_duration
-from .._findings import Finding, FindingCode
+from .._findings import Finding, FindingCode, RuleSet
 from .._leases import DEFAULT_GRACE as LEASE_SWEEP_GRACE
 from .._models import APIKey, KeyKind, OrgKey, PersonalKey, ProjectKey
 from .._retire import RetireStatus, plan_retirement
-from ._model import ExpiredLeases, KeyDeclaration, PersonalKeys, Policy, Undeclared
+from ._model import ExpiredLeases, KeyDeclaration, PersonalKeys, Policy, Rules, Undeclared
 
 __all__ = [
     "Action",
@@ -332,7 +332,6 @@ class _ScopePlanner:
         self.declared = [
             d for d in policy.keys if (d.target.org_id if d.target.org_id else None) == org_id
         ]
-        self.retiring: set[int] = set()
         self.handled: set[int] = set()  # keys some action of this plan revokes
         self.renewal: dict[int, Create | Rotate] = {}  # a generation's group's new key
 
@@ -342,11 +341,17 @@ class _ScopePlanner:
             group = [key for key in self.keys if declaration.holds(key)]
             held.update(key.id for key in group)
             self.declared_key(declaration, group)
+        judged = _findings.judge(self.keys, self.now, _rule_set(self.rules))
+        found = {item.key.id: item.findings for item in judged}
         for key in self.keys:
             if key.id not in held:
                 self.undeclared(key)
-            self.expired(key)
-            self.rule_findings(key)
+            # An expired lease first (a revoke may come with it), then the rules' findings.
+            for finding in sorted(found.get(key.id, ()), key=_lease_first):
+                if finding.code is FindingCode.EXPIRED_LEASE:
+                    self.expired(key, finding)
+                else:
+                    self.report(key, finding)
 
     # -- declared keys ---------------------------------------------------------------------
 
@@ -371,10 +376,6 @@ class _ScopePlanner:
         for outcome in outcomes:
             key = outcome.key
             made_here = outcome.replacement is not None and outcome.replacement.id == _NEWEST_ID
-            if outcome.newer.id != _NEWEST_ID:
-                # Replaced already: audit's retiring key, spared the age findings. A key
-                # only this plan replaces is still in service, and its findings stand.
-                self.retiring.add(key.id)
             if outcome.status is not RetireStatus.DUE:
                 if outcome.replacement is not None or action is None:
                     message = outcome.message if not made_here else _in_grace(declaration)
@@ -442,10 +443,8 @@ class _ScopePlanner:
                 )
             )
 
-    def expired(self, key: APIKey) -> None:
-        finding = _findings.expired_lease(key, self.now)
-        if finding is None:
-            return
+    def expired(self, key: APIKey, finding: Finding) -> None:
+        """Report a lease past its expiry; revoke it if the rules say so and it is safe."""
         self.report(key, finding)
         expiry = key.expires_at
         assert expiry is not None
@@ -470,29 +469,27 @@ class _ScopePlanner:
             )
         )
 
-    def rule_findings(self, key: APIKey) -> None:
-        rules = self.rules
-        found: list[Finding | None] = []
-        if key.id not in self.retiring:
-            found.append(_findings.never_used(key, self.now, rules.min_age))
-            if rules.max_unused is not None:
-                found.append(_findings.unused(key, self.now, rules.max_unused))
-            if rules.max_age is not None:
-                found.append(_findings.too_old(key, self.now, rules.max_age))
-        if rules.allowed_networks is not None:
-            found.append(_findings.outside_networks(key, rules.allowed_networks))
-        if rules.personal_keys is PersonalKeys.FORBID:
-            found.append(_findings.personal_key(key))
-        for finding in found:
-            if finding is not None:
-                self.report(key, finding)
-
     def report(self, key: APIKey, finding: Finding) -> None:
         rule = _RULE_OF[finding.code]
         line = self.rules.lines.get(rule, self.policy.line)
         self.findings.append(
             PolicyFinding(self.org_id, key, finding.code, rule, line, finding.message)
         )
+
+
+def _rule_set(rules: Rules) -> RuleSet:
+    """The findings ``rules`` asks for, as the library judges them (``neon_keys._findings``)."""
+    return RuleSet(
+        min_age=rules.min_age,
+        max_unused=rules.max_unused,
+        max_age=rules.max_age,
+        allowed_networks=rules.allowed_networks,
+        forbid_personal=rules.personal_keys is PersonalKeys.FORBID,
+    )
+
+
+def _lease_first(finding: Finding) -> bool:
+    return finding.code is not FindingCode.EXPIRED_LEASE
 
 
 def _age_order(key: APIKey) -> tuple[datetime.datetime, int]:

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .._calling import calling_keys
+from .._clock_guard import check_neon_now
+from .._exceptions import ServerTimeUnknownError
 from .._models import APIKey, AuthDetails, Organization
 from ._load import PolicyFileError, Problem
 from ._model import Policy
@@ -39,11 +41,14 @@ class World:
         listings: each managed scope (None: personal keys) and its keys, in the policy's order.
         caller: who is calling (``GET /auth``).
         now: Neon's time when they were read.
+        neon_clock: whether ``now`` is Neon's (False: its answers carried no ``Date``, and
+            ``now`` is this machine's time).
     """
 
     listings: dict[str | None, tuple[APIKey, ...]]
     caller: AuthDetails
     now: datetime.datetime
+    neon_clock: bool = True
 
     def calling(self) -> set[int]:
         """The ids of keys that may be the one making the call, in every scope."""
@@ -51,6 +56,23 @@ class World:
         for org_id, keys in self.listings.items():
             found |= calling_keys(self.caller, org_id, keys)
         return found
+
+    def check_clock(self) -> None:
+        """Raise ``ServerTimeUnknownError`` unless ``now`` is Neon's and its records agree.
+
+        ``apply`` acts on ages measured by Neon's clock only, as ``retire`` does: a missing
+        ``Date``, or one running implausibly far ahead of the times the listings record (a
+        proxy whose clock reads year 2300 would make every key look due), stops it before
+        anything is changed.
+        """
+        if not self.neon_clock:
+            raise ServerTimeUnknownError(
+                "apply judges ages by Neon's clock, but Neon's answers carried no readable "
+                "Date header (a proxy that strips it?); nothing was changed"
+            )
+        calling = self.calling()
+        for keys in self.listings.values():
+            check_neon_now(self.now, keys, calling=calling, acting="apply")
 
 
 def managed_scopes(policy: Policy, orgs: Sequence[Organization] | None) -> list[str | None]:
@@ -79,12 +101,16 @@ def managed_scopes(policy: Policy, orgs: Sequence[Organization] | None) -> list[
     return [*scopes, *mine]
 
 
-def _now(client: NeonKeys | AsyncNeonKeys) -> datetime.datetime:
+def _world(
+    listings: dict[str | None, tuple[APIKey, ...]],
+    caller: AuthDetails,
+    client: NeonKeys | AsyncNeonKeys,
+) -> World:
     now = client.server_now()
-    if now is None:  # answers without a Date (a proxy that strips it): the next best
+    if now is None:  # answers without a Date (a proxy that strips it): the next best to show
         logger.warning("Neon's answers carried no Date header; judging ages by this clock")
-        return datetime.datetime.now(datetime.UTC)
-    return now
+        return World(listings, caller, datetime.datetime.now(datetime.UTC), neon_clock=False)
+    return World(listings, caller, now)
 
 
 def read_world(client: NeonKeys, policy: Policy) -> World:
@@ -98,7 +124,7 @@ def read_world(client: NeonKeys, policy: Policy) -> World:
             org_id: future.result() for org_id, future in zip(scopes, listed, strict=True)
         }
         auth = caller.result()
-    return World(listings, auth, _now(client))
+    return _world(listings, auth, client)
 
 
 def _first(group: BaseExceptionGroup[BaseException]) -> BaseException:
@@ -144,4 +170,4 @@ async def aread_world(client: AsyncNeonKeys, policy: Policy) -> World:
     except BaseExceptionGroup as failed:  # one listing failed: raise its error, as sync does
         raise _first(failed) from None
     ordered = {org_id: listings[org_id] for org_id in scopes}
-    return World(ordered, found["caller"], _now(client))
+    return _world(ordered, found["caller"], client)
