@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from mutation.cli import CORE, PACKAGE
 from mutation.operators import mutants_of
-from mutation.run import Coverage
+from mutation.run import OWN_TESTS, Coverage
 
 TOOLS = Path(__file__).resolve().parents[2] / "tools"
 
@@ -152,6 +152,22 @@ def test_the_modules_own_tests_run_first_and_always() -> None:
     assert coverage.tests_for("/p/_calc.py", [3]) == [
         "tests/test_calc.py::elsewhere",
         "tests/test_calc.py::slow",
+        "tests/test_other.py::fast",
+    ]
+
+
+def test_tests_named_for_what_they_check_count_as_a_modules_own() -> None:
+    """_exceptions.py has no test_exceptions.py: test_errors.py (OWN_TESTS) runs first."""
+    assert "test_errors" in OWN_TESTS["_exceptions.py"]
+    reach = {"/p/neon_keys/_exceptions.py": {3}}
+    coverage = Coverage(
+        durations={"tests/test_errors.py::slow": 2.0, "tests/test_other.py::fast": 0.1},
+        lines={"tests/test_errors.py::slow": reach, "tests/test_other.py::fast": reach},
+        import_lines={},
+        modules=[],
+    )
+    assert coverage.tests_for("/p/neon_keys/_exceptions.py", [3]) == [
+        "tests/test_errors.py::slow",
         "tests/test_other.py::fast",
     ]
 
