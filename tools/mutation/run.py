@@ -35,7 +35,16 @@ from .operators import Mutant
 # check, these (parts of test file names, by the module's path in the package).
 OWN_TESTS: dict[str, tuple[str, ...]] = {
     "_client.py": ("test_config", "test_interrupts", "test_transport_security"),
-    "_base_client.py": ("test_retry", "test_config", "test_fault_suite", "test_leaks"),
+    "_base_client.py": (
+        "test_retry",
+        "test_config",
+        "test_fault_suite",
+        "test_leaks",
+        "test_server_clock",
+        "test_bulk_and_pacing",
+        "test_redaction",
+        "test_interrupts",
+    ),
     "_exceptions.py": ("test_errors",),
     "_body.py": ("test_bodies", "test_fuzz"),
     "_sinks.py": ("test_rotation", "test_cli_sinks", "test_cli_sink_plugins"),
