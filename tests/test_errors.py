@@ -303,3 +303,14 @@ def test_a_shown_value_is_cut_to_forty_characters() -> None:
     cut = InvalidInputError("name", "too odd", "y" * 39)  # repr: 41 characters
     assert str(cut) == f"invalid name: too odd (got '{'y' * 36}...)"
     assert str(InvalidInputError("name", "too odd")) == "invalid name: too odd"
+
+
+@pytest.mark.parametrize(("status", "reason"), [(404, "Not Found"), (503, "Service Unavailable")])
+def test_an_error_answer_without_a_message_is_named_by_its_reason_phrase(
+    make_client: Any, fake: FakeNeon, status: int, reason: str
+) -> None:
+    """An error body that parses but carries no message gives the status's reason phrase."""
+    fake.route("GET", "/api_keys", json_response({}, status=status))
+    with pytest.raises(NeonError) as caught:
+        run(make_client(max_retries=0).personal_keys.list())
+    assert caught.value.message == reason  # type: ignore[attr-defined]

@@ -81,7 +81,7 @@ Verify = bool | str | os.PathLike[str] | ssl.SSLContext
 """TLS verification: True (system CAs), a CA bundle path, an ``SSLContext``, or False."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True)  # pragma: no mutate (private; never assigned)
 class Send:
     """A step of a call: send this request and reply with its ``Answer`` (the response with
     its body read within bounds) or the transport error."""
@@ -89,7 +89,7 @@ class Send:
     request: httpx.Request
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True)  # pragma: no mutate (private; never assigned)
 class Sleep:
     """A step of a call: wait this many seconds, then reply with None."""
 
@@ -119,7 +119,7 @@ FIXED_HEADERS = {
 """Headers of every request, besides the key and the request id."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True)  # pragma: no mutate (private; never assigned)
 class Shared:
     """What a client shares with its copies (``with_options``). Strictly private.
 
@@ -143,7 +143,7 @@ class Shared:
         return cls(pacer, DeliveredKeys(), ServerClock())
 
 
-@dataclass(slots=True)
+@dataclass(slots=True)  # pragma: no mutate (slots: memory only)
 class Progress:
     """How far a call that creates a key got, for its driver if it is interrupted.
 
