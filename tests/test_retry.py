@@ -23,6 +23,7 @@ from neon_keys import (
     LockedError,
     NeonKeys,
     RateLimitError,
+    RateLimits,
     ServerError,
     SkippedWaits,
     UnexpectedResponseError,
@@ -319,6 +320,25 @@ class TestCallRetries:
         for _ in range(5):
             neon.whoami()
         assert len(waits) >= 5 and all(w > 0 for w in waits[1:])
+
+    def test_the_pace_recovers_as_calls_succeed_after_a_429(
+        self, fake: FakeNeon, skipped_waits: SkippedWaits
+    ) -> None:
+        """A 429 slows the account's pace by half; successful calls bring it back."""
+        fake.route(
+            "GET",
+            "/api_keys",
+            json_response({"message": "slow"}, status=429, **{"Retry-After": "0"}),
+            json_response([]),
+        )
+        limits = RateLimits(per_minute=60, burst_per_route=1e6)  # 59 a minute, bursts of 6
+        neon = fake.sync_client(backoff=Backoff(jitter=False), rate_limits=limits)
+        neon.personal_keys.list()  # refused once, then retried
+        for _ in range(60):
+            neon.whoami()
+        waits = [w for w in skipped_waits.waits if w > 0]
+        assert waits[0] == pytest.approx(1.5 * 60 / 59)  # slowed down
+        assert waits[-1] == pytest.approx(60 / 59)  # recovered
 
     def test_backoff_waits_between_attempts(
         self, fake: FakeNeon, skipped_waits: SkippedWaits
