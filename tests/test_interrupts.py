@@ -509,6 +509,25 @@ async def test_a_cancelled_scope_still_finds_the_key(caplog: pytest.LogCaptureFi
 
 
 @pytest.mark.anyio
+async def test_an_async_search_interrupted_again_is_skipped(anyio_backend: str) -> None:
+    """AsyncNeonKeys: Ctrl-C again during the search (raised inside it) ends the search:
+    candidates None, the failure says it was skipped, and the first Ctrl-C is raised."""
+    first = KeyboardInterrupt("first")
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            raise first
+        raise KeyboardInterrupt("second")
+
+    with pytest.raises(KeyboardInterrupt) as caught:
+        await _async_client(handler).personal_keys.create(NAME)
+    assert caught.value is first
+    found = interrupted_create(first)
+    assert found is not None and found.candidates is None
+    assert found.failure is not None and "skipped" in found.failure
+
+
+@pytest.mark.anyio
 async def test_a_cancel_before_the_request_left_lists_nothing(anyio_backend: str) -> None:
     """Cancelled while waiting out a 429 (Neon made nothing): no search, and it says so."""
     requests: list[str] = []
