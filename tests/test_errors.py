@@ -314,3 +314,22 @@ def test_an_error_answer_without_a_message_is_named_by_its_reason_phrase(
     with pytest.raises(NeonError) as caught:
         run(make_client(max_retries=0).personal_keys.list())
     assert caught.value.message == reason  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("extra", [0, 1])
+def test_an_error_body_is_cut_only_past_the_excerpt_length(
+    make_client: Any, fake: FakeNeon, extra: int
+) -> None:
+    """A body of exactly the excerpt's length is shown whole; one character more is cut
+    to the length, ending in an ellipsis."""
+    from neon_keys._constants import ERROR_EXCERPT_LENGTH
+
+    text = "x" * (ERROR_EXCERPT_LENGTH + extra)
+    fake.route("GET", "/api_keys", httpx.Response(502, text=text))
+    with pytest.raises(NeonError) as caught:
+        run(make_client(max_retries=0).personal_keys.list())
+    message = caught.value.message  # type: ignore[attr-defined]
+    if extra:
+        assert message == f"Bad Gateway: {text[: ERROR_EXCERPT_LENGTH - 3]}..."
+    else:
+        assert message == f"Bad Gateway: {text}"

@@ -293,3 +293,24 @@ def test_a_file_that_is_not_a_ca_bundle_is_refused(tmp_path: Path) -> None:
     bogus.write_text("not a certificate\n")
     with pytest.raises(ConfigurationError, match="cannot load CA bundle"):
         NeonKeys(api_key=API_KEY, verify=str(bogus))
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("localhost", True),
+        ("LOCALHOST", True),
+        ("127.0.0.1", True),
+        ("127.9.9.9", True),
+        ("[::1]", True),
+        ("localhost.", False),
+        ("192.0.2.10", False),
+        ("console.neon.tech", False),
+    ],
+)
+def test_which_hosts_count_as_loopback(host: str, loopback: bool) -> None:
+    """Loopback is localhost, 127.0.0.0/8 and ::1, a plain True or False for any host;
+    ``localhost.`` (looked up in DNS) is not."""
+    from neon_keys._base_client import is_loopback
+
+    assert is_loopback(host) is loopback

@@ -667,7 +667,7 @@ def _resolve_base_url(base_url: str | None) -> str:
     return str(url).rstrip("/")
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=256)  # pragma: no mutate (a cache size)
 def _url(text: str) -> httpx.URL:
     """``httpx.URL(text)``, remembered: parsing a URL is a good part of building a request,
     and a client calls the same few (its listings, say) again and again."""
@@ -700,9 +700,9 @@ def pool_options(verify: Verify, timeout: Timeout, base_url: str) -> dict[str, A
     return {
         # Plain http (loopback only, never redirected) makes no TLS connection: loading the
         # CA bundle would cost start-up time (~20 ms) for nothing.
-        "verify": tls if base_url.startswith("https://") else False,
+        "verify": tls if base_url.startswith("https://") else False,  # pragma: no mutate
         "timeout": timeout,
-        "follow_redirects": False,
+        "follow_redirects": False,  # pragma: no mutate (each send says False too)
         "headers": FIXED_HEADERS,
         "trust_env": not base_url.startswith("http://"),
     }
