@@ -872,3 +872,39 @@ def test_a_large_compressed_error_page_in_one_chunk_is_excerpted(
     neon = _client(flavour, lambda request: streamed(502, stream, **{"content-encoding": encoding}))
     error = _raises(ServerError, neon.whoami)
     assert error.message.startswith("Bad Gateway: Bad Gateway upstream failed")
+
+
+@FLAVOURS
+def test_a_body_read_by_an_event_hook_over_a_socket_is_not_read_twice(flavour: str) -> None:
+    """A response hook that reads the body over a real connection leaves the client the body
+    it read, decoded once: the listing reads, gzip-encoded or not."""
+    body = json.dumps(LISTING).encode()
+    raw = _compress(body, "gzip")
+    head = response_head(
+        "200 OK",
+        {
+            "Content-Type": "application/json",
+            "Content-Encoding": "gzip",
+            "Content-Length": str(len(raw)),
+        },
+    )
+    read: list[bytes] = []
+
+    def hook(response: httpx.Response) -> None:
+        read.append(response.read())
+
+    async def ahook(response: httpx.Response) -> None:
+        read.append(await response.aread())
+
+    with RawServer(lambda request: [head, raw]) as server:
+        options: dict[str, Any] = {"api_key": API_KEY, "base_url": server.base_url}
+        if flavour == "sync":
+            neon: Any = NeonKeys(
+                http_client=httpx.Client(event_hooks={"response": [hook]}), **options
+            )
+        else:
+            neon = AsyncNeonKeys(
+                http_client=httpx.AsyncClient(event_hooks={"response": [ahook]}), **options
+            )
+        keys = _closing(neon, lambda n: n.personal_keys.list())
+    assert [key.id for key in keys] == [1] and read == [body]
