@@ -29,7 +29,7 @@ import os
 import stat
 import sys
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from ._constants import API_KEY_ENV
@@ -62,7 +62,7 @@ ENTRY_POINT_GROUP = "neon_keys.sinks"
 GITHUB_ENV = "GITHUB_ENV"
 """The variable naming GitHub Actions' environment file."""
 
-_PLACEHOLDER = "napi_" + "0" * 64
+_PLACEHOLDER = "napi_" + "0" * 64  # pragma: no mutate (any clean token rehearses alike)
 """A token of Neon's shape, for rehearsing a dotenv edit before the key exists."""
 
 
@@ -102,7 +102,7 @@ class SinkError(NeonError):
 
     def __init__(self, message: str, *, target: str | None = None) -> None:
         self.target = target
-        super().__init__(message)
+        super().__init__(message)  # pragma: no mutate (BaseException.__new__ already sets args)
 
 
 def check_secret(secret: Secret) -> str:
@@ -562,8 +562,3 @@ def reason(err: BaseException) -> str:
 def _failure(target: str, err: BaseException) -> SinkError:
     """The ``SinkError`` of a failed delivery, in the failure's own words."""
     return SinkError(one_line(err), target=target)
-
-
-def targets(sinks: Iterable[Sink]) -> list[str]:
-    """The ``target`` of each sink, for messages."""
-    return [sink.target for sink in sinks]

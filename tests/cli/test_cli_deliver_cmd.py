@@ -349,3 +349,110 @@ def test_streams_held_open_are_waited_for_against_one_deadline(
     assert not command_sink._join_by(clock[0] + 2.0, threads)  # type: ignore[arg-type]
     assert clock[0] == 102.0
     assert [t.waits for t in threads] == [[2.0], [0.0], [0.0]]
+
+
+# -- --deliver-timeout and what the report says --------------------------------------------
+
+
+@pytest.mark.parametrize("seconds", ["0", "-1", "86400.5"])
+def test_a_deliver_timeout_out_of_range_is_refused_before_any_request(
+    neon: Neon, bin_dir: Path, seconds: str
+) -> None:
+    """--deliver-timeout must be over 0 and at most a day (86,400 s): exit 2, nothing sent."""
+    _stand_in(bin_dir, "gh")
+    result = neon(
+        "create",
+        "ci",
+        "--deliver-cmd",
+        "gh secret set X",
+        "--deliver-timeout",
+        seconds,
+        env=_env(bin_dir),
+    )
+    assert result.exit_code == 2, result.stderr
+    assert "--deliver-timeout" in result.stderr
+    assert len(neon.world.log) == 0
+
+
+@pytest.mark.parametrize("seconds", ["0.5", "86400"])
+def test_a_deliver_timeout_within_range_delivers(
+    neon: Neon, tmp_path: Path, bin_dir: Path, seconds: str
+) -> None:
+    """Half a second and a whole day are both accepted with --deliver-cmd; the command runs."""
+    _stand_in(bin_dir, "gh")
+    result = neon(
+        "create",
+        "ci",
+        "--deliver-cmd",
+        "gh secret set X",
+        "--deliver-timeout",
+        seconds,
+        env=_env(bin_dir),
+    )
+    assert result.exit_code == 0, result.stderr
+    (call,) = _calls(tmp_path)
+    assert neon.world.key_for_token(str(call["stdin"])) is not None
+
+
+def test_a_deliver_timeout_without_a_command_is_refused(neon: Neon) -> None:
+    """--deliver-timeout alone has nothing to time: a usage error, nothing sent."""
+    result = neon("create", "ci", "--deliver-timeout", "5")
+    assert result.exit_code == 2
+    assert "--deliver-timeout only applies to --deliver-cmd" in result.stderr
+    assert len(neon.world.log) == 0
+
+
+def test_the_deliver_timeout_stops_a_command_that_runs_longer(neon: Neon) -> None:
+    """A command still running after --deliver-timeout seconds is stopped; the delivery
+    fails and the secret is shown once, as the last resort."""
+    result = neon(
+        "create",
+        "ci",
+        "--deliver-cmd",
+        "sh -c 'cat >/dev/null; exec sleep 30'",
+        "--deliver-timeout",
+        "0.2",
+    )
+    assert result.exit_code == 1
+    assert "did not finish within 0.2 s and was stopped" in result.stderr
+    (token,) = [line for line in lines(result.stderr) if line.startswith("napi_")]
+    assert neon.world.key_for_token(token) is not None
+
+
+def test_a_command_named_by_its_path_is_shown_by_its_program_name(
+    neon: Neon, tmp_path: Path, bin_dir: Path
+) -> None:
+    """The output of ``/path/to/gh ...`` is shown on lines prefixed ``gh: ``, not the path."""
+    _stand_in(bin_dir, "gh", body="sys.stderr.write('HTTP 403\\n'); sys.exit(1)")
+    result = neon("create", "ci", "--deliver-cmd", f"{bin_dir / 'gh'} secret set X")
+    assert result.exit_code == 1
+    assert "gh: HTTP 403" in lines(result.stderr)
+
+
+def test_a_failed_command_beside_a_saved_file_says_where_the_secret_is(
+    neon: Neon, tmp_path: Path, bin_dir: Path
+) -> None:
+    """--save works and --deliver-cmd fails: stderr names the command with its failure, then
+    the file that holds the secret, then shows the secret once."""
+    _stand_in(bin_dir, "gh", body="sys.exit(3)")
+    saved = tmp_path / "ci.token"
+    result = neon(
+        "create",
+        "ci",
+        "--save",
+        str(saved),
+        "--deliver-cmd",
+        "gh secret set X",
+        env=_env(bin_dir),
+    )
+    assert result.exit_code == 1
+    token = saved.read_text().strip()
+    new = neon.world.key_for_token(token)
+    assert new is not None
+    assert lines(result.stderr)[:2] == [
+        f'Error: could not deliver the secret of new personal key {new.id} "ci" to '
+        "gh secret set X: `gh secret set X` exited with status 3",
+        f"It was delivered to: {saved}",
+    ]
+    assert result.stderr.count(token) == 1
+    assert f"; it is in {saved}" in result.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 
 import pytest
@@ -280,3 +281,41 @@ def test_an_undelivered_rotation_is_a_partial_json_error_after_the_secret(
     error = json.loads(lines(result.stderr)[-1])["error"]
     assert error["kind"] == "partial" and "it was shown above, once" in error["message"]
     assert token not in lines(result.stderr)[-1]
+
+
+def test_an_undelivered_rotation_gives_the_command_that_repeats_it_with_every_sink(
+    neon: Neon, tmp_path: Path
+) -> None:
+    """A failed delivery's error ends with the rotate command to run again: the same key,
+    name and sinks (--save with --force, since the file now exists), quoted for a shell."""
+    old = _personal(neon)
+    saved, dotenv, env_file = tmp_path / "ci key", tmp_path / ".env", tmp_path / "github_env"
+    failing = "sh -c 'cat >/dev/null; exit 3'"
+    result = neon(
+        "rotate",
+        str(old),
+        "--name",
+        "ci 2",
+        "--save",
+        str(saved),
+        "--dotenv",
+        str(dotenv),
+        "--var",
+        "MY_KEY",
+        "--github-env",
+        "--deliver-cmd",
+        failing,
+        "--deliver-timeout",
+        "30",
+        env={"GITHUB_ENV": str(env_file)},
+    )
+    assert result.exit_code == 1, result.stderr
+    again = shlex.join(
+        [
+            "neon-keys", "rotate", str(old), "--name", "ci 2",
+            "--save", str(saved), "--force", "--dotenv", str(dotenv), "--github-env",
+            "--var", "MY_KEY", "--deliver-cmd", failing, "--deliver-timeout", "30",
+        ]
+    )  # fmt: skip
+    assert f"to finish, rotate again: {again} (then revoke key" in result.stderr
+    assert not neon.world.key(old).revoked

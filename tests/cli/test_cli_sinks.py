@@ -4,14 +4,26 @@ from __future__ import annotations
 
 import io
 import os
+import shlex
 import sys
 from pathlib import Path
 
+import click
 import pytest
 from cli_support import Neon, lines
 from neon_keys import Secret, _files
-from neon_keys._sinks import DotenvSink, FileSink, GitHubEnvSink, Sink, SinkError, StdoutSink
+from neon_keys import _sinks as library_sinks
+from neon_keys._sinks import (
+    DotenvSink,
+    FileSink,
+    GitHubEnvSink,
+    Sink,
+    SinkError,
+    StdoutSink,
+    done_text,
+)
 from neon_keys.cli import _sinks
+from neon_keys.cli._rotate import rotate_key
 
 LONG_NAME = "n" * 300
 
@@ -66,6 +78,7 @@ def test_save_refuses_bad_paths_before_creating(
         ("afile/.env", "is not a folder"),
         ("binary.env", "is not UTF-8 text (byte 0xff at offset 4)"),
         ("fifo.env", "is not a regular file"),
+        ("a\0.env", "contains a NUL character"),
     ],
 )
 def test_dotenv_refuses_bad_files_before_creating(
@@ -273,3 +286,218 @@ def test_the_masking_note_only_once_the_mask_was_printed(
     assert isinstance(error, SinkError)
     _sinks.last_resort("napi_x", "k", [(sink, error)], "neon-keys revoke 1")
     assert ("masks it in the job's log" in capsys.readouterr().err) is noted
+
+
+# -- what the sinks show of themselves -------------------------------------------------------
+
+
+def test_a_sink_repr_names_its_place_and_never_the_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each built-in sink's repr names where it writes, and stays the same once it holds the
+    secret: the token never shows in it."""
+    printed: list[str] = []
+    env_file = str(tmp_path / "github_env")
+    sinks: list[tuple[Sink, str]] = [
+        (StdoutSink(print_line=printed.append), "StdoutSink()"),
+        (
+            FileSink(str(tmp_path / "k"), replace=True),
+            f"FileSink({str(tmp_path / 'k')!r}, replace=True)",
+        ),
+        (_sinks.SaveSink(str(tmp_path / "s")), f"SaveSink({str(tmp_path / 's')!r}, replace=False)"),
+        (DotenvSink(str(tmp_path / ".env"), "K"), f"DotenvSink({str(tmp_path / '.env')!r}, 'K')"),
+        (
+            GitHubEnvSink("K", path=env_file, print_line=printed.append),
+            f"GitHubEnvSink('K', path={env_file!r})",
+        ),
+    ]
+    token = "napi_" + "r" * 60
+    for sink, shown in sinks:
+        assert repr(sink) == shown
+        sink.deliver(Secret(token))
+        assert repr(sink) == shown
+    assert printed == [token, f"::add-mask::{token}"]
+
+
+def test_a_sink_error_says_its_message_and_keeps_its_target() -> None:
+    """A SinkError reads as its message, with the sink's target kept apart."""
+    error = SinkError("no room", target="ci.token")
+    assert (str(error), error.args, error.target) == ("no room", ("no room",), "ci.token")
+    assert SinkError("refused").target is None
+
+
+class _SaysDone:
+    """A plug-in sink whose ``done`` is a method, not the string ``done_text`` uses."""
+
+    target = "memo:x"
+
+    def check(self) -> None:
+        """Nothing to refuse."""
+
+    def deliver(self, secret: Secret) -> None:
+        """Holds nothing."""
+
+    def done(self) -> str:
+        """Not a property: ``sink.done`` is a bound method."""
+        return "memo kept it"
+
+
+def test_done_text_falls_back_when_a_sink_says_nothing_usable() -> None:
+    """A sink's own ``done`` words are used only when they are a non-empty string; otherwise
+    the report says it was delivered to the sink's target."""
+    assert done_text(_SaysDone()) == "delivered to memo:x"
+    assert done_text(FileSink("ci.token")) == "saved to ci.token (mode 0600)"
+
+
+def test_the_stdout_sink_flushes_the_token_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The token reaches stdout's file as soon as it is delivered, not when the buffer of a
+    piped stdout fills or the process ends."""
+    raw = io.BytesIO()
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(raw, encoding="utf-8"))
+    StdoutSink().deliver(Secret("napi_flushed"))
+    assert raw.getvalue() == b"napi_flushed\n"
+
+
+def test_a_world_readable_dotenv_is_warned_about_where_check_is_called(tmp_path: Path) -> None:
+    """A library DotenvSink without ``warn`` raises a UserWarning naming the file and the
+    chmod, attributed to the code that called check() (stacklevel), not to the library."""
+    target = tmp_path / ".env"
+    target.write_text("A=1\n")
+    target.chmod(0o644)
+    with pytest.warns(UserWarning, match=r"mode 0644.*chmod 600") as caught:
+        DotenvSink(str(target)).check()
+    assert [warning.filename for warning in caught] == [__file__]
+
+
+def test_a_dotenv_made_by_someone_else_meanwhile_is_not_overwritten(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A dotenv file that appears between the read that found none and the write is kept:
+    the delivery fails rather than replacing another program's file."""
+    target = tmp_path / ".env"
+    sink = DotenvSink(str(target))
+    sink.check()
+
+    def appears_meanwhile() -> tuple[str, os.stat_result]:
+        target.write_text("OTHER=1\n")
+        raise FileNotFoundError(2, "No such file or directory")
+
+    monkeypatch.setattr(sink, "_read", appears_meanwhile)
+    with pytest.raises(SinkError, match="exists"):
+        sink.deliver(Secret("napi_" + "m" * 60))
+    assert target.read_text() == "OTHER=1\n"
+
+
+def test_the_masking_note_is_empty_until_the_mask_went_out(tmp_path: Path) -> None:
+    """``last_resort_note`` is the empty string (not None) before delivery printed the mask,
+    and the runner's masking remark after."""
+    printed: list[str] = []
+    sink = GitHubEnvSink("K", path=str(tmp_path / "github_env"), print_line=printed.append)
+    assert sink.last_resort_note == ""
+    sink.deliver(Secret("napi_masked"))
+    assert "masks it in the job's log" in sink.last_resort_note
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts /proc/self/fd")
+def test_appending_to_github_env_leaves_no_descriptor_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Delivering to $GITHUB_ENV closes the file it opened, whether it succeeds or fails."""
+    env_file = tmp_path / "github_env"
+    env_file.write_text("A=1")
+    sink = GitHubEnvSink("K", path=str(env_file), print_line=lambda _line: None)
+    before = len(os.listdir("/proc/self/fd"))
+    sink.deliver(Secret("napi_closed"))
+
+    def no_room(*_args: object) -> int:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(library_sinks, "write_all", no_room)
+    with pytest.raises(SinkError, match="No space left"):
+        sink.deliver(Secret("napi_closed"))
+    assert len(os.listdir("/proc/self/fd")) == before
+    assert env_file.read_text() == "A=1\nK=napi_closed\n"
+
+
+@pytest.mark.parametrize(
+    ("process", "kept"),
+    [
+        (("owner", "owner", []), True),  # its own primary group
+        (("owner", "other", ["owner"]), True),  # one of its supplementary groups
+        (("owner", "other", []), False),  # a group the process is not in
+        (("other", "owner", ["owner"]), False),  # another user's file in a group it shares
+    ],
+)
+def test_an_existing_dotenv_is_edited_only_if_it_can_keep_its_owner_and_group(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    process: tuple[str, str, list[str]],
+    kept: bool,
+) -> None:
+    """Not root, the process may rewrite a dotenv file it owns whose group is its own or
+    one of its groups; any other file is refused at check, since the new file could not
+    keep its owner or group."""
+    target = tmp_path / ".env"
+    target.write_text("A=1\n")
+    if os.geteuid() == 0:  # play a user who is not root, owning the file
+        os.chown(target, 4242, 4343)
+    user, group, groups = process
+    state = target.stat()
+    ids = {"owner": (state.st_uid, state.st_gid), "other": (state.st_uid + 1, state.st_gid + 1)}
+    monkeypatch.setattr(os, "geteuid", lambda: ids[user][0])
+    monkeypatch.setattr(os, "getegid", lambda: ids[group][1])
+    monkeypatch.setattr(os, "getgroups", lambda: [ids[name][1] for name in groups])
+    sink = DotenvSink(str(target), warn=lambda _message: None)
+    if kept:
+        sink.check()
+    else:
+        with pytest.raises(SinkError, match="belongs to another user or group"):
+            sink.check()
+
+
+def test_the_sink_options_given_back_parse_to_the_same_sinks() -> None:
+    """The sink options repeated for a command that runs the delivery again parse back to
+    the very same options, --save gaining --force (its file exists by then)."""
+    options: _sinks.SinkOptions = {
+        "save": "ci key",
+        "force": False,
+        "dotenv": "app/.env",
+        "var": "MY_KEY",
+        "github_env": True,
+        "deliver_cmd": ("gh secret set X", "sh -c 'vault kv put secret/ci token=-'"),
+        "deliver_timeout": 2.5,
+        "deliver": ("memo:a b", "vault:secret/neon#token"),
+    }
+    line = _sinks.command_line(_sinks.sink_arguments(options))
+    context = rotate_key.make_context("rotate", ["7", *shlex.split(line)])
+    assert {name: context.params[name] for name in options} == {**options, "force": True}
+    nothing: _sinks.SinkOptions = {
+        "save": None,
+        "force": False,
+        "dotenv": None,
+        "var": None,
+        "github_env": False,
+        "deliver_cmd": (),
+        "deliver_timeout": None,
+        "deliver": (),
+    }
+    assert _sinks.sink_arguments(nothing) == []
+
+
+@pytest.mark.parametrize(
+    ("seconds", "accepted"),
+    [("0", False), ("-1", False), ("86400.5", False), ("0.001", True), ("86400", True)],
+)
+def test_the_deliver_timeout_takes_more_than_zero_and_at_most_a_day(
+    seconds: str, accepted: bool
+) -> None:
+    """The sink options' --deliver-timeout takes seconds over 0 and up to 86,400 (a day);
+    anything else is a usage error naming the option."""
+    command = _sinks.sink_options(click.Command("probe", callback=lambda **_options: None))
+    args = ["--deliver-cmd", "gh secret set X", "--deliver-timeout", seconds]
+    if accepted:
+        assert command.make_context("probe", args).params["deliver_timeout"] == float(seconds)
+    else:
+        with pytest.raises(click.BadParameter) as refused:
+            command.make_context("probe", args)
+        assert "'--deliver-timeout'" in refused.value.format_message()

@@ -40,6 +40,8 @@ OWN_TESTS: dict[str, tuple[str, ...]] = {
     "_body.py": ("test_bodies", "test_fuzz"),
     "_sinks.py": ("test_rotation", "test_cli_sinks", "test_cli_sink_plugins"),
     "cli/_sinks.py": ("test_cli_deliver_cmd", "test_cli_secrets"),
+    "_resources.py": ("test_retire", "test_leases", "test_rotation"),
+    "_models.py": ("test_parsing",),
 }
 
 # pytest's exit codes after which a mutant counts as killed, once a control run of the

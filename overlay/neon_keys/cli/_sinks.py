@@ -21,6 +21,7 @@ once on stderr (``last_resort``): the only path on which a secret may reach stde
 
 from __future__ import annotations
 
+import os
 import shlex
 from collections.abc import Callable, Sequence
 from typing import Any, TypedDict, TypeVar
@@ -193,7 +194,7 @@ def build_sinks(
             sink = CommandSink(command, timeout=timeout)
         except SinkError as err:
             raise CliError(f"--deliver-cmd: {err}; no key was created", ExitCode.USAGE) from None
-        sink.show = show_command_output(sink.argv[0].rsplit("/", 1)[-1])
+        sink.show = show_command_output(os.path.basename(sink.argv[0]))
         sinks.append(sink)
     for spec in deliver:
         name, _, argument = spec.partition(":")
