@@ -908,3 +908,13 @@ def test_a_body_read_by_an_event_hook_over_a_socket_is_not_read_twice(flavour: s
             )
         keys = _closing(neon, lambda n: n.personal_keys.list())
     assert [key.id for key in keys] == [1] and read == [body]
+
+
+def test_an_error_body_yielding_nothing_stops_being_read_at_the_same_bound() -> None:
+    """An error body of gzip data that decodes to nothing is read through twice its limit plus
+    64 KiB of raw bytes and no further, quietly (no problem: an error body needs none)."""
+    bound = 2 * 1000 + 64 * 1024
+    blocks = _EMPTY_BLOCK * (bound // len(_EMPTY_BLOCK))
+    reader = BodyReader("gzip", 1000, strict=False)
+    assert reader.feed(_GZIP_HEADER + blocks) == [] and reader.done
+    assert reader.feed(_EMPTY_BLOCK) == [] and reader.problem is None and reader.size == 0
