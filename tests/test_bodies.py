@@ -10,8 +10,10 @@ of a body live), never with a clock.
 from __future__ import annotations
 
 import asyncio
+import base64
 import datetime
 import json
+import random
 import struct
 import time
 import tracemalloc
@@ -97,6 +99,7 @@ class Chunks(httpx.SyncByteStream, httpx.AsyncByteStream):
     def __init__(self, chunks: Callable[[], Iterable[bytes]]) -> None:
         self.chunks = chunks
         self.sent = 0
+        self.closed = False
 
     def __iter__(self) -> Iterator[bytes]:
         for chunk in self.chunks():
@@ -107,6 +110,12 @@ class Chunks(httpx.SyncByteStream, httpx.AsyncByteStream):
         for chunk in self.chunks():
             self.sent += len(chunk)
             yield chunk
+
+    def close(self) -> None:
+        self.closed = True
+
+    async def aclose(self) -> None:
+        self.closed = True
 
 
 def pieces(data: bytes, size: int = 64 * 1024) -> Callable[[], Iterator[bytes]]:
@@ -641,3 +650,271 @@ def test_a_deflate_header_split_after_its_first_byte_still_reads(wrapped: bool) 
     reader = BodyReader("deflate", 10_000, strict=True)
     assert _read(reader, [raw[:1], raw[1:]]) == data
     assert reader.problem is None
+
+
+# -- the exact bounds a hostile server probes --------------------------------------------------
+
+_EMPTY_BLOCK = b"\x00\x00\x00\xff\xff"  # a stored deflate block of no bytes, not the last
+_GZIP_HEADER = zlib.compressobj(wbits=zlib.MAX_WBITS | 16).compress(b"")
+
+
+def _incompressible(size: int) -> bytes:
+    """``size`` bytes that deflate cannot shrink (the same ones every run)."""
+    return random.Random(size).randbytes(size)
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+def test_exactly_the_trailing_limit_after_a_compressed_stream_is_read_on(encoding: str) -> None:
+    """After a compressed stream ends, reading goes on through exactly 64 KiB of further raw
+    bytes and stops at the next one, the body intact and without a problem."""
+    reader = BodyReader(encoding, 1000, strict=True)
+    assert b"".join(reader.feed(_compress(b"[1]", encoding))) == b"[1]"
+    assert reader.feed(b"z" * (64 * 1024 - 1)) == [] and reader.feed(b"z") == []
+    assert not reader.done
+    assert reader.feed(b"z") == [] and reader.done
+    reader.finish()
+    assert reader.problem is None and reader.size == 3
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+def test_compressed_data_yielding_nothing_is_read_to_exactly_twice_the_limit_and_64_kib(
+    encoding: str,
+) -> None:
+    """Compressed data that decodes to nothing is read on through exactly twice the limit
+    plus 64 KiB of raw bytes; the next byte makes the body too long, and is not inflated."""
+    bound = 2 * 1000 + 64 * 1024
+    head = _GZIP_HEADER if encoding == "gzip" else b""
+    blocks, rest = divmod(bound - len(head), len(_EMPTY_BLOCK))
+    raw = head + _EMPTY_BLOCK * blocks + _EMPTY_BLOCK[:rest]
+    assert len(raw) == bound
+    reader = BodyReader(encoding, 1000, strict=True)
+    assert reader.feed(raw[:1]) == [] and reader.feed(raw[1:]) == []
+    assert not reader.done and reader.problem is None
+    assert reader.feed(b"\xff") == []  # corrupt data, never inflated: the bound comes first
+    assert reader.done and reader.problem == "it is larger than 1000 bytes once decoded"
+
+
+@FLAVOURS
+def test_a_success_answer_of_empty_blocks_for_ever_is_refused_as_too_long(
+    flavour: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A listing whose gzip data never yields a byte is refused as larger than the limit, its
+    raw bytes read up to twice the limit plus 64 KiB and one chunk."""
+    monkeypatch.setattr(_body, "SUCCESS_BODY_LIMIT", 1000)
+    chunk = _EMPTY_BLOCK * (4096 // len(_EMPTY_BLOCK))
+    stream = Chunks(lambda: [_GZIP_HEADER, *([chunk] * 1000)])
+    neon = _client(flavour, lambda request: streamed(200, stream, **{"content-encoding": "gzip"}))
+    error = _raises(UnexpectedResponseError, neon.personal_keys.list)
+    assert "the body cannot be read: it is larger than 1000 bytes once decoded" in str(error)
+    assert 2 * 1000 + 64 * 1024 < stream.sent <= 2 * 1000 + 64 * 1024 + len(chunk)
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate", "raw-deflate"])
+def test_a_compressed_chunk_far_larger_than_an_input_step_reads_whole(encoding: str) -> None:
+    """A compressed body handed over as one raw chunk of several input steps (a transport
+    that reads whole bodies) decodes whole, every step of it."""
+    data = _incompressible(5 * 64 * 1024 + 17)
+    raw = _compress(data, encoding)
+    reader = BodyReader("deflate" if encoding == "raw-deflate" else encoding, MiB, strict=True)
+    assert _read(reader, [raw]) == data
+    assert reader.problem is None
+
+
+def test_bytes_after_a_compressed_stream_in_the_same_chunk_are_not_copied() -> None:
+    """Megabytes that follow the end of a gzip stream in the same raw chunk are ignored
+    without being copied: reading them costs a few kilobytes."""
+    chunk = _compress(b"[1]", "gzip") + bytes(8 * MiB)
+    reader = BodyReader("gzip", 64 * MiB, strict=True)
+    decoded: list[bytes] = []
+    peak = peak_memory(lambda: decoded.extend(reader.feed(chunk)))
+    assert decoded == [b"[1]"] and reader.problem is None
+    assert peak < 256 * 1024, f"{peak / 1024:.0f} KiB"
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate", "raw-deflate"])
+def test_a_compressed_body_arriving_a_byte_at_a_time_reads_whole(encoding: str) -> None:
+    """A compressed body sent one byte per chunk (a trickle, or a last chunk of one byte)
+    decodes to itself, whether deflate data has zlib's header or not."""
+    data = json.dumps(LISTING).encode()
+    raw = _compress(data, encoding)
+    header = "deflate" if encoding == "raw-deflate" else encoding
+    for chunks in ([raw[i : i + 1] for i in range(len(raw))], [raw[:-1], raw[-1:]]):
+        reader = BodyReader(header, 10_000, strict=True)
+        assert _read(reader, chunks) == data
+        assert reader.problem is None
+
+
+def test_the_shortest_raw_deflate_stream_reads_as_an_empty_body() -> None:
+    """Raw deflate data of two bytes, the whole of an empty body, reads as empty (two bytes
+    are enough to tell raw deflate from zlib's header)."""
+    raw = zlib.compress(b"", wbits=-zlib.MAX_WBITS)
+    assert len(raw) == 2
+    reader = BodyReader("deflate", 1000, strict=True)
+    assert _read(reader, [raw]) == b""
+    assert reader.problem is None
+
+
+def test_the_last_step_inflates_only_what_is_left_of_the_limit() -> None:
+    """Once most of the limit is decoded, a bomb's next step inflates what is left of the
+    limit and a byte, not a whole step: reading it costs kilobytes, not a mebibyte."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+    first = compressor.compress(bytes(500 * 1024)) + compressor.flush(zlib.Z_FULL_FLUSH)
+    rest = compressor.compress(bytes(4 * MiB)) + compressor.flush()
+    reader = BodyReader("gzip", 512 * 1024, strict=True)
+    assert sum(map(len, reader.feed(first))) == 500 * 1024 and not reader.done
+    kept: list[bytes] = []
+    peak = peak_memory(lambda: kept.extend(reader.feed(rest)))
+    assert sum(map(len, kept)) == 12 * 1024
+    assert reader.problem == "it is larger than 524288 bytes once decoded"
+    assert peak < 128 * 1024, f"{peak / 1024:.0f} KiB"
+
+
+@pytest.mark.parametrize(
+    ("encoding", "wbits"), [("", 0), ("gzip", zlib.MAX_WBITS | 16), ("deflate", zlib.MAX_WBITS)]
+)
+def test_one_byte_past_the_limit_in_its_own_chunk_is_too_long(encoding: str, wbits: int) -> None:
+    """A success body whose first chunk decodes to exactly its limit and whose next one adds a
+    byte is too long: reaching the limit does not end a success body's reading."""
+    first, last = b"x" * 1000, b"x"
+    if encoding:
+        compressor = zlib.compressobj(wbits=wbits)
+        first = compressor.compress(first) + compressor.flush(zlib.Z_FULL_FLUSH)
+        last = compressor.compress(last) + compressor.flush()
+    reader = BodyReader(encoding, 1000, strict=True)
+    assert b"".join(reader.feed(first)) == b"x" * 1000 and not reader.done
+    _read(reader, [last])
+    assert reader.problem == "it is larger than 1000 bytes once decoded"
+
+
+@pytest.mark.parametrize("encoding", ["", "gzip", "deflate"])
+def test_an_error_body_stops_being_read_at_its_limit(encoding: str) -> None:
+    """An error body whose first chunk decodes to exactly the limit asks for no more."""
+    raw = _compress(b"y" * 100, encoding)
+    reader = BodyReader(encoding, 100, strict=False)
+    assert b"".join(reader.feed(raw)) == b"y" * 100
+    assert reader.done and reader.problem is None
+
+
+@pytest.mark.parametrize(("limit", "named"), [(MiB, "1 MiB"), (MiB - 1, "1048575 bytes")])
+def test_the_limit_is_named_in_mebibytes_from_one_mebibyte(limit: int, named: str) -> None:
+    """A body over a limit of a whole mebibyte or more names it in MiB, a smaller one in bytes."""
+    reader = BodyReader("", limit, strict=True)
+    _read(reader, [bytes(limit + 1)])
+    assert reader.problem == f"it is larger than {named} once decoded"
+
+
+@FLAVOURS
+def test_a_gzip_listing_without_its_checksum_is_refused(flavour: str) -> None:
+    """A gzip listing that decodes whole but lacks its trailer (CRC and length) was cut short:
+    it is unreadable, saying so, not taken unchecked."""
+    raw = _compress(json.dumps(LISTING).encode(), "gzip")[:-8]
+    neon = _client(
+        flavour, lambda request: streamed(200, Chunks(pieces(raw)), **{"content-encoding": "gzip"})
+    )
+    error = _raises(UnexpectedResponseError, neon.personal_keys.list)
+    assert "the body cannot be read: its gzip data ends early" in str(error)
+
+
+@FLAVOURS
+@pytest.mark.parametrize("size", [100, 10 * 1024 * 1024])
+def test_the_answer_is_closed_once_its_body_is_read(flavour: str, size: int) -> None:
+    """The answer's stream is closed once read, whether its body was read whole or reading
+    stopped at the limit (a connection is never left half read)."""
+    stream = Chunks(endless_zeros(size))
+    neon = _client(flavour, lambda request: streamed(500, stream))
+    _raises(ServerError, neon.whoami)
+    assert stream.closed
+
+
+@FLAVOURS
+def test_an_error_body_read_by_an_event_hook_is_excerpted_from_its_first_kilobytes(
+    flavour: str,
+) -> None:
+    """An error page a response hook read whole is still taken from its first 8 KiB only."""
+    page = b"Bad Gateway " * 10 + b"<b>tail</b>" * 100_000
+    hook_read: list[int] = []
+
+    def read(response: httpx.Response) -> None:
+        hook_read.append(len(response.read()))
+
+    async def aread(response: httpx.Response) -> None:
+        hook_read.append(len(await response.aread()))
+
+    transport = httpx.MockTransport(lambda request: httpx.Response(502, content=page))
+    options: dict[str, Any] = {"api_key": API_KEY, "base_url": BASE_URL, "max_retries": 0}
+    if flavour == "sync":
+        neon: Any = NeonKeys(
+            http_client=httpx.Client(transport=transport, event_hooks={"response": [read]}),
+            **options,
+        )
+    else:
+        neon = AsyncNeonKeys(
+            http_client=httpx.AsyncClient(transport=transport, event_hooks={"response": [aread]}),
+            **options,
+        )
+    error = _raises(ServerError, neon.whoami)
+    assert hook_read == [len(page)]
+    assert error.message.startswith("Bad Gateway: Bad Gateway Bad Gateway")
+
+
+@FLAVOURS
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+def test_a_large_compressed_error_page_in_one_chunk_is_excerpted(
+    flavour: str, encoding: str
+) -> None:
+    """An error page whose compressed body (over 80 KiB) comes as one raw chunk, as an ASGI
+    app behind a gzip middleware sends it, is excerpted from its first kilobytes."""
+    noise = base64.b64encode(_incompressible(120 * 1024))
+    page = b"<h1>Bad Gateway</h1><p>upstream failed</p><pre>" + noise + b"</pre>"
+    raw = _compress(page, encoding)
+    assert len(raw) > 2 * _body.ERROR_BODY_LIMIT + 64 * 1024
+    stream = Chunks(lambda: [raw])
+    neon = _client(flavour, lambda request: streamed(502, stream, **{"content-encoding": encoding}))
+    error = _raises(ServerError, neon.whoami)
+    assert error.message.startswith("Bad Gateway: Bad Gateway upstream failed")
+
+
+@FLAVOURS
+def test_a_body_read_by_an_event_hook_over_a_socket_is_not_read_twice(flavour: str) -> None:
+    """A response hook that reads the body over a real connection leaves the client the body
+    it read, decoded once: the listing reads, gzip-encoded or not."""
+    body = json.dumps(LISTING).encode()
+    raw = _compress(body, "gzip")
+    head = response_head(
+        "200 OK",
+        {
+            "Content-Type": "application/json",
+            "Content-Encoding": "gzip",
+            "Content-Length": str(len(raw)),
+        },
+    )
+    read: list[bytes] = []
+
+    def hook(response: httpx.Response) -> None:
+        read.append(response.read())
+
+    async def ahook(response: httpx.Response) -> None:
+        read.append(await response.aread())
+
+    with RawServer(lambda request: [head, raw]) as server:
+        options: dict[str, Any] = {"api_key": API_KEY, "base_url": server.base_url}
+        if flavour == "sync":
+            neon: Any = NeonKeys(
+                http_client=httpx.Client(event_hooks={"response": [hook]}), **options
+            )
+        else:
+            neon = AsyncNeonKeys(
+                http_client=httpx.AsyncClient(event_hooks={"response": [ahook]}), **options
+            )
+        keys = _closing(neon, lambda n: n.personal_keys.list())
+    assert [key.id for key in keys] == [1] and read == [body]
+
+
+def test_an_error_body_yielding_nothing_stops_being_read_at_the_same_bound() -> None:
+    """An error body of gzip data that decodes to nothing is read through twice its limit plus
+    64 KiB of raw bytes and no further, quietly (no problem: an error body needs none)."""
+    bound = 2 * 1000 + 64 * 1024
+    blocks = _EMPTY_BLOCK * (bound // len(_EMPTY_BLOCK))
+    reader = BodyReader("gzip", 1000, strict=False)
+    assert reader.feed(_GZIP_HEADER + blocks) == [] and reader.done
+    assert reader.feed(_EMPTY_BLOCK) == [] and reader.problem is None and reader.size == 0

@@ -145,6 +145,7 @@ class BodyReader:
         """The decoded bytes ``raw`` (the next raw chunk) adds, within the limit."""
         if self.done:
             return []
+        taken = self.raw_size
         self.raw_size += len(raw)
         if self._inflater is None:
             return self._keep(raw)
@@ -153,16 +154,16 @@ class BodyReader:
             # read (so the connection can serve again) up to a small limit.
             self.done = self.raw_size - self._ended_at > _TRAILING_LIMIT
             return []
-        if self.raw_size > 2 * self.limit + _TRAILING_LIMIT:
-            # Compressed data that yields next to nothing (empty blocks) is not read forever.
-            self._too_long()
-            return []
+        # Compressed data that yields next to nothing (empty blocks) is not read forever: at
+        # most this many raw bytes are inflated, however they are chunked.
+        view = memoryview(raw)[: 2 * self.limit + _TRAILING_LIMIT - taken]
         pieces: list[bytes] = []
-        view = memoryview(raw)
         for start in range(0, len(view), _INPUT_STEP):
             pieces += self._inflate(view[start : start + _INPUT_STEP])
             if self.done or self._ended_at is not None:
-                break
+                return pieces
+        if len(view) < len(raw):
+            self._too_long()
         return pieces
 
     def finish(self) -> None:
@@ -194,13 +195,13 @@ class BodyReader:
                     self._started = True
                     continue
                 self._fail(f"its {self._coding} data is corrupt")
-                break
+                break  # pragma: no mutate (continue ends the loop too: _fail set done)
             self._started = True
             data = self._inflater.unconsumed_tail
             pieces += self._keep(piece)
             if self._inflater.eof:
                 self._ended_at = self.raw_size
-                break
+                break  # pragma: no mutate (continue ends it too: no tail is left at the end)
         return pieces
 
     def _keep(self, piece: bytes) -> list[bytes]:
