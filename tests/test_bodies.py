@@ -896,17 +896,22 @@ def test_a_body_read_by_an_event_hook_over_a_socket_is_not_read_twice(flavour: s
     async def ahook(response: httpx.Response) -> None:
         read.append(await response.aread())
 
+    async def alisted(base_url: str) -> Any:
+        async with (
+            httpx.AsyncClient(event_hooks={"response": [ahook]}) as http,
+            AsyncNeonKeys(api_key=API_KEY, base_url=base_url, http_client=http) as neon,
+        ):
+            return await neon.personal_keys.list()
+
     with RawServer(lambda request: [head, raw]) as server:
-        options: dict[str, Any] = {"api_key": API_KEY, "base_url": server.base_url}
         if flavour == "sync":
-            neon: Any = NeonKeys(
-                http_client=httpx.Client(event_hooks={"response": [hook]}), **options
-            )
+            with (
+                httpx.Client(event_hooks={"response": [hook]}) as http,
+                NeonKeys(api_key=API_KEY, base_url=server.base_url, http_client=http) as neon,
+            ):
+                keys = neon.personal_keys.list()
         else:
-            neon = AsyncNeonKeys(
-                http_client=httpx.AsyncClient(event_hooks={"response": [ahook]}), **options
-            )
-        keys = _closing(neon, lambda n: n.personal_keys.list())
+            keys = asyncio.run(alisted(server.base_url))
     assert [key.id for key in keys] == [1] and read == [body]
 
 

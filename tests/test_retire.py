@@ -14,6 +14,7 @@ from typing import Any
 import anyio
 import httpx
 import pytest
+from date_rewriting import DateRewriting
 from neon_keys import (
     AsyncNeonKeys,
     Backoff,
@@ -52,30 +53,6 @@ class MemorySink:
         self.received.append(secret.reveal())
 
 
-class RewrittenDate(httpx.BaseTransport, httpx.AsyncBaseTransport):
-    """Answers as the emulator does, with the ``Date`` header replaced by ``date``, or
-    removed when ``date`` is None (a proxy that strips it, or one with a wrong clock)."""
-
-    def __init__(self, world: World, date: str | None, *, asynchronous: bool) -> None:
-        self.date = date
-        self.sync_inner = None if asynchronous else EmulatorTransport(world)
-        self.async_inner = AsyncEmulatorTransport(world) if asynchronous else None
-
-    def _rewrite(self, response: httpx.Response) -> httpx.Response:
-        del response.headers["Date"]
-        if self.date is not None:
-            response.headers["Date"] = self.date
-        return response
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        assert self.sync_inner is not None
-        return self._rewrite(self.sync_inner.handle_request(request))
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        assert self.async_inner is not None
-        return self._rewrite(await self.async_inner.handle_async_request(request))
-
-
 Action = Callable[[Any], Any]
 
 
@@ -97,31 +74,31 @@ def call(request: pytest.FixtureRequest, world: World) -> Callable[..., Any]:
     ) -> Any:
         rewrite = strip_date or date is not None
         if request.param == "sync":
-            sync_transport: httpx.BaseTransport = (
-                RewrittenDate(world, date, asynchronous=False)
-                if rewrite
-                else EmulatorTransport(world)
-            )
-            with NeonKeys(
-                api_key=api_key or world.seed.admin_token,
-                base_url="http://127.0.0.1:9/api/v2",
-                http_client=httpx.Client(transport=sync_transport),
-                backoff=Backoff.immediate(),
-            ) as neon:
+            sync_transport = DateRewriting(world, date) if rewrite else EmulatorTransport(world)
+            with (
+                httpx.Client(transport=sync_transport) as http,
+                NeonKeys(
+                    api_key=api_key or world.seed.admin_token,
+                    base_url="http://127.0.0.1:9/api/v2",
+                    http_client=http,
+                    backoff=Backoff.immediate(),
+                ) as neon,
+            ):
                 return action(neon)
 
         async def main() -> Any:
-            async_transport: httpx.AsyncBaseTransport = (
-                RewrittenDate(world, date, asynchronous=True)
-                if rewrite
-                else AsyncEmulatorTransport(world)
+            async_transport = (
+                DateRewriting(world, date) if rewrite else AsyncEmulatorTransport(world)
             )
-            async with AsyncNeonKeys(
-                api_key=api_key or world.seed.admin_token,
-                base_url="http://127.0.0.1:9/api/v2",
-                http_client=httpx.AsyncClient(transport=async_transport),
-                backoff=Backoff.immediate(),
-            ) as neon:
+            async with (
+                httpx.AsyncClient(transport=async_transport) as http,
+                AsyncNeonKeys(
+                    api_key=api_key or world.seed.admin_token,
+                    base_url="http://127.0.0.1:9/api/v2",
+                    http_client=http,
+                    backoff=Backoff.immediate(),
+                ) as neon,
+            ):
                 pending: Awaitable[Any] = action(neon)
                 return await pending
 

@@ -9,10 +9,11 @@ import httpx
 import pytest
 from cli_support import DAY, Neon, lines
 from click.testing import CliRunner, Result
+from date_rewriting import DateRewriting
 from neon_keys import Backoff, LeaseName
 from neon_keys.cli import _revoking, cli
 from neon_keys.cli._session import Session
-from neon_keys.testing import EmulatorTransport, FakeClock, Fault
+from neon_keys.testing import FakeClock, Fault
 
 HOUR = datetime.timedelta(hours=1)
 
@@ -321,22 +322,6 @@ def test_list_unused_days_is_judged_on_neons_clock(
     assert [k["name"] for k in json.loads(listed.stdout)] == ["busy"]
 
 
-class _DateOf(httpx.BaseTransport):
-    """The emulator's answers with their ``Date`` header replaced (a proxy's wrong clock)."""
-
-    def __init__(self, inner: EmulatorTransport, date: str) -> None:
-        self.inner = inner
-        self.date = date
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        response = self.inner.handle_request(request)
-        response.headers["Date"] = self.date
-        return response
-
-    def close(self) -> None:
-        self.inner.close()
-
-
 def _through(neon: Neon, transport: httpx.BaseTransport, *args: str) -> Result:
     """``neon-keys ARGS`` against ``neon``'s world, its answers passing through ``transport``."""
     with httpx.Client(transport=transport) as http:
@@ -358,7 +343,7 @@ def test_a_date_far_ahead_of_neons_records_revokes_nothing(
     or not (an organization's); audit without --revoke still reports."""
     if org:
         neon.world.issue_org_key(neon.org, "deploy")
-    transport = _DateOf(EmulatorTransport(neon.world), "Mon, 01 Jan 2300 00:00:00 GMT")
+    transport = DateRewriting(neon.world, "Mon, 01 Jan 2300 00:00:00 GMT")
     where = ["--org", neon.org] if org else []
     neon.world.log.clear()
     result = _through(neon, transport, "-o", "json", "audit", *where, "--revoke", "--yes")

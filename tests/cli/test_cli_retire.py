@@ -16,10 +16,11 @@ import httpx
 import pytest
 from cli_support import DAY, START, Neon, lines, write_config
 from click.testing import CliRunner
+from date_rewriting import DateRewriting
 from neon_keys import Backoff, LeaseName
 from neon_keys.cli import _revoking, cli
 from neon_keys.cli._session import Session
-from neon_keys.testing import EmulatorTransport, Fault
+from neon_keys.testing import Fault
 
 HOUR = 3_600.0
 MINUTE = 60.0
@@ -336,18 +337,6 @@ def test_all_orgs_with_an_organization_key_retires_that_organization(
 # -- Neon's clock ------------------------------------------------------------------------------
 
 
-class _NoDate(httpx.BaseTransport):
-    """The emulator's answers less their ``Date`` header."""
-
-    def __init__(self, inner: EmulatorTransport) -> None:
-        self.inner = inner
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        response = self.inner.handle_request(request)
-        del response.headers["Date"]
-        return response
-
-
 def test_without_neons_clock_retire_fails_and_revokes_nothing(neon: Neon, tmp_path: Path) -> None:
     """Answers without a Date: retire exits 1 saying Neon's time is unknown (a JSON error
     naming ServerTimeUnknownError with -o json), and revokes nothing, although this
@@ -355,22 +344,17 @@ def test_without_neons_clock_retire_fails_and_revokes_nothing(neon: Neon, tmp_pa
     old, _ = _deploy(neon, tmp_path)
     _rotate(neon, tmp_path, old, "1h")
     neon.world.log.clear()
-    transport = _NoDate(EmulatorTransport(neon.world))
-    session = Session(
-        client_options={
-            "backoff": Backoff.immediate(),
-            "http_client": httpx.Client(transport=transport),
-        }
-    )
-    result = CliRunner().invoke(
-        cli,
-        ["-o", "json", "retire", "--grace", "1h", "--yes"],
-        obj=session,
-        env={
-            "NEON_API_KEY": neon.world.seed.admin_token,
-            "NEON_API_HOST": "http://127.0.0.1:9/api/v2",
-        },
-    )
+    with httpx.Client(transport=DateRewriting(neon.world, None)) as http:
+        session = Session(client_options={"backoff": Backoff.immediate(), "http_client": http})
+        result = CliRunner().invoke(
+            cli,
+            ["-o", "json", "retire", "--grace", "1h", "--yes"],
+            obj=session,
+            env={
+                "NEON_API_KEY": neon.world.seed.admin_token,
+                "NEON_API_HOST": "http://127.0.0.1:9/api/v2",
+            },
+        )
     assert result.exit_code == 1, result.output
     error = json.loads(lines(result.stderr)[-1])["error"]
     assert "no readable Date header" in error["message"]

@@ -15,6 +15,7 @@ from typing import Any
 import anyio
 import httpx
 import pytest
+from date_rewriting import DateRewriting
 from neon_keys import AsyncNeonKeys, Backoff, NeonKeys, ServerTimeUnknownError, policy
 from neon_keys.policy import (
     Create,
@@ -26,7 +27,6 @@ from neon_keys.policy import (
     Rotate,
 )
 from neon_keys.testing import (
-    AsyncEmulatorTransport,
     EmulatorServer,
     EmulatorTransport,
     FakeClock,
@@ -143,30 +143,6 @@ def test_the_plan_is_typed_actions_creates_and_rotations_first(
     assert len(world.log) and all(not record.changed for record in world.log)
 
 
-class _DateRewritten(httpx.BaseTransport, httpx.AsyncBaseTransport):
-    """The emulator in process, its answers' ``Date`` replaced by ``date`` (None: removed)."""
-
-    def __init__(self, world: World, date: str | None) -> None:
-        self.date = date
-        self.inner = EmulatorTransport(world)
-        self.async_inner = AsyncEmulatorTransport(world)
-
-    def _rewrite(self, response: httpx.Response) -> httpx.Response:
-        del response.headers["Date"]
-        if self.date is not None:
-            response.headers["Date"] = self.date
-        return response
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        return self._rewrite(self.inner.handle_request(request))
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        return self._rewrite(await self.async_inner.handle_async_request(request))
-
-    def close(self) -> None:
-        self.inner.close()
-
-
 @pytest.mark.parametrize("flavour", ["sync", "async"])
 @pytest.mark.parametrize(
     "date", [None, "Mon, 01 Jan 2300 00:00:00 GMT"], ids=["no-date", "year-2300"]
@@ -180,24 +156,30 @@ def test_apply_acts_on_neons_clock_only(
     _use(world, world.issue_org_key(world.seed.org_id, "deploy"))
     wanted = _policy(tmp_path, world)
     settings: dict[str, Any] = {"api_key": world.seed.admin_token, "base_url": BASE}
-    with NeonKeys(**settings, http_client=httpx.Client(transport=EmulatorTransport(world))) as neon:
+    with (
+        httpx.Client(transport=EmulatorTransport(world)) as http,
+        NeonKeys(**settings, http_client=http) as neon,
+    ):
         shown = policy.plan(neon, wanted)
     assert shown.changes
-    transport = _DateRewritten(world, date)
+    transport = DateRewriting(world, date)
     with pytest.raises(ServerTimeUnknownError, match="nothing was"):
         if flavour == "sync":
-            with NeonKeys(**settings, http_client=httpx.Client(transport=transport)) as neon:
+            with (
+                httpx.Client(transport=transport) as client,
+                NeonKeys(**settings, http_client=client) as neon,
+            ):
                 policy.apply(neon, shown)
         else:
 
             async def main() -> None:
-                client = httpx.AsyncClient(transport=transport)
-                async with AsyncNeonKeys(**settings, http_client=client) as neon:
+                async with (
+                    httpx.AsyncClient(transport=transport) as client,
+                    AsyncNeonKeys(**settings, http_client=client) as neon,
+                ):
                     await policy.apply(neon, shown)
-                await client.aclose()
 
             anyio.run(main)
-    transport.close()
     assert [r.operation_id for r in world.log if r.changed] == []
     assert not (tmp_path / "ci.token").exists()
 
