@@ -8,15 +8,27 @@
   the run, naming the files. This is what stops a regression from writing a live token into
   the checkout. ``-o checkout_guard=false`` switches the check off for runs that last while
   someone edits the tree (``make mutate`` passes it).
+- A socket a test drops unclosed fails that test, not a later one at random: after each
+  test that left open a socket it made, the garbage is collected there and then, so the
+  unclosed socket's ResourceWarning (an error in this suite) lands in the teardown of the
+  test that leaked it rather than wherever the collector happened to run next. What
+  collection made is frozen (``gc.freeze``) first, so each such collection takes
+  milliseconds.
 - The order of the tests is random (pytest-randomly). The seed is printed at the end of every
   run, ``-q`` included, with the command that replays that order.
 """
 
 from __future__ import annotations
 
+import gc
 import os
+import socket
+import sys
+import threading
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -75,6 +87,51 @@ def _cwd_in_tmp_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
     """Each test runs in its own folder, so a relative path never reaches the checkout."""
     monkeypatch.chdir(tmp_path)
     yield
+
+
+_SOCKETS_LOCK = threading.Lock()
+_SOCKETS: weakref.WeakSet[socket.socket] = weakref.WeakSet()
+
+
+def _note_sockets(event: str, args: tuple[Any, ...]) -> None:
+    """An audit hook: remember each socket made (in any thread), without keeping it alive."""
+    if event == "socket.__new__":
+        with _SOCKETS_LOCK:
+            _SOCKETS.add(args[0])
+
+
+def _a_socket_is_open() -> bool:
+    """Whether a socket made since the last call is still open; forget them all."""
+    global _SOCKETS
+    with _SOCKETS_LOCK:
+        made, _SOCKETS = _SOCKETS, weakref.WeakSet()
+    return any(sock.fileno() != -1 for sock in list(made))
+
+
+@pytest.fixture(autouse=True)
+def _leaked_sockets_fail_their_test() -> Iterator[None]:
+    """After a test that left a socket it made open, collect the garbage, so a socket it
+    dropped unclosed is reported in its own teardown."""
+    _a_socket_is_open()
+    yield
+    if _a_socket_is_open():
+        gc.collect()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Watch for new sockets (an audit hook lasts as long as the process)."""
+    sys.addaudithook(_note_sockets)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Set aside what collection made (the test modules and what they import) for good, so
+    that each collection after a test looks at what the tests made only (milliseconds)."""
+    # Hypothesis, when first imported, checks with gc.get_referrers (which does not see
+    # frozen objects) that what its plug-ins register is kept alive: import it first.
+    import hypothesis  # noqa: F401
+
+    gc.collect()
+    gc.freeze()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -8,6 +8,9 @@ checkout.
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
+import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -151,6 +154,48 @@ def tree(tmp_path: Path) -> Path:
     (root / "pkg" / "__pycache__" / "mod.pyc").write_bytes(b"\0")
     (root / ".hypothesis").mkdir()
     return root
+
+
+_LEAKY_TESTS = """
+import socket
+
+
+def test_leaves_a_connection_open():
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        client = socket.create_connection(server.getsockname(), timeout=5)
+        cycle = [client]
+        cycle.append(cycle)  # only the cycle collector can free it, at a moment of its own
+
+
+def test_after_it():
+    pass
+"""
+
+
+@pytest.mark.parametrize("plugin", ["hygiene", "no:hygiene"])
+def test_a_connection_left_open_fails_the_test_that_left_it(tmp_path: Path, plugin: str) -> None:
+    """A test that leaves a connected socket for the garbage collector errors in its own
+    teardown, and the next test passes; without the plugin the error lands elsewhere."""
+    (tmp_path / "test_leaky.py").write_text(textwrap.dedent(_LEAKY_TESTS), encoding="utf-8")
+    (tmp_path / "pytest.ini").write_text("[pytest]\nfilterwarnings = error\n", encoding="utf-8")
+    options = ["-p", plugin, "-p", "no:randomly", "-p", "no:cacheprovider"]
+    if plugin == "hygiene":
+        options += ["-o", "checkout_guard=false"]
+    ran = subprocess.run(
+        [sys.executable, "-m", "pytest", "-rA", *options, "test_leaky.py"],
+        check=False,
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(TESTS), "PATH": ""},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    blamed = "ERROR at teardown of test_leaves_a_connection_open" in ran.stdout
+    if plugin == "hygiene":
+        assert blamed and ran.returncode == 1, ran.stdout
+        assert "PASSED test_leaky.py::test_after_it" in ran.stdout
+    else:
+        assert not blamed, ran.stdout
 
 
 def test_a_snapshot_sees_new_changed_and_deleted_files(tree: Path) -> None:
