@@ -433,7 +433,7 @@ def test_a_failed_command_beside_a_saved_file_says_where_the_secret_is(
     neon: Neon, tmp_path: Path, bin_dir: Path
 ) -> None:
     """--save works and --deliver-cmd fails: stderr names the command with its failure, then
-    the file that holds the secret, then shows the secret once."""
+    the file that holds the secret, and never shows the secret (the file is its copy)."""
     _stand_in(bin_dir, "gh", body="sys.exit(3)")
     saved = tmp_path / "ci.token"
     result = neon(
@@ -452,7 +452,41 @@ def test_a_failed_command_beside_a_saved_file_says_where_the_secret_is(
     assert lines(result.stderr)[:2] == [
         f'Error: could not deliver the secret of new personal key {new.id} "ci" to '
         "gh secret set X: `gh secret set X` exited with status 3",
-        f"It was delivered to: {saved}",
+        f"It was delivered to: {saved} (not shown here: keep that copy, or revoke the key "
+        f"with: neon-keys revoke {new.id})",
     ]
-    assert result.stderr.count(token) == 1
-    assert f"; it is in {saved}" in result.stderr
+    assert token not in result.stdout + result.stderr
+    assert lines(result.stderr)[-1].endswith(
+        f"could not be delivered to gh secret set X "
+        f"(`gh secret set X` exited with status 3); it is in {saved}"
+    )
+
+
+def test_a_rotation_whose_command_fails_beside_a_saved_file_never_shows_the_secret(
+    neon: Neon, tmp_path: Path, bin_dir: Path
+) -> None:
+    """rotate --save works and --deliver-cmd fails: the old key stays, stderr says the new
+    secret is in the file and how to finish, and the secret is shown nowhere."""
+    _stand_in(bin_dir, "gh", body="sys.exit(3)")
+    old = neon.world.key_for_token(neon.world.issue_personal_key(neon.world.seed.admin_id, "ci"))
+    assert old is not None
+    saved = tmp_path / "ci.token"
+    result = neon(
+        "rotate",
+        str(old.id),
+        "--save",
+        str(saved),
+        "--deliver-cmd",
+        "gh secret set X",
+        env=_env(bin_dir),
+    )
+    assert result.exit_code == 1
+    token = saved.read_text().strip()
+    new = neon.world.key_for_token(token)
+    assert new is not None and new.id != old.id
+    assert token not in result.stdout + result.stderr
+    assert f"It was delivered to: {saved} (not shown here" in result.stderr
+    last = lines(result.stderr)[-1]
+    assert f"(`gh secret set X` exited with status 3); it is in {saved}; old key" in last
+    assert "shown above" not in result.stderr
+    assert neon.world.log.count("revokeApiKey") == 0

@@ -257,3 +257,21 @@ def test_a_secret_no_sink_took_is_printed_once_on_stderr(neon: Neon, tmp_path: P
     assert holder is not None and holder.id == new.id
     assert secrets[0] not in result.stdout
     assert f"neon-keys revoke {new.id}" in result.stderr
+
+
+def test_a_secret_a_saved_file_holds_is_never_printed(neon: Neon, tmp_path: Path) -> None:
+    """A create saved to a file whose delivery command fails: exit 1, the file holds the
+    secret, stderr names the file and never shows the secret."""
+    (tmp_path / "neon-keys.toml").write_text(
+        'version = 1\n[scopes]\npersonal = true\n[[keys]]\nname = "ci"\nscope = "personal"\n'
+        'save = "ci.token"\ndeliver = ["sh -c \'exit 3\'"]\n',
+        encoding="utf-8",
+    )
+    result = neon("apply", "--yes")
+    assert result.exit_code == 1
+    token = (tmp_path / "ci.token").read_text(encoding="utf-8").strip()
+    holder = neon.world.key_for_token(token)
+    assert holder is not None and holder.name == "ci"
+    assert token not in result.stdout + result.stderr
+    assert f'The secret of new key {holder.id} "ci" is in ' in result.stderr
+    assert f"neon-keys revoke {holder.id}" in result.stderr

@@ -125,10 +125,18 @@ def _carry_out(session: Session, shown: Plan) -> Applied:
 
 
 def _last_resort(outcome: Outcome) -> None:
-    """Print the secret a failed delivery left only here, once, on stderr."""
+    """After a failed delivery: say where the secret is, or, when no sink holds it, print
+    it once on stderr."""
     key = outcome.new_key
     assert key is not None and key.secret is not None
     org = f" --org {outcome.action.org_id}" if outcome.action.org_id else ""
+    if outcome.delivered:
+        write_stderr(
+            f'The secret of new key {key.id} "{key.name}" is in {", ".join(outcome.delivered)} '
+            f"(not shown here: keep that copy, or revoke the key with: "
+            f"neon-keys revoke {key.id}{org})"
+        )
+        return
     write_stderr(
         f'Neon shows a secret only once, so here is the one of new key {key.id} "{key.name}"; '
         f"store it now, or revoke the key with: neon-keys revoke {key.id}{org}"

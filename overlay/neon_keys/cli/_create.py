@@ -29,6 +29,7 @@ from ._sinks import (
     last_resort,
     sink_options,
     uses_stdout,
+    whereabouts,
 )
 
 
@@ -85,6 +86,7 @@ def create(
         label = key_label(new)
         results = deliver_all(sinks, new.secret)
         delivered = [sink for sink, error in results if error is None]
+        held = [sink.target for sink in delivered]
         failed = [(sink, error) for sink, error in results if error is not None]
         if failed:
             last_resort(
@@ -107,6 +109,8 @@ def create(
                     f"Created {label}{expiry_text(new)}; secret {done_texts(sinks)}.",
                     err=on_stderr,
                 )
+        elif delivered:
+            fate = f"its secret could not be delivered everywhere; {whereabouts(held)}"
         else:
             fate = "its secret could not be delivered and was shown above, once"
         stopped_by = GUARD.pending if GUARD.pending is not None else stopped_by
@@ -114,10 +118,9 @@ def create(
             raise Interruption(stopped_by, f"{label} was created; {fate}")
     if failed:
         where = "; ".join(f"{sink.target} ({one_line(error)})" for sink, error in failed)
-        held = f"; it is in {', '.join(s.target for s in delivered)}" if delivered else ""
         raise CliError(
-            f"{label} was created but its secret could not be delivered to {where}{held}; "
-            "it was shown above, once"
+            f"{label} was created but its secret could not be delivered to {where}; "
+            f"{whereabouts(held)}"
         )
     if output_failure is not None:
         raise output_failure

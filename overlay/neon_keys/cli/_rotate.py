@@ -55,6 +55,7 @@ from ._sinks import (
     sink_arguments,
     sink_options,
     uses_stdout,
+    whereabouts,
 )
 
 
@@ -107,10 +108,9 @@ class Report:
         missing = [s.target for s in self.sinks if s not in held]
         if not missing:
             return f"{made} and its secret {done_texts(self.sinks)}"
-        not_held = f"NOT delivered to {', '.join(missing)} (it was shown above, once)"
         if not held:
-            return f"{made}; its secret {not_held}"
-        return f"{made} and its secret {done_texts(held)}, {not_held}"
+            return f"{made}; its secret NOT delivered to {', '.join(missing)} ({whereabouts([])})"
+        return f"{made} and its secret {done_texts(held)}, NOT delivered to {', '.join(missing)}"
 
     def summary(self) -> str:
         """A few lines for a person, after a successful rotation."""
@@ -179,14 +179,10 @@ class Report:
                 f"{d.target} ({one_line(d.error) if d.error else d.status.value})"
                 for d in rotation.undelivered
             )
-            holds = (
-                f"; it is in {', '.join(d.target for d in rotation.delivered)}"
-                if rotation.delivered
-                else ""
-            )
+            held = whereabouts([d.target for d in rotation.delivered])
             return CliError(
                 f"new {key_label(new)} created but its secret could not be delivered to "
-                f"{missing}{holds}; it was shown above, once; {self.kept}; to finish, rotate "
+                f"{missing}; {held}; {self.kept}; to finish, rotate "
                 f"again: {self.rotate_command()} (then revoke key {new.id}, this attempt's: "
                 f"{self.revoke_command(new.id)})",
                 kind=kind,

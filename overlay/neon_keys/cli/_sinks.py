@@ -15,8 +15,9 @@
 They combine: the secret goes to every one, local files first, then ``$GITHUB_ENV``, the
 commands and the plug-ins, in the order given. The sinks themselves are the library's
 (``neon_keys._sinks``); this module turns options into sinks, checks them before the key
-exists (exit 2, nothing created), and when a delivery fails after all, prints the secret
-once on stderr (``last_resort``): the only path on which a secret may reach stderr.
+exists (exit 2, nothing created), and when a delivery fails after all and no other sink
+holds the secret, prints it once on stderr (``last_resort``): the only path on which a
+secret may reach stderr. A secret some sink holds is never shown: that copy is the one to use.
 """
 
 from __future__ import annotations
@@ -272,30 +273,39 @@ def last_resort(
     *,
     delivered: Sequence[Sink] = (),
 ) -> None:
-    """Print the secret of ``key`` once on stderr, after delivering it to some sinks failed.
+    """Say on stderr which deliveries of the secret of ``key`` failed, and where it is.
 
-    ``failed`` are the sinks that do not hold it (with why), ``delivered`` those that do. A
-    secret holding control characters is shown with Python's escapes, so that it cannot
-    drive the terminal, and the advice says so.
+    ``failed`` are the sinks that do not hold it (with why), ``delivered`` those that do.
+    When none does, the secret itself is printed once, as the last copy there is; a secret
+    holding control characters is then shown with Python's escapes, so that it cannot drive
+    the terminal, and the advice says so.
     """
-    shown = secret if secret.isprintable() else secret.encode("unicode_escape").decode("ascii")
-    escaped = "" if shown == secret else " (shown with Python escapes such as \\n)"
-    notes = [
-        note
-        for sink in (*[sink for sink, _ in failed], *delivered)
-        if (note := getattr(sink, "last_resort_note", ""))
-    ]
-    note = f" ({notes[0]})" if notes else ""
     for sink, error in failed:
         why = one_line(error) if error is not None else "interrupted"
         write_stderr(f"Error: could not deliver the secret of new {key} to {sink.target}: {why}")
     if delivered:
-        write_stderr(f"It was delivered to: {', '.join(sink.target for sink in delivered)}")
+        write_stderr(
+            f"It was delivered to: {', '.join(sink.target for sink in delivered)} (not shown "
+            f"here: keep that copy, or revoke the key with: {revoke})"
+        )
+        return
+    shown = secret if secret.isprintable() else secret.encode("unicode_escape").decode("ascii")
+    escaped = "" if shown == secret else " (shown with Python escapes such as \\n)"
+    notes = [note for sink, _ in failed if (note := getattr(sink, "last_resort_note", ""))]
+    note = f" ({notes[0]})" if notes else ""
     write_stderr(
         f"Neon shows a secret only once, so here it is{note}{escaped}; store it now, "
         f"or revoke the key with: {revoke}"
     )
     write_stderr(shown)
+
+
+def whereabouts(delivered: Sequence[str]) -> str:
+    """Where a secret some deliveries missed is, as ``last_resort`` left it: in the sinks
+    that hold it, or shown on stderr when none does."""
+    if delivered:
+        return f"it is in {', '.join(delivered)}"
+    return "it was shown above, once"
 
 
 def _warn(message: str) -> None:
