@@ -5,9 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import httpx
 import pytest
 from cli_support import DAY, Neon, lines, mode
-from neon_keys.cli import _revoking
+from click.testing import CliRunner
+from date_rewriting import DateRewriting
+from neon_keys import Backoff
+from neon_keys.cli import _revoking, cli
+from neon_keys.cli._session import Session
 from neon_keys.testing import Fault
 
 
@@ -140,6 +145,34 @@ def test_apply_asks_and_a_no_changes_nothing(
     assert result.exit_code == 1
     assert "Make these 3 changes?" in result.stderr
     assert neon.changes() == before
+
+
+@pytest.mark.parametrize(
+    "date", [None, "Mon, 01 Jan 2300 00:00:00 GMT"], ids=["no-date", "year-2300"]
+)
+def test_apply_refuses_a_clock_that_is_not_neons_before_asking(
+    neon: Neon, world_to_fix: dict[str, int], monkeypatch: pytest.MonkeyPatch, date: str | None
+) -> None:
+    """Answers without a Date, or with one far past what Neon's records show (a proxy's
+    clock): apply exits 1 saying Neon's time is unknown, before it asks, changing nothing;
+    ``plan`` still shows the plan."""
+    monkeypatch.setattr(_revoking, "stdin_is_terminal", lambda: True)
+    before = neon.changes()
+    env = {
+        "NEON_API_KEY": neon.world.seed.admin_token,
+        "NEON_API_HOST": "http://127.0.0.1:9/api/v2",
+    }
+    results = []
+    with httpx.Client(transport=DateRewriting(neon.world, date)) as http:
+        session = Session(client_options={"backoff": Backoff.immediate(), "http_client": http})
+        for args in (["apply"], ["plan"]):
+            results.append(CliRunner().invoke(cli, args, obj=session, env=env, input="y\n"))
+    applied, planned = results
+    assert applied.exit_code == 1, applied.output
+    assert "Neon's clock" in lines(applied.stderr)[-1]
+    assert "Make these" not in applied.stderr
+    assert neon.changes() == before
+    assert planned.exit_code == 4 and "revoke" in planned.stdout
 
 
 def test_apply_without_yes_off_a_terminal_is_refused(

@@ -1,6 +1,7 @@
 """``neon-keys apply``: make the keys what the policy file says.
 
-It computes the plan, shows it, asks (or takes ``--yes``), and carries it out through
+It computes the plan (refusing, before it asks, when Neon's answers do not give Neon's
+time), shows it, asks (or takes ``--yes``), and carries it out through
 ``neon_keys.policy.apply``: the world is read again, and only the actions the plan showed
 that the world still calls for are made; creates and rotations first, each secret
 delivered and verified, then retires and revokes. Each action gets an outcome (a table or
@@ -52,7 +53,7 @@ def apply_command(session: Session, /, *, path: str, yes: bool) -> None:
     """
     require_confirmation_possible(yes, "apply")
     wanted = load_policy(path)
-    shown = compute_plan(session, wanted)
+    shown = compute_plan(session, wanted, to_apply=True)
     if not shown.changes:
         if session.json:
             emit_json_report(

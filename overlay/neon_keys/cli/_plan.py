@@ -59,10 +59,14 @@ def load_policy(path: str) -> Policy:
         raise CliError(f"{path} has {count}; nothing was sent", ExitCode.USAGE) from None
 
 
-def compute_plan(session: Session, wanted: Policy) -> Plan:
-    """The plan of ``wanted`` against the keys as they are now."""
+def compute_plan(session: Session, wanted: Policy, *, to_apply: bool = False) -> Plan:
+    """The plan of ``wanted`` against the keys as they are now; ``to_apply``: refused
+    (``ServerTimeUnknownError``) unless the times read are Neon's, as ``apply`` requires."""
     from neon_keys import policy  # noqa: PLC0415  (on demand)
+    from neon_keys.policy._api import plan_to_apply  # noqa: PLC0415
 
+    if to_apply:
+        return plan_to_apply(session.client(), wanted)
     return policy.plan(session.client(), wanted)
 
 

@@ -79,6 +79,15 @@ async def _aplan(client: AsyncNeonKeys, policy: Policy) -> Plan:
     return _from_world(policy, await aread_world(client, policy))
 
 
+def plan_to_apply(client: NeonKeys, policy: Policy) -> Plan:
+    """``plan``, refused as ``apply`` would refuse it when the times read are not Neon's
+    (``ServerTimeUnknownError``): for whoever asks for a confirmation before applying, so
+    that nobody agrees to changes that would not be made. Strictly private."""
+    world = read_world(client, policy)
+    world.check_clock()
+    return _from_world(policy, world)
+
+
 @overload
 def apply(
     client: NeonKeys,
