@@ -271,7 +271,7 @@ def read_answer(response: httpx.Response) -> Answer:
         raise
     finally:
         response.close()
-    return Answer(response, b"".join(pieces), reader.problem)
+    return _answer(response, reader, pieces)
 
 
 async def aread_answer(response: httpx.Response) -> Answer:
@@ -295,6 +295,14 @@ async def aread_answer(response: httpx.Response) -> Answer:
         raise
     finally:
         await response.aclose()
+    return _answer(response, reader, pieces)
+
+
+def _answer(response: httpx.Response, reader: BodyReader, pieces: list[bytes]) -> Answer:
+    """The answer read. An unreadable success body is dropped unjoined: nothing reads it,
+    and joining what was read of one (up to its limit) would hold it twice."""
+    if reader.strict and reader.problem is not None:
+        return Answer(response, b"", reader.problem)
     return Answer(response, b"".join(pieces), reader.problem)
 
 
