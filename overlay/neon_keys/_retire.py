@@ -157,7 +157,8 @@ def generation_of(key: APIKey) -> tuple[str, str | None, bool, str]:
     return (key.kind.value, project, True, lease.base_name)
 
 
-def _age_order(key: APIKey) -> tuple[datetime.datetime, int]:
+def age_order(key: APIKey) -> tuple[datetime.datetime, int]:
+    """Oldest first: by creation to the second (the precision Neon lists), then by id."""
     created = key.created_at or _EPOCH
     return (created.replace(microsecond=0), key.id)
 
@@ -194,7 +195,7 @@ def plan_retirement(
         groups[group].append(key)
     outcomes = []
     for members in groups.values():
-        members.sort(key=_age_order)
+        members.sort(key=age_order)
         for index, key in enumerate(members[:-1]):
             later = members[index + 1 :]
             replacement = next((k for k in later if k.last_used_at is not None), None)
@@ -209,7 +210,7 @@ def plan_retirement(
                     calling=calling,
                 )
             )
-    outcomes.sort(key=lambda outcome: _age_order(outcome.key))
+    outcomes.sort(key=lambda outcome: age_order(outcome.key))
     return outcomes
 
 
@@ -238,28 +239,30 @@ def _decide(
     assert replacement.created_at is not None
     since = replacement.created_at
     ends = since + grace
-    replaced = f"replaced by key {replacement.id} on {_when(since)}"
+    replaced = f"replaced by key {replacement.id} on {when(since)}"
     if key.id in calling:
         return outcome(RetireReason.CALLING, f"{replaced}; may be the key making this call", ends)
     if now >= ends:
         return outcome(
             RetireReason.GRACE_OVER,
-            f"{replaced}: its grace period ({_fmt(grace)}) ended {_when(ends)}",
+            f"{replaced}: its grace period ({_fmt(grace)}) ended {when(ends)}",
             ends,
         )
     last_use = max(since, key.last_used_at or since)
-    used = f"last used {_when(key.last_used_at)}" if key.last_used_at else "never used"
+    used = f"last used {when(key.last_used_at)}" if key.last_used_at else "never used"
     if quiet is not None and now - last_use >= quiet:
         return outcome(
             RetireReason.QUIET, f"{replaced}; {used}: quiet for {_fmt(quiet)} or more", ends
         )
     return outcome(
-        RetireReason.IN_GRACE, f"{replaced}; {used}; the grace period ends {_when(ends)}", ends
+        RetireReason.IN_GRACE, f"{replaced}; {used}; the grace period ends {when(ends)}", ends
     )
 
 
-def _when(moment: datetime.datetime) -> str:
+def when(moment: datetime.datetime | None) -> str:
     """A time in messages: UTC, to the minute (``2025-06-01 12:00 UTC``)."""
+    if moment is None:
+        return "an unknown time"
     return moment.astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 

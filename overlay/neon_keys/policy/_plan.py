@@ -30,7 +30,7 @@ from .._durations import format_duration
 from .._findings import Finding, FindingCode, RuleSet
 from .._leases import DEFAULT_GRACE as LEASE_SWEEP_GRACE
 from .._models import APIKey, KeyKind, OrgKey, PersonalKey, ProjectKey
-from .._retire import RetireStatus, plan_retirement
+from .._retire import RetireStatus, age_order, plan_retirement, when
 from ._model import ExpiredLeases, KeyDeclaration, PersonalKeys, Policy, Rules, Undeclared
 
 __all__ = [
@@ -48,12 +48,6 @@ __all__ = [
 
 _ZERO = datetime.timedelta(0)
 _NEWEST_ID = 2**63 - 1  # stands for a key this plan creates: newer than any real one
-
-
-def _when(moment: datetime.datetime | None) -> str:
-    if moment is None:
-        return "an unknown time"
-    return moment.astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _scope_words(org_id: str | None) -> str:
@@ -356,7 +350,7 @@ class _ScopePlanner:
     # -- declared keys ---------------------------------------------------------------------
 
     def declared_key(self, declaration: KeyDeclaration, group: list[APIKey]) -> None:
-        group.sort(key=_age_order)
+        group.sort(key=age_order)
         newest = group[-1] if group else None
         action = self.renew(declaration, newest)
         if action is not None:
@@ -400,20 +394,20 @@ class _ScopePlanner:
         reason = None
         if newest.last_used_at is None:
             reason = (
-                f"never used since it was created ({_when(newest.created_at)}): a create or "
+                f"never used since it was created ({when(newest.created_at)}): a create or "
                 "rotation that did not finish, so its secret may not be where the file says"
             )
         elif (
             declaration.is_lease and newest.expires_at is not None and newest.expires_at <= self.now
         ):
-            reason = f"lease expired {_when(newest.expires_at)}"
+            reason = f"lease expired {when(newest.expires_at)}"
         elif (
             declaration.rotate_every is not None
             and newest.created_at is not None
             and self.now - newest.created_at >= declaration.rotate_every
         ):
             reason = (
-                f"created {_when(newest.created_at)}, older than rotate_every "
+                f"created {when(newest.created_at)}, older than rotate_every "
                 f"({format_duration(declaration.rotate_every)})"
             )
         if reason is None:
@@ -462,7 +456,7 @@ class _ScopePlanner:
         self.revocations.append(
             Revoke(
                 org_id=self.org_id,
-                reason=f'lease expired {_when(expiry)}; rules.expired_leases is "revoke"',
+                reason=f'lease expired {when(expiry)}; rules.expired_leases is "revoke"',
                 key=key,
                 cause=RevokeCause.EXPIRED_LEASE,
                 after=self.renewal.get(key.id),
@@ -490,11 +484,6 @@ def _rule_set(rules: Rules) -> RuleSet:
 
 def _lease_first(finding: Finding) -> bool:
     return finding.code is not FindingCode.EXPIRED_LEASE
-
-
-def _age_order(key: APIKey) -> tuple[datetime.datetime, int]:
-    created = key.created_at or datetime.datetime.min.replace(tzinfo=datetime.UTC)
-    return (created.replace(microsecond=0), key.id)
 
 
 def _new_generation(declaration: KeyDeclaration, now: datetime.datetime) -> APIKey:
