@@ -214,6 +214,23 @@ def test_a_failed_delivery_and_a_signal_still_show_the_secret(
     assert "could not be delivered and was shown above, once" in done.stderr
 
 
+@pytest.mark.parametrize("sig", SIGNALS)
+def test_a_failed_delivery_beside_a_saved_file_and_a_signal_never_show_the_secret(
+    neon: Neon, tmp_path: Path, sig: int
+) -> None:
+    """--save works, --deliver-cmd fails, signals arrive while that is reported: the report
+    says the secret is in the file, and the secret is shown nowhere."""
+    hook = signal_at("neon_keys.cli._create:last_resort", sig, count=2)
+    args = ("create", "ci", "--save", "ci.token", "--deliver-cmd", "sh -c 'exit 3'")
+    done = run(neon, tmp_path, *args, **hook)
+    clean_end(done, sig)
+    (key_id,) = _new_keys(neon, "ci")
+    token = (tmp_path / "ci.token").read_text().strip()
+    assert neon.world.key_for_token(token).id == key_id  # type: ignore[union-attr]
+    assert token not in done.stdout + done.stderr
+    assert "its secret could not be delivered everywhere; it is in ci.token" in done.stderr
+
+
 # -- revoke ----------------------------------------------------------------------------------
 
 
