@@ -20,11 +20,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import socket
 import sys
-import threading
 import weakref
 from collections.abc import Iterator
 from pathlib import Path
@@ -89,23 +89,23 @@ def _cwd_in_tmp_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
     yield
 
 
-_SOCKETS_LOCK = threading.Lock()
-_SOCKETS: weakref.WeakSet[socket.socket] = weakref.WeakSet()
+# Weak references, so that watching keeps no socket alive; no lock (a list's append is
+# atomic), so that a process forked while another thread made a socket is not left stuck.
+_MADE: list[weakref.ref[socket.socket]] = []
 
 
 def _note_sockets(event: str, args: tuple[Any, ...]) -> None:
-    """An audit hook: remember each socket made (in any thread), without keeping it alive."""
+    """An audit hook: remember each socket made, in any thread."""
     if event == "socket.__new__":
-        with _SOCKETS_LOCK:
-            _SOCKETS.add(args[0])
+        with contextlib.suppress(TypeError):  # a bare _socket.socket takes no weak reference
+            _MADE.append(weakref.ref(args[0]))
 
 
 def _a_socket_is_open() -> bool:
     """Whether a socket made since the last call is still open; forget them all."""
-    global _SOCKETS
-    with _SOCKETS_LOCK:
-        made, _SOCKETS = _SOCKETS, weakref.WeakSet()
-    return any(sock.fileno() != -1 for sock in list(made))
+    global _MADE
+    made, _MADE = _MADE, []
+    return any((sock := ref()) is not None and sock.fileno() != -1 for ref in made)
 
 
 @pytest.fixture(autouse=True)
