@@ -14,6 +14,8 @@
   test that leaked it rather than wherever the collector happened to run next. What
   collection made is frozen (``gc.freeze``) first, so each such collection takes
   milliseconds.
+- No test fails on a clock: hypothesis's deadline per example is off for every test, as
+  speed is measured in ``make bench``, never asserted here.
 - The order of the tests is random (pytest-randomly). The seed is printed at the end of every
   run, ``-q`` included, with the command that replays that order.
 """
@@ -31,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 CHECKOUT = Path(__file__).resolve().parents[1]
 # Folders no test may care about: version control, the environment, and the caches that
@@ -119,17 +122,18 @@ def _leaked_sockets_fail_their_test() -> Iterator[None]:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Watch for new sockets (an audit hook lasts as long as the process)."""
+    """Watch for new sockets (an audit hook lasts as long as the process); switch off
+    hypothesis's time limit per example everywhere (a busy machine is not a failure)."""
     sys.addaudithook(_note_sockets)
+    settings.register_profile("suite", deadline=None)
+    settings.load_profile("suite")
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Set aside what collection made (the test modules and what they import) for good, so
     that each collection after a test looks at what the tests made only (milliseconds)."""
-    # Hypothesis, when first imported, checks with gc.get_referrers (which does not see
-    # frozen objects) that what its plug-ins register is kept alive: import it first.
-    import hypothesis  # noqa: F401
-
+    # Only after hypothesis is imported (this module imports it): on import it checks what
+    # its plug-ins register with gc.get_referrers, which does not see frozen objects.
     gc.collect()
     gc.freeze()
 

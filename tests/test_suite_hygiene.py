@@ -292,3 +292,10 @@ def test_the_suite_runs_in_random_order(pytestconfig: pytest.Config) -> None:
         pytest.skip("random order switched off on the command line")
     assert pytestconfig.pluginmanager.has_plugin("randomly")
     assert isinstance(pytestconfig.option.randomly_seed, int)
+
+
+def test_no_hypothesis_test_has_a_deadline() -> None:
+    """Hypothesis's time limit per example is off for the whole suite."""
+    from hypothesis import settings
+
+    assert settings().deadline is None
