@@ -14,8 +14,9 @@
   test that leaked it rather than wherever the collector happened to run next. What
   collection made is frozen (``gc.freeze``) first, so each such collection takes
   milliseconds.
-- No test fails on a clock: hypothesis's deadline per example is off for every test, as
-  speed is measured in ``make bench``, never asserted here.
+- No test fails on a clock: hypothesis's deadline per example and its check that data
+  is generated fast enough are off for every test, as speed is measured in
+  ``make bench``, never asserted here.
 - The order of the tests is random (pytest-randomly). The seed is printed at the end of every
   run, ``-q`` included, with the command that replays that order.
 """
@@ -33,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import settings
+from hypothesis import HealthCheck, settings
 
 CHECKOUT = Path(__file__).resolve().parents[1]
 # Folders no test may care about: version control, the environment, and the caches that
@@ -123,9 +124,9 @@ def _leaked_sockets_fail_their_test() -> Iterator[None]:
 
 def pytest_configure(config: pytest.Config) -> None:
     """Watch for new sockets (an audit hook lasts as long as the process); switch off
-    hypothesis's time limit per example everywhere (a busy machine is not a failure)."""
+    hypothesis's checks of time everywhere (a busy machine is not a failure)."""
     sys.addaudithook(_note_sockets)
-    settings.register_profile("suite", deadline=None)
+    settings.register_profile("suite", deadline=None, suppress_health_check=[HealthCheck.too_slow])
     settings.load_profile("suite")
 
 

@@ -294,8 +294,10 @@ def test_the_suite_runs_in_random_order(pytestconfig: pytest.Config) -> None:
     assert isinstance(pytestconfig.option.randomly_seed, int)
 
 
-def test_no_hypothesis_test_has_a_deadline() -> None:
-    """Hypothesis's time limit per example is off for the whole suite."""
-    from hypothesis import settings
+def test_no_hypothesis_test_checks_time() -> None:
+    """Hypothesis's time limit per example, and its check that data is generated fast
+    enough, are off for the whole suite."""
+    from hypothesis import HealthCheck, settings
 
     assert settings().deadline is None
+    assert HealthCheck.too_slow in settings().suppress_health_check
