@@ -580,9 +580,17 @@ async def test_asyncio_timeout_finds_the_key(anyio_backend: str) -> None:
     """asyncio.timeout expiring during a create: its TimeoutError leads to the result."""
     neon_state = AsyncNeon()
     neon = _async_client(neon_state)
+
+    async def expire_once_sent(deadline: asyncio.Timeout) -> None:
+        # Armed when the request has arrived: a busy machine may take longer to send it.
+        await neon_state.arrived.wait()
+        deadline.reschedule(asyncio.get_running_loop().time() + 0.01)
+
     with pytest.raises(TimeoutError) as caught:
-        async with asyncio.timeout(0.05):
+        async with asyncio.timeout(None) as deadline:
+            arming = asyncio.ensure_future(expire_once_sent(deadline))
             await neon.personal_keys.create(NAME)
+    await arming
     found = interrupted_create(caught.value)
     assert found is not None and [key.id for key in found.candidates or ()] == [42]
 
@@ -591,16 +599,15 @@ async def test_asyncio_timeout_finds_the_key(anyio_backend: str) -> None:
 @pytest.mark.anyio
 async def test_a_second_task_cancel_skips_the_search(anyio_backend: str) -> None:
     """asyncio: cancelling the task again during the search ends it, as a second Ctrl-C does."""
-    listing = anyio.Event()
+    posted, listing = anyio.Event(), anyio.Event()
 
     async def handler(request: httpx.Request) -> httpx.Response:
-        if request.method == "GET":
-            listing.set()
+        (listing if request.method == "GET" else posted).set()
         await anyio.sleep_forever()
         raise AssertionError
 
     task = asyncio.ensure_future(_async_client(handler).personal_keys.create(NAME))
-    await asyncio.sleep(0.01)
+    await posted.wait()
     task.cancel()
     await listing.wait()
     task.cancel()
